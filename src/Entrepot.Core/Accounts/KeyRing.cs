@@ -1,0 +1,42 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+
+namespace Entrepot.Core.Accounts;
+
+/// <summary>A buyer key as stored: its id, its digest and whose it is.</summary>
+public sealed record ApiKeyEntry(string KeyId, byte[] Hash, Account Account);
+
+/// <summary>
+/// In-memory index of key digests for authenticating every request without a database call.
+/// The presented key is hashed, the digest looked up, then compared again in constant time
+/// (the lookup alone compares digests, never the key). Swapped whole when keys change.
+/// </summary>
+public sealed class KeyRing
+{
+    private readonly FrozenDictionary<string, ApiKeyEntry> _byHash;
+
+    public KeyRing(IEnumerable<ApiKeyEntry> entries)
+    {
+        _byHash = entries.ToFrozenDictionary(e => Convert.ToHexString(e.Hash), StringComparer.Ordinal);
+    }
+
+    public static readonly KeyRing Empty = new([]);
+
+    public int Count => _byHash.Count;
+
+    public ApiKeyEntry? Authenticate(ReadOnlySpan<char> presentedKey)
+    {
+        if (presentedKey.IsEmpty || presentedKey.Length > 512)
+        {
+            return null;
+        }
+
+        var hash = ApiKeyHash.Compute(presentedKey);
+        if (!_byHash.TryGetValue(Convert.ToHexString(hash), out var entry))
+        {
+            return null;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(hash, entry.Hash) ? entry : null;
+    }
+}

@@ -1,0 +1,45 @@
+using Entrepot.Core.Network;
+
+namespace Entrepot.Core.Market;
+
+/// <summary>
+/// A seller the exchange can route to: where it is, what it serves and at what price.
+/// Immutable; a change of configuration replaces the whole provider list atomically.
+/// </summary>
+public sealed record Provider
+{
+    public required string Id { get; init; }
+    public ProviderKind Kind { get; init; } = ProviderKind.OpenAI;
+
+    /// <summary>OpenAI-style base URL ending before <c>/chat/completions</c>, e.g. <c>http://host:8081/v1</c>.</summary>
+    public required Uri BaseUrl { get; init; }
+
+    /// <summary>Key the exchange presents upstream; never shown to buyers.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>ISO 3166-1 alpha-2 code of the country where inference runs.</summary>
+    public required string Jurisdiction { get; init; }
+    public string? City { get; init; }
+    public GeoPoint? Location { get; init; }
+    public required IReadOnlyList<string> Models { get; init; }
+    public required Price Price { get; init; }
+
+    /// <summary>Concurrent requests the seller says it can take; used as a throughput prior.</summary>
+    public int Capacity { get; init; } = 8;
+
+    /// <summary>Time allowed from sending the request to the first response byte.</summary>
+    public TimeSpan FirstByteTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public bool Serves(string model)
+    {
+        foreach (var m in Models)
+        {
+            if (string.Equals(m, model, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

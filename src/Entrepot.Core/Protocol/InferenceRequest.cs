@@ -1,0 +1,28 @@
+using Entrepot.Core.Routing;
+
+namespace Entrepot.Core.Protocol;
+
+/// <summary>
+/// What the exchange needs to know of a buyer's request to route and meter it, read in one pass
+/// over the body. The body itself is forwarded as bytes, not re-serialised.
+/// </summary>
+public sealed class InferenceRequest
+{
+    public required EndpointKind Kind { get; init; }
+    public required string Model { get; init; }
+    public bool Stream { get; init; }
+
+    /// <summary>The buyer asked for a final usage chunk (<c>stream_options.include_usage</c>).</summary>
+    public bool IncludeUsage { get; init; }
+    public long? MaxTokens { get; init; }
+    public ProviderPreferences Preferences { get; init; } = ProviderPreferences.None;
+
+    /// <summary>True if the body carries a <c>provider</c> object that must not reach the seller.</summary>
+    public bool HasProviderObject { get; init; }
+
+    /// <summary>Bytes of prompt text, the input to the token estimator when a seller reports no usage.</summary>
+    public long PromptTextBytes { get; init; }
+
+    /// <summary>The body needs rewriting before it is forwarded (provider object or stream usage option).</summary>
+    public bool NeedsRewrite => HasProviderObject || (Stream && !IncludeUsage);
+}

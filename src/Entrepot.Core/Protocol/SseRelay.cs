@@ -1,0 +1,176 @@
+using System.Buffers;
+
+namespace Entrepot.Core.Protocol;
+
+/// <summary>
+/// Watches a server-sent event stream as it is relayed: forwards each complete event as soon as
+/// it has arrived, reads the usage from the seller's final chunk, and drops that chunk when only
+/// the exchange asked for it. A partial event is held back until its end arrives (a client cannot
+/// use half an event anyway); nothing else is buffered.
+/// </summary>
+public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
+{
+    private byte[] _pending = [];
+    private int _pendingLength;
+
+    public long PromptTokens { get; private set; }
+    public long CompletionTokens { get; private set; }
+    public bool SawUsage { get; private set; }
+    public bool SawDone { get; private set; }
+
+    /// <summary>Bytes of event payload seen, the input to the estimator when no usage arrives.</summary>
+    public long PayloadBytes { get; private set; }
+
+    /// <summary>Consumes bytes read from the seller and writes what the buyer should receive.</summary>
+    public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
+    {
+        if (_pendingLength == 0)
+        {
+            var consumed = ProcessEvents(input, output);
+            Keep(input[consumed..]);
+            return;
+        }
+
+        Keep(input);
+        var used = ProcessEvents(_pending.AsSpan(0, _pendingLength), output);
+        _pending.AsSpan(used, _pendingLength - used).CopyTo(_pending);
+        _pendingLength -= used;
+    }
+
+    /// <summary>Writes whatever incomplete event remains when the seller closes the stream.</summary>
+    public void Complete(IBufferWriter<byte> output)
+    {
+        if (_pendingLength > 0)
+        {
+            Inspect(_pending.AsSpan(0, _pendingLength), out _);
+            output.Write(_pending.AsSpan(0, _pendingLength));
+            _pendingLength = 0;
+        }
+    }
+
+    private int ProcessEvents(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        var start = 0;
+        var forwardFrom = 0;
+        while (true)
+        {
+            var end = FindEventEnd(data, start);
+            if (end < 0)
+            {
+                break;
+            }
+
+            Inspect(data[start..end], out var drop);
+            if (drop)
+            {
+                if (start > forwardFrom)
+                {
+                    output.Write(data[forwardFrom..start]);
+                }
+
+                forwardFrom = end;
+            }
+
+            start = end;
+        }
+
+        if (start > forwardFrom)
+        {
+            output.Write(data[forwardFrom..start]);
+        }
+
+        return start;
+    }
+
+    /// <summary>Index just past the blank line that ends the event starting at <paramref name="from"/>, or -1.</summary>
+    internal static int FindEventEnd(ReadOnlySpan<byte> data, int from)
+    {
+        var i = from;
+        while (i < data.Length)
+        {
+            var nl = data[i..].IndexOf((byte)'\n');
+            if (nl < 0)
+            {
+                return -1;
+            }
+
+            var next = i + nl + 1;
+            if (next < data.Length && data[next] == (byte)'\n')
+            {
+                return next + 1;
+            }
+
+            if (next + 1 < data.Length && data[next] == (byte)'\r' && data[next + 1] == (byte)'\n')
+            {
+                return next + 2;
+            }
+
+            i = next;
+        }
+
+        return -1;
+    }
+
+    private void Inspect(ReadOnlySpan<byte> evt, out bool drop)
+    {
+        drop = false;
+        var dataAt = evt.IndexOf("data:"u8);
+        if (dataAt < 0)
+        {
+            return;
+        }
+
+        var payload = evt[(dataAt + 5)..].Trim((byte)' ').TrimEnd("\r\n"u8);
+        PayloadBytes += payload.Length;
+        if (payload.SequenceEqual("[DONE]"u8))
+        {
+            SawDone = true;
+            return;
+        }
+
+        if (payload.IndexOf("\"usage\""u8) < 0 || !UsageReader.TryRead(payload, out var prompt, out var completion))
+        {
+            return;
+        }
+
+        PromptTokens = prompt;
+        CompletionTokens = completion;
+        SawUsage = true;
+        drop = !forwardUsageChunk && (payload.IndexOf("\"choices\":[]"u8) >= 0 || payload.IndexOf("\"choices\": []"u8) >= 0);
+    }
+
+    private void Keep(ReadOnlySpan<byte> rest)
+    {
+        if (rest.IsEmpty)
+        {
+            return;
+        }
+
+        var needed = _pendingLength + rest.Length;
+        if (needed > _pending.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 4096));
+            _pending.AsSpan(0, _pendingLength).CopyTo(bigger);
+            Return();
+            _pending = bigger;
+        }
+
+        rest.CopyTo(_pending.AsSpan(_pendingLength));
+        _pendingLength += rest.Length;
+    }
+
+    private void Return()
+    {
+        if (_pending.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_pending);
+        }
+    }
+
+    public void Dispose()
+    {
+        Return();
+        _pending = [];
+        _pendingLength = 0;
+    }
+}
