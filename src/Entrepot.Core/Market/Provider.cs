@@ -1,4 +1,5 @@
 using Entrepot.Core.Network;
+using Entrepot.Core.Protocol;
 
 namespace Entrepot.Core.Market;
 
@@ -29,6 +30,15 @@ public sealed record Provider
 
     /// <summary>Time allowed from sending the request to the first response byte.</summary>
     public TimeSpan FirstByteTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    // Cached on first use; a copy made with `with` keeps them, so never change BaseUrl that way.
+    private Uri? _chatUrl;
+    private Uri? _completionsUrl;
+
+    /// <summary>The seller's URL for an endpoint, built once.</summary>
+    public Uri EndpointUrl(EndpointKind kind) => kind == EndpointKind.ChatCompletions
+        ? _chatUrl ??= new Uri(BaseUrl, "chat/completions")
+        : _completionsUrl ??= new Uri(BaseUrl, "completions");
 
     public bool Serves(string model)
     {

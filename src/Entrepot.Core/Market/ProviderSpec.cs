@@ -1,0 +1,141 @@
+using System.Text.Json.Serialization;
+using Entrepot.Core.Network;
+
+namespace Entrepot.Core.Market;
+
+/// <summary>
+/// A provider as written in configuration files, sent to the admin API and kept in the store.
+/// <see cref="ToProvider"/> validates it and names the first wrong field.
+/// </summary>
+public sealed record ProviderSpec
+{
+    [JsonPropertyName("id")] public string? Id { get; init; }
+    [JsonPropertyName("kind")] public string? Kind { get; init; }
+    [JsonPropertyName("base_url")] public string? BaseUrl { get; init; }
+    [JsonPropertyName("api_key")] public string? ApiKey { get; init; }
+    [JsonPropertyName("jurisdiction")] public string? Jurisdiction { get; init; }
+    [JsonPropertyName("city")] public string? City { get; init; }
+    [JsonPropertyName("latitude")] public double? Latitude { get; init; }
+    [JsonPropertyName("longitude")] public double? Longitude { get; init; }
+    [JsonPropertyName("models")] public List<string>? Models { get; init; }
+    [JsonPropertyName("price")] public PriceSpec? Price { get; init; }
+    [JsonPropertyName("capacity")] public int? Capacity { get; init; }
+    [JsonPropertyName("timeout_seconds")] public double? TimeoutSeconds { get; init; }
+
+    public Provider? ToProvider(out string? error, string path = "provider")
+    {
+        error = null;
+        if (string.IsNullOrWhiteSpace(Id) || Id.Length > 64 || !Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            error = $"'{path}.id' is required: 1-64 characters of letters, digits, '-', '_' or '.'.";
+            return null;
+        }
+
+        ProviderKind kind;
+        switch (Kind?.ToLowerInvariant())
+        {
+            case null or "openai":
+                kind = ProviderKind.OpenAI;
+                break;
+            case "exporter":
+                kind = ProviderKind.Exporter;
+                break;
+            default:
+                error = $"'{path}.kind' must be \"exporter\" or \"openai\".";
+                return null;
+        }
+
+        if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var baseUrl) || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps))
+        {
+            error = $"'{path}.base_url' must be an absolute http(s) URL such as http://127.0.0.1:8081/v1.";
+            return null;
+        }
+
+        if (Jurisdiction is null || Jurisdiction.Length != 2 || !Jurisdiction.All(char.IsAsciiLetter))
+        {
+            error = $"'{path}.jurisdiction' must be an ISO 3166-1 alpha-2 country code such as \"SG\".";
+            return null;
+        }
+
+        if (Models is null || Models.Count == 0 || Models.Any(string.IsNullOrWhiteSpace))
+        {
+            error = $"'{path}.models' must be a non-empty array of model names.";
+            return null;
+        }
+
+        if (Price is null || Price.Input is not >= 0 || Price.Output is not >= 0)
+        {
+            error = $"'{path}.price' must be {{\"input\": n, \"output\": n, \"currency\": \"USD\"}} with non-negative prices per million tokens.";
+            return null;
+        }
+
+        var currency = Price.Currency ?? "USD";
+        if (currency.Length != 3 || !currency.All(char.IsAsciiLetter))
+        {
+            error = $"'{path}.price.currency' must be an ISO 4217 code such as \"USD\".";
+            return null;
+        }
+
+        GeoPoint? location = null;
+        if (Latitude is not null || Longitude is not null)
+        {
+            if (Latitude is not (>= -90 and <= 90) || Longitude is not (>= -180 and <= 180))
+            {
+                error = $"'{path}.latitude' and '{path}.longitude' must both be given, in degrees.";
+                return null;
+            }
+
+            location = new GeoPoint(Latitude.Value, Longitude.Value);
+        }
+
+        if (Capacity is < 1)
+        {
+            error = $"'{path}.capacity' must be at least 1.";
+            return null;
+        }
+
+        if (TimeoutSeconds is <= 0 or > 3600)
+        {
+            error = $"'{path}.timeout_seconds' must be between 0 and 3600.";
+            return null;
+        }
+
+        return new Provider
+        {
+            Id = Id,
+            Kind = kind,
+            BaseUrl = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/"),
+            ApiKey = string.IsNullOrEmpty(ApiKey) ? null : ApiKey,
+            Jurisdiction = Jurisdiction.ToUpperInvariant(),
+            City = City,
+            Location = location,
+            Models = Models.ToArray(),
+            Price = new Price(Price.Input.Value, Price.Output.Value, currency.ToUpperInvariant()),
+            Capacity = Capacity ?? 8,
+            FirstByteTimeout = TimeSpan.FromSeconds(TimeoutSeconds ?? 30),
+        };
+    }
+
+    public static ProviderSpec From(Provider p) => new()
+    {
+        Id = p.Id,
+        Kind = p.Kind == ProviderKind.Exporter ? "exporter" : "openai",
+        BaseUrl = p.BaseUrl.AbsoluteUri.TrimEnd('/'),
+        ApiKey = p.ApiKey,
+        Jurisdiction = p.Jurisdiction,
+        City = p.City,
+        Latitude = p.Location?.Latitude,
+        Longitude = p.Location?.Longitude,
+        Models = p.Models.ToList(),
+        Price = new PriceSpec { Input = p.Price.InputPerMillion, Output = p.Price.OutputPerMillion, Currency = p.Price.Currency },
+        Capacity = p.Capacity,
+        TimeoutSeconds = p.FirstByteTimeout.TotalSeconds,
+    };
+}
+
+public sealed record PriceSpec
+{
+    [JsonPropertyName("input")] public decimal? Input { get; init; }
+    [JsonPropertyName("output")] public decimal? Output { get; init; }
+    [JsonPropertyName("currency")] public string? Currency { get; init; }
+}

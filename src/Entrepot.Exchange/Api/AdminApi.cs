@@ -1,0 +1,181 @@
+using System.Text.Json;
+using Entrepot.Core.Accounts;
+using Entrepot.Core.Market;
+using Entrepot.Core.Routing;
+using Entrepot.Exchange.Hosting;
+using Entrepot.Exchange.Relay;
+using Entrepot.Storage.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Entrepot.Exchange.Api;
+
+/// <summary>
+/// The operator's API under /admin, behind the admin key: sellers (providers), buyer accounts and
+/// keys, seller health and the usage log.
+/// </summary>
+public static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin").AddEndpointFilter(RequireAdminKey);
+        admin.MapGet("/providers", ListProviders);
+        admin.MapPut("/providers/{id}", PutProvider);
+        admin.MapDelete("/providers/{id}", DeleteProvider);
+        admin.MapGet("/accounts", ListAccounts);
+        admin.MapPost("/accounts", CreateAccount);
+        admin.MapPost("/accounts/{id}/keys", IssueKey);
+        admin.MapDelete("/keys/{keyId}", RevokeKey);
+        admin.MapGet("/usage", RecentUsage);
+        return app;
+    }
+
+    private static async ValueTask<object?> RequireAdminKey(EndpointFilterInvocationContext ic, EndpointFilterDelegate next)
+    {
+        var ctx = ic.HttpContext;
+        var settings = ctx.RequestServices.GetRequiredService<ExchangeSettings>();
+        var token = BearerToken.From(ctx.Request);
+        if (settings.AdminKeyHash is null)
+        {
+            await HttpErrors.WriteAsync(ctx, 403, "The admin API is disabled: no admin key is configured.", "permission_error", null, "admin_disabled").ConfigureAwait(false);
+            return null;
+        }
+
+        if (token.IsEmpty || !ApiKeyHash.Matches(token, settings.AdminKeyHash))
+        {
+            await HttpErrors.WriteAsync(ctx, 401, "Missing or invalid admin key.", "authentication_error", null, "invalid_admin_key").ConfigureAwait(false);
+            return null;
+        }
+
+        return await next(ic).ConfigureAwait(false);
+    }
+
+    private static IResult ListProviders(Marketplace market) =>
+        TypedResults.Json(market.Routes.All.Select(c => Status(c, market)).ToList(), ExchangeJsonContext.Default.ListProviderStatus);
+
+    private static async Task<IResult> PutProvider(HttpContext ctx, string id, Marketplace market, SqliteProviderStore store)
+    {
+        var spec = await ReadJsonAsync(ctx, ExchangeJsonContext.Default.ProviderSpec).ConfigureAwait(false);
+        if (spec.Error is { } bad)
+        {
+            return bad;
+        }
+
+        var withId = spec.Value! with { Id = id };
+        if (withId.ToProvider(out var error) is null)
+        {
+            return Error(400, error!, "invalid_request_error", "provider");
+        }
+
+        if (market.IsConfigured(id))
+        {
+            return Error(409, $"Provider '{id}' is defined in the configuration file; change it there.", "invalid_request_error", "id");
+        }
+
+        store.Upsert(withId);
+        market.ReloadProviders();
+        var candidate = market.Routes.Find(id)!;
+        return TypedResults.Json(Status(candidate, market), ExchangeJsonContext.Default.ProviderStatus);
+    }
+
+    private static IResult DeleteProvider(string id, Marketplace market, SqliteProviderStore store)
+    {
+        if (market.IsConfigured(id))
+        {
+            return Error(409, $"Provider '{id}' is defined in the configuration file; remove it there.", "invalid_request_error", "id");
+        }
+
+        if (!store.Delete(id))
+        {
+            return Error(404, $"No provider '{id}' was added through the admin API.", "invalid_request_error", "id");
+        }
+
+        market.ReloadProviders();
+        return TypedResults.NoContent();
+    }
+
+    private static IResult ListAccounts(SqliteAccountStore accounts) =>
+        TypedResults.Json(accounts.List().Select(a => new AccountView(a.Id, a.Name, a.HomeJurisdiction)).ToList(), ExchangeJsonContext.Default.ListAccountView);
+
+    private static async Task<IResult> CreateAccount(HttpContext ctx, SqliteAccountStore accounts)
+    {
+        var body = await ReadJsonAsync(ctx, ExchangeJsonContext.Default.NewAccount).ConfigureAwait(false);
+        if (body.Error is { } bad)
+        {
+            return bad;
+        }
+
+        var a = body.Value!;
+        if (string.IsNullOrWhiteSpace(a.Id) || a.Id.Length > 64)
+        {
+            return Error(400, "'id' is required (1-64 characters).", "invalid_request_error", "id");
+        }
+
+        var home = a.HomeJurisdiction ?? ctx.RequestServices.GetRequiredService<ExchangeSettings>().Jurisdiction;
+        if (home.Length != 2 || !home.All(char.IsAsciiLetter))
+        {
+            return Error(400, "'home_jurisdiction' must be an ISO 3166-1 alpha-2 code.", "invalid_request_error", "home_jurisdiction");
+        }
+
+        var account = new Account(a.Id, a.Name ?? a.Id, home.ToUpperInvariant());
+        accounts.Upsert(account);
+        return TypedResults.Json(new AccountView(account.Id, account.Name, account.HomeJurisdiction), ExchangeJsonContext.Default.AccountView, statusCode: 201);
+    }
+
+    private static IResult IssueKey(string id, SqliteAccountStore accounts, Marketplace market)
+    {
+        if (accounts.Find(id) is null)
+        {
+            return Error(404, $"No account '{id}'.", "invalid_request_error", "id");
+        }
+
+        var key = ApiKeyHash.NewKey();
+        var keyId = "key_" + Guid.CreateVersion7().ToString("N")[..16];
+        accounts.AddKey(id, keyId, ApiKeyHash.Compute(key));
+        market.ReloadKeys();
+        return TypedResults.Json(new IssuedKey(keyId, id, key), ExchangeJsonContext.Default.IssuedKey, statusCode: 201);
+    }
+
+    private static IResult RevokeKey(string keyId, SqliteAccountStore accounts, Marketplace market)
+    {
+        if (!accounts.RevokeKey(keyId))
+        {
+            return Error(404, $"No live key '{keyId}'.", "invalid_request_error", "key_id");
+        }
+
+        market.ReloadKeys();
+        return TypedResults.NoContent();
+    }
+
+    private static IResult RecentUsage(SqliteUsageLog log, int? limit, string? account) =>
+        TypedResults.Json(log.Recent(limit ?? 100, account), ExchangeJsonContext.Default.IReadOnlyListUsageRow);
+
+    private static ProviderStatus Status(Candidate c, Marketplace market)
+    {
+        var p = c.Provider;
+        return new ProviderStatus(p.Id, p.Kind == ProviderKind.Exporter ? "exporter" : "openai", p.BaseUrl.AbsoluteUri, p.Jurisdiction, p.City, p.Models,
+            p.Price.InputPerMillion, p.Price.OutputPerMillion, p.Price.Currency, market.IsConfigured(p.Id) ? "config" : "admin",
+            c.Health.Circuit.State.ToString().ToLowerInvariant(), Math.Round(c.EstimatedRoundTripMs, 1),
+            c.Health.MeasuredTtfbMs is { } t ? Math.Round(t, 2) : null, c.Health.MeasuredTokensPerSecond is { } tps ? Math.Round(tps, 1) : null,
+            c.Health.Successes, c.Health.Failures);
+    }
+
+    private static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpContext ctx, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync(ctx.Request.Body, type, ctx.RequestAborted).ConfigureAwait(false);
+            return value is null ? (null, Error(400, "The request body must be a JSON object.", "invalid_request_error", null)) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Error(400, $"The request body is not valid: {e.Path}: {e.Message}", "invalid_request_error", e.Path));
+        }
+    }
+
+    private static IResult Error(int status, string message, string type, string? param) =>
+        TypedResults.Text(System.Text.Encoding.UTF8.GetString(Core.Protocol.OpenAIError.ToBytes(message, type, param, null)), "application/json", System.Text.Encoding.UTF8, status);
+}

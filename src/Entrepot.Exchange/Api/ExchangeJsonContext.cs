@@ -1,0 +1,21 @@
+using System.Text.Json.Serialization;
+using Entrepot.Core.Market;
+using Entrepot.Exchange.Configuration;
+using Entrepot.Storage.Sqlite;
+
+namespace Entrepot.Exchange.Api;
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSerializable(typeof(ExchangeConfig))]
+[JsonSerializable(typeof(ModelList))]
+[JsonSerializable(typeof(ModelEntry))]
+[JsonSerializable(typeof(NewAccount))]
+[JsonSerializable(typeof(AccountView))]
+[JsonSerializable(typeof(List<AccountView>))]
+[JsonSerializable(typeof(IssuedKey))]
+[JsonSerializable(typeof(ProviderSpec))]
+[JsonSerializable(typeof(List<ProviderStatus>))]
+[JsonSerializable(typeof(ProviderStatus))]
+[JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(IReadOnlyList<UsageRow>))]
+internal sealed partial class ExchangeJsonContext : JsonSerializerContext;

@@ -1,0 +1,42 @@
+using System.Text.Json.Serialization;
+using Entrepot.Core.Market;
+
+namespace Entrepot.Exchange.Configuration;
+
+/// <summary>The exchange's configuration file (JSON). See docs/OPERATIONS.md for an example.</summary>
+public sealed record ExchangeConfig
+{
+    [JsonPropertyName("exchange")] public ExchangeSection Exchange { get; init; } = new();
+    [JsonPropertyName("accounts")] public List<AccountSpec> Accounts { get; init; } = [];
+    [JsonPropertyName("providers")] public List<ProviderSpec> Providers { get; init; } = [];
+}
+
+public sealed record ExchangeSection
+{
+    /// <summary>Where the exchange runs; the origin of trades whose buyer states no jurisdiction.</summary>
+    [JsonPropertyName("jurisdiction")] public string Jurisdiction { get; init; } = "DE";
+    [JsonPropertyName("city")] public string? City { get; init; }
+    [JsonPropertyName("latitude")] public double? Latitude { get; init; }
+    [JsonPropertyName("longitude")] public double? Longitude { get; init; }
+    [JsonPropertyName("host")] public string Host { get; init; } = "127.0.0.1";
+    [JsonPropertyName("port")] public int Port { get; init; } = 8080;
+
+    /// <summary>Admin key in clear (development) or its digest as <c>sha256:hex</c> (production).</summary>
+    [JsonPropertyName("admin_key")] public string? AdminKey { get; init; }
+    [JsonPropertyName("admin_key_hash")] public string? AdminKeyHash { get; init; }
+    [JsonPropertyName("max_request_bytes")] public int MaxRequestBytes { get; init; } = 4 * 1024 * 1024;
+    [JsonPropertyName("default_sort")] public string DefaultSort { get; init; } = "balanced";
+}
+
+public sealed record AccountSpec
+{
+    [JsonPropertyName("id")] public string? Id { get; init; }
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("home_jurisdiction")] public string? HomeJurisdiction { get; init; }
+
+    /// <summary>Keys in clear; stored only as digests.</summary>
+    [JsonPropertyName("keys")] public List<string> Keys { get; init; } = [];
+
+    /// <summary>Key digests as <c>sha256:hex</c>, for configuration files that must not hold secrets.</summary>
+    [JsonPropertyName("key_hashes")] public List<string> KeyHashes { get; init; } = [];
+}

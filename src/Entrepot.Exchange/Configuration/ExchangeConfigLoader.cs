@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Entrepot.Exchange.Api;
+using Entrepot.Core.Accounts;
+using Entrepot.Core.Routing;
+
+namespace Entrepot.Exchange.Configuration;
+
+/// <summary>Reads and validates the configuration file; every error names the file, line and field.</summary>
+public static class ExchangeConfigLoader
+{
+    public static ExchangeConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ConfigurationException($"{path}: file not found.");
+        }
+
+        ExchangeConfig? config;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            config = JsonSerializer.Deserialize(stream, ExchangeJsonContext.Default.ExchangeConfig);
+        }
+        catch (JsonException e)
+        {
+            var line = e.LineNumber is { } l ? $" line {l + 1}" : "";
+            throw new ConfigurationException($"{path}{line}: {e.Path ?? "$"}: {e.Message}");
+        }
+
+        if (config is null)
+        {
+            throw new ConfigurationException($"{path}: the file holds no configuration object.");
+        }
+
+        Validate(config, path);
+        return config;
+    }
+
+    public static void Validate(ExchangeConfig config, string source)
+    {
+        var x = config.Exchange;
+        if (x.Jurisdiction.Length != 2 || !x.Jurisdiction.All(char.IsAsciiLetter))
+        {
+            throw new ConfigurationException($"{source}: 'exchange.jurisdiction' must be an ISO 3166-1 alpha-2 code.");
+        }
+
+        if (x.Port is < 0 or > 65535)
+        {
+            throw new ConfigurationException($"{source}: 'exchange.port' must be 0-65535.");
+        }
+
+        if (x.MaxRequestBytes < 1024)
+        {
+            throw new ConfigurationException($"{source}: 'exchange.max_request_bytes' must be at least 1024.");
+        }
+
+        if (ParseSort(x.DefaultSort) is null)
+        {
+            throw new ConfigurationException($"{source}: 'exchange.default_sort' must be balanced, price, latency or throughput.");
+        }
+
+        if (x.AdminKeyHash is not null && !ApiKeyHash.TryParse(x.AdminKeyHash, out _))
+        {
+            throw new ConfigurationException($"{source}: 'exchange.admin_key_hash' must be sha256: followed by 64 hex digits.");
+        }
+
+        for (var i = 0; i < config.Accounts.Count; i++)
+        {
+            var a = config.Accounts[i];
+            if (string.IsNullOrWhiteSpace(a.Id))
+            {
+                throw new ConfigurationException($"{source}: 'accounts[{i}].id' is required.");
+            }
+
+            if (a.KeyHashes.Any(h => !ApiKeyHash.TryParse(h, out _)))
+            {
+                throw new ConfigurationException($"{source}: 'accounts[{i}].key_hashes' entries must be sha256: followed by 64 hex digits.");
+            }
+
+            if (a.Keys.Any(k => k.Length < 16))
+            {
+                throw new ConfigurationException($"{source}: 'accounts[{i}].keys' entries must be at least 16 characters.");
+            }
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < config.Providers.Count; i++)
+        {
+            if (config.Providers[i].ToProvider(out var error, $"providers[{i}]") is not { } p)
+            {
+                throw new ConfigurationException($"{source}: {error}");
+            }
+
+            if (!ids.Add(p.Id))
+            {
+                throw new ConfigurationException($"{source}: 'providers[{i}].id' \"{p.Id}\" is used twice.");
+            }
+        }
+    }
+
+    public static SortBy? ParseSort(string? s) => s?.ToLowerInvariant() switch
+    {
+        "balanced" => SortBy.Balanced,
+        "price" => SortBy.Price,
+        "latency" => SortBy.Latency,
+        "throughput" => SortBy.Throughput,
+        _ => null,
+    };
+}
+
+public sealed class ConfigurationException(string message) : Exception(message);

@@ -1,0 +1,148 @@
+using System.Net;
+using Entrepot.Core.Accounts;
+using Entrepot.Core.Metering;
+using Entrepot.Core.Network;
+using Entrepot.Exchange.Api;
+using Entrepot.Exchange.Configuration;
+using Entrepot.Exchange.Relay;
+using Entrepot.Storage.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+
+namespace Entrepot.Exchange.Hosting;
+
+/// <summary>
+/// Builds and runs one exchange: Kestrel on the configured address, the SQLite store in the data
+/// directory, the buyer API, the admin API, /healthz and /metrics.
+/// </summary>
+public sealed class ExchangeHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ExchangeHost(WebApplication app, ExchangeSettings settings)
+    {
+        _app = app;
+        Settings = settings;
+    }
+
+    public ExchangeSettings Settings { get; }
+    public IServiceProvider Services => _app.Services;
+    public Marketplace Market => _app.Services.GetRequiredService<Marketplace>();
+    public SqliteUsageLog UsageLog => _app.Services.GetRequiredService<SqliteUsageLog>();
+
+    /// <summary>The address Kestrel bound, known after <see cref="StartAsync"/> (port 0 picks a free one).</summary>
+    public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
+
+    public static ExchangeHost Create(ExchangeConfig config, string dataDir, int? port = null, string? host = null, Action<ILoggingBuilder>? logging = null)
+    {
+        ExchangeConfigLoader.Validate(config, "configuration");
+        var x = config.Exchange;
+        byte[]? adminHash = null;
+        if (x.AdminKeyHash is { } h && ApiKeyHash.TryParse(h, out var parsed))
+        {
+            adminHash = parsed;
+        }
+        else if (!string.IsNullOrEmpty(x.AdminKey))
+        {
+            adminHash = ApiKeyHash.Compute(x.AdminKey);
+        }
+
+        var settings = new ExchangeSettings
+        {
+            Jurisdiction = x.Jurisdiction.ToUpperInvariant(),
+            City = x.City,
+            Location = x.Latitude is { } lat && x.Longitude is { } lon ? new GeoPoint(lat, lon) : null,
+            Host = host ?? x.Host,
+            Port = port ?? x.Port,
+            MaxRequestBytes = x.MaxRequestBytes,
+            DefaultSort = ExchangeConfigLoader.ParseSort(x.DefaultSort)!.Value,
+            AdminKeyHash = adminHash,
+            DataDir = Path.GetFullPath(dataDir),
+        };
+
+        Directory.CreateDirectory(settings.DataDir);
+        var time = TimeProvider.System;
+        var db = new SqliteDatabase(Path.Combine(settings.DataDir, "exchange.db"));
+        var accounts = new SqliteAccountStore(db, time);
+        SeedAccounts(config, accounts, settings.Jurisdiction);
+        var providerStore = new SqliteProviderStore(db, time);
+        var configured = config.Providers.Select((p, i) => p.ToProvider(out _, $"providers[{i}]")!).ToList();
+        var market = new Marketplace(configured, providerStore, accounts, settings.Location, time);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Entrepot.Exchange" });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = (long)settings.MaxRequestBytes * 2;
+            k.Listen(IPAddress.Parse(settings.Host), settings.Port);
+        });
+
+        var s = builder.Services;
+        s.AddSingleton(settings);
+        s.AddSingleton(time);
+        s.AddSingleton(db);
+        s.AddSingleton(accounts);
+        s.AddSingleton(providerStore);
+        s.AddSingleton(market);
+        s.AddSingleton(_ => new SqliteUsageLog(db));
+        s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteUsageLog>());
+        s.AddSingleton(_ => UpstreamClient.Create());
+        s.AddSingleton<ExchangeMetrics>();
+        s.AddSingleton<ChatRelay>();
+        s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
+        s.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(ExchangeMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http")
+            .AddPrometheusExporter());
+
+        var app = builder.Build();
+        app.UseMiddleware<ErrorShapeMiddleware>();
+        app.MapOpenAIApi();
+        app.MapAdminApi();
+        app.MapGet("/healthz", (Marketplace m) => TypedResults.Json(
+            new HealthReport("ok", m.Routes.All.Count, m.Routes.Models.Count), ExchangeJsonContext.Default.HealthReport));
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapFallback(ctx => HttpErrors.WriteAsync(ctx, 404, $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.", "invalid_request_error", null, "unknown_url"));
+        return new ExchangeHost(app, settings);
+    }
+
+    private static void SeedAccounts(ExchangeConfig config, SqliteAccountStore accounts, string defaultJurisdiction)
+    {
+        foreach (var a in config.Accounts)
+        {
+            var account = new Account(a.Id!, a.Name ?? a.Id!, (a.HomeJurisdiction ?? defaultJurisdiction).ToUpperInvariant());
+            accounts.Upsert(account);
+            var hashes = a.Keys.Select(k => ApiKeyHash.Compute(k))
+                .Concat(a.KeyHashes.Select(t => ApiKeyHash.TryParse(t, out var b) ? b : []));
+            foreach (var hash in hashes)
+            {
+                accounts.AddKey(account.Id, "cfg_" + Convert.ToHexStringLower(hash)[..16], hash);
+            }
+        }
+    }
+
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        Market.ReloadKeys();
+        await _app.StartAsync(ct).ConfigureAwait(false);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
+    }
+
+    public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,416 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using Entrepot.Core.Accounts;
+using Entrepot.Core.Metering;
+using Entrepot.Core.Protocol;
+using Entrepot.Core.Routing;
+using Entrepot.Exchange.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Entrepot.Exchange.Relay;
+
+/// <summary>
+/// The request path: authenticate, read and check the body, plan the route, forward to the best
+/// seller and fail over before the first byte, relay the answer (streamed chunk by chunk), then
+/// hand the usage record to the background writer. Nothing here waits for a database.
+/// </summary>
+internal sealed partial class ChatRelay(
+    Marketplace market,
+    ExchangeSettings settings,
+    HttpMessageInvoker upstream,
+    IUsageSink usage,
+    ExchangeMetrics metrics,
+    TimeProvider time,
+    ILogger<ChatRelay> log)
+{
+    private const int RelayBufferSize = 16 * 1024;
+    private const int MaxNonStreamResponseBytes = 64 * 1024 * 1024;
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+
+    public async Task HandleAsync(HttpContext ctx, EndpointKind kind)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var requestId = "req_" + Guid.CreateVersion7().ToString("N");
+        var response = ctx.Response;
+        response.Headers["Entrepot-Request-Id"] = requestId;
+
+        var key = market.Keys.Authenticate(BearerToken.From(ctx.Request));
+        if (key is null)
+        {
+            metrics.Request("unauthorized", null);
+            await HttpErrors.Unauthorized(ctx).ConfigureAwait(false);
+            return;
+        }
+
+        var aborted = ctx.RequestAborted;
+        using var body = await RequestBody.ReadAsync(ctx.Request, settings.MaxRequestBytes, aborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            metrics.Request("rejected", null);
+            await HttpErrors.WriteAsync(ctx, StatusCodes.Status413PayloadTooLarge,
+                $"The request body exceeds {settings.MaxRequestBytes} bytes.", "invalid_request_error", null, "request_too_large").ConfigureAwait(false);
+            return;
+        }
+
+        var request = InferenceRequestParser.Parse(body.Span, kind, out var error);
+        if (request is null)
+        {
+            metrics.Request("rejected", null);
+            await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            return;
+        }
+
+        var candidates = new List<Candidate>(4);
+        var routeFailure = Router.Plan(market.Routes, request.Model, request.Preferences, settings.DefaultSort, candidates);
+        if (routeFailure != RouteFailure.None)
+        {
+            metrics.Request("rejected", null);
+            await (routeFailure == RouteFailure.UnknownModel
+                ? HttpErrors.WriteAsync(ctx, StatusCodes.Status404NotFound,
+                    $"The model '{request.Model}' is not offered by any seller on this exchange. GET /v1/models lists what is.", "invalid_request_error", "model", "model_not_found")
+                : HttpErrors.WriteAsync(ctx, StatusCodes.Status404NotFound,
+                    $"No seller of '{request.Model}' matches the request's provider preferences (only, ignore, jurisdictions, max_price).", "invalid_request_error", "provider", "no_eligible_provider")).ConfigureAwait(false);
+            return;
+        }
+
+        var forward = Forwarded(body, request);
+        var trade = new Trade(requestId, key, request, started);
+        try
+        {
+            await ForwardAsync(ctx, forward, candidates, trade, aborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            forward.Dispose();
+            await RecordAsync(trade).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, List<Candidate> candidates, Trade trade, CancellationToken aborted)
+    {
+        HttpResponseMessage? lastFailure = null;
+        try
+        {
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var candidate = candidates[i];
+                var provider = candidate.Provider;
+                var health = candidate.Health;
+                var isLast = i == candidates.Count - 1;
+
+                // An open circuit is skipped while other sellers remain; as the last resort it gets a try.
+                if (!health.Circuit.TryAcquire() && !isLast)
+                {
+                    continue;
+                }
+
+                trade.Attempts++;
+                trade.Candidate = candidate;
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                timeout.CancelAfter(provider.FirstByteTimeout);
+                using var message = new HttpRequestMessage(HttpMethod.Post, provider.EndpointUrl(trade.Request.Kind))
+                {
+                    Content = forward.CreateContent(),
+                    Version = HttpVersion.Version11,
+                };
+                if (provider.ApiKey is { } apiKey)
+                {
+                    message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+                }
+
+                message.Headers.TryAddWithoutValidation("Entrepot-Request-Id", trade.RequestId);
+                message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Jurisdiction", trade.Key.Account.HomeJurisdiction);
+
+                var sent = Stopwatch.GetTimestamp();
+                HttpResponseMessage upstreamResponse;
+                try
+                {
+                    upstreamResponse = await upstream.SendAsync(message, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+                {
+                    trade.Outcome = Outcome.ClientCancelled;
+                    trade.UpstreamTicks += Stopwatch.GetTimestamp() - sent;
+                    return;
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+                {
+                    trade.UpstreamTicks += Stopwatch.GetTimestamp() - sent;
+                    var reason = e is OperationCanceledException ? "timeout" : "connect";
+                    Failed(candidate, reason);
+                    LogAttemptFailed(log, trade.RequestId, provider.Id, reason);
+                    continue;
+                }
+
+                trade.UpstreamTicks += Stopwatch.GetTimestamp() - sent;
+                var status = (int)upstreamResponse.StatusCode;
+                if (status == 429 || status >= 500)
+                {
+                    Failed(candidate, status == 429 ? "429" : "5xx");
+                    LogAttemptFailed(log, trade.RequestId, provider.Id, status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    lastFailure?.Dispose();
+                    lastFailure = upstreamResponse;
+                    continue;
+                }
+
+                health.RecordFirstByte(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+                timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                using (upstreamResponse)
+                {
+                    var generationStart = Stopwatch.GetTimestamp();
+                    var isEventStream = upstreamResponse.Content.Headers.ContentType?.MediaType == "text/event-stream";
+                    try
+                    {
+                        if (status < 300 && trade.Request.Stream && isEventStream)
+                        {
+                            await RelayStreamAsync(ctx, upstreamResponse, trade, aborted).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            await RelayWholeAsync(ctx, upstreamResponse, trade, aborted).ConfigureAwait(false);
+                        }
+                    }
+                    catch (Exception e) when (e is IOException or HttpRequestException && !ctx.Response.HasStarted && !aborted.IsCancellationRequested)
+                    {
+                        // The body broke before the buyer saw a byte: still time to go to the next seller.
+                        Failed(candidate, "body");
+                        LogAttemptFailed(log, trade.RequestId, provider.Id, "body");
+                        continue;
+                    }
+
+                    if (status < 300)
+                    {
+                        health.RecordSuccess();
+                        health.RecordThroughput(trade.Usage.OutputTokens, Stopwatch.GetElapsedTime(generationStart).TotalMilliseconds);
+                    }
+                    else
+                    {
+                        // A 4xx is the buyer's problem, not the seller's health.
+                        health.RecordSuccess();
+                        trade.Outcome = Outcome.SellerRejected;
+                    }
+                }
+
+                return;
+            }
+
+            await NoSellerAnsweredAsync(ctx, lastFailure, trade).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            trade.Outcome = Outcome.ClientCancelled;
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException && ctx.Response.HasStarted)
+        {
+            // The seller's stream broke after the buyer had bytes: nothing can be retried now.
+            trade.Outcome = Outcome.Interrupted;
+            trade.Candidate?.Health.RecordFailure();
+            LogStreamBroken(log, trade.RequestId, trade.Candidate?.Provider.Id);
+            ctx.Abort();
+        }
+        finally
+        {
+            lastFailure?.Dispose();
+        }
+    }
+
+    private void Failed(Candidate candidate, string reason)
+    {
+        candidate.Health.RecordFailure();
+        metrics.Failover(candidate.Provider.Id, reason);
+    }
+
+    private static async Task NoSellerAnsweredAsync(HttpContext ctx, HttpResponseMessage? lastFailure, Trade trade)
+    {
+        trade.Outcome = Outcome.UpstreamFailed;
+        trade.Candidate = null;
+        var tried = trade.Attempts;
+        if (lastFailure?.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            var retry = lastFailure.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1;
+            ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            trade.Status = 429;
+            await HttpErrors.WriteAsync(ctx, 429, $"Every seller of '{trade.Request.Model}' is at capacity ({tried} tried). Retry after the time in Retry-After.",
+                "rate_limit_error", null, "sellers_at_capacity").ConfigureAwait(false);
+            return;
+        }
+
+        trade.Status = 502;
+        await HttpErrors.WriteAsync(ctx, 502, $"No seller of '{trade.Request.Model}' could answer ({tried} tried, none reachable or all failing).",
+            "api_error", null, "upstream_unavailable").ConfigureAwait(false);
+    }
+
+    private static async Task RelayWholeAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, CancellationToken aborted)
+    {
+        var tick = Stopwatch.GetTimestamp();
+        using var content = await PooledContent.ReadAsync(upstreamResponse.Content, MaxNonStreamResponseBytes, aborted).ConfigureAwait(false);
+        trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
+
+        var status = (int)upstreamResponse.StatusCode;
+        trade.Status = status;
+        if (status < 300)
+        {
+            trade.Usage = UsageReader.TryRead(content.Span, out var prompt, out var completion)
+                ? new TokenUsage(prompt, completion, false)
+                : new TokenUsage(TokenEstimator.FromUtf8Bytes(trade.Request.PromptTextBytes), TokenEstimator.FromUtf8Bytes(content.Length), true);
+        }
+
+        var response = ctx.Response;
+        response.StatusCode = status;
+        response.ContentType = upstreamResponse.Content.Headers.ContentType?.ToString() ?? "application/json";
+        response.ContentLength = content.Length;
+        SetTradeHeaders(response, trade);
+        await response.Body.WriteAsync(content.Memory, aborted).ConfigureAwait(false);
+    }
+
+    private static async Task RelayStreamAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, CancellationToken aborted)
+    {
+        var response = ctx.Response;
+        response.StatusCode = 200;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        trade.Status = 200;
+        SetTradeHeaders(response, trade);
+
+        var tick = Stopwatch.GetTimestamp();
+        await using var source = await upstreamResponse.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
+        trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
+        await response.StartAsync(aborted).ConfigureAwait(false);
+
+        using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage);
+        var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferSize);
+        try
+        {
+            var writer = response.BodyWriter;
+            while (true)
+            {
+                var n = await source.ReadAsync(buffer, aborted).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                sse.Process(buffer.AsSpan(0, n), writer);
+                await writer.FlushAsync(aborted).ConfigureAwait(false);
+            }
+
+            sse.Complete(writer);
+            await writer.FlushAsync(aborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            trade.Usage = sse.SawUsage
+                ? new TokenUsage(sse.PromptTokens, sse.CompletionTokens, false)
+                : new TokenUsage(TokenEstimator.FromUtf8Bytes(trade.Request.PromptTextBytes), TokenEstimator.FromUtf8Bytes(sse.PayloadBytes), true);
+            if (!sse.SawDone)
+            {
+                trade.Outcome = Outcome.Interrupted;
+            }
+        }
+    }
+
+    private static void SetTradeHeaders(HttpResponse response, Trade trade)
+    {
+        var headers = response.Headers;
+        var c = trade.Candidate!;
+        headers["Entrepot-Provider"] = c.Provider.Id;
+        headers["Entrepot-Jurisdiction"] = c.Provider.Jurisdiction;
+        trade.OverheadUs = trade.OwnMicroseconds();
+        headers["Entrepot-Overhead-Us"] = ((long)trade.OverheadUs).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static ForwardContent Forwarded(RequestBody body, InferenceRequest request)
+    {
+        if (!request.NeedsRewrite)
+        {
+            return new ForwardContent(body.Memory, null);
+        }
+
+        var writer = new ArrayBufferWriter<byte>(body.Length + 64);
+        ForwardBody.Write(body.Span, request.Stream, writer);
+        return new ForwardContent(writer.WrittenMemory, null);
+    }
+
+    private async ValueTask RecordAsync(Trade trade)
+    {
+        var c = trade.Candidate;
+        var u = trade.Usage;
+        var outcome = trade.Outcome;
+        var cost = c is not null && outcome is Outcome.Completed or Outcome.Interrupted ? c.Provider.Price.CostOf(u.InputTokens, u.OutputTokens) : 0m;
+        metrics.Request(Storage.Sqlite.SqliteUsageLog.OutcomeName(outcome), c?.Provider.Id);
+        metrics.Tokens(u.InputTokens, u.OutputTokens);
+        if (trade.OverheadUs > 0)
+        {
+            metrics.Overhead(trade.OverheadUs);
+        }
+
+        await usage.RecordAsync(new UsageRecord
+        {
+            RequestId = trade.RequestId,
+            Timestamp = time.GetUtcNow(),
+            AccountId = trade.Key.Account.Id,
+            KeyId = trade.Key.KeyId,
+            Model = trade.Request.Model,
+            ProviderId = c?.Provider.Id,
+            OriginJurisdiction = trade.Key.Account.HomeJurisdiction,
+            DestinationJurisdiction = c?.Provider.Jurisdiction,
+            InputTokens = u.InputTokens,
+            OutputTokens = u.OutputTokens,
+            UsageEstimated = u.Estimated,
+            Cost = cost,
+            Currency = c?.Provider.Price.Currency ?? "USD",
+            Outcome = outcome,
+            StatusCode = trade.Status,
+            Attempts = trade.Attempts,
+            Stream = trade.Request.Stream,
+            LatencyMs = Stopwatch.GetElapsedTime(trade.Started).TotalMilliseconds,
+            OverheadUs = trade.OverheadUs,
+        }).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: seller {Provider} failed ({Reason}); trying the next")]
+    private static partial void LogAttemptFailed(ILogger logger, string requestId, string provider, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: stream from seller {Provider} broke after the first byte")]
+    private static partial void LogStreamBroken(ILogger logger, string requestId, string? provider);
+
+    /// <summary>The forwarded body; a fresh <see cref="HttpContent"/> per attempt over the same bytes.</summary>
+    private readonly record struct ForwardContent(ReadOnlyMemory<byte> Bytes, IDisposable? Owner) : IDisposable
+    {
+        public HttpContent CreateContent()
+        {
+            var content = new ReadOnlyMemoryContent(Bytes);
+            content.Headers.ContentType = JsonContentType;
+            return content;
+        }
+
+        public void Dispose() => Owner?.Dispose();
+    }
+
+    /// <summary>What is known of one request as it goes through the relay.</summary>
+    private sealed class Trade(string requestId, ApiKeyEntry key, InferenceRequest request, long started)
+    {
+        public string RequestId { get; } = requestId;
+        public ApiKeyEntry Key { get; } = key;
+        public InferenceRequest Request { get; } = request;
+        public long Started { get; } = started;
+        public Candidate? Candidate { get; set; }
+        public int Attempts { get; set; }
+        public int Status { get; set; }
+        public Outcome Outcome { get; set; } = Outcome.Completed;
+        public TokenUsage Usage { get; set; }
+        public long UpstreamTicks { get; set; }
+        public double OverheadUs { get; set; }
+
+        /// <summary>Elapsed time so far minus the time spent waiting for sellers.</summary>
+        public double OwnMicroseconds()
+        {
+            var own = Stopwatch.GetTimestamp() - Started - UpstreamTicks;
+            return Math.Max(0, own * 1_000_000.0 / Stopwatch.Frequency);
+        }
+    }
+}

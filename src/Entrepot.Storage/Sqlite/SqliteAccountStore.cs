@@ -1,0 +1,101 @@
+using System.Globalization;
+using Entrepot.Core.Accounts;
+using Microsoft.Data.Sqlite;
+
+namespace Entrepot.Storage.Sqlite;
+
+/// <summary>Buyer accounts and their API keys (digests only).</summary>
+public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
+{
+    public Account? Find(string id)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT id, name, home_jurisdiction FROM accounts WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", id);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? new Account(r.GetString(0), r.GetString(1), r.GetString(2)) : null;
+    }
+
+    public IReadOnlyList<Account> List()
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT id, name, home_jurisdiction FROM accounts ORDER BY id";
+        using var r = cmd.ExecuteReader();
+        var list = new List<Account>();
+        while (r.Read())
+        {
+            list.Add(new Account(r.GetString(0), r.GetString(1), r.GetString(2)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Creates the account or updates its name and jurisdiction.</summary>
+    public void Upsert(Account account)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            INSERT INTO accounts(id, name, home_jurisdiction, created_at) VALUES ($id, $name, $j, $ts)
+            ON CONFLICT(id) DO UPDATE SET name = excluded.name, home_jurisdiction = excluded.home_jurisdiction
+            """;
+        cmd.Parameters.AddWithValue("$id", account.Id);
+        cmd.Parameters.AddWithValue("$name", account.Name);
+        cmd.Parameters.AddWithValue("$j", account.HomeJurisdiction);
+        cmd.Parameters.AddWithValue("$ts", Now());
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Stores a key digest; a digest already present is left as it is (same key configured twice).</summary>
+    public void AddKey(string accountId, string keyId, byte[] hash)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            INSERT INTO api_keys(key_id, account_id, hash, created_at) VALUES ($kid, $acc, $hash, $ts)
+            ON CONFLICT(hash) DO NOTHING
+            """;
+        cmd.Parameters.AddWithValue("$kid", keyId);
+        cmd.Parameters.AddWithValue("$acc", accountId);
+        cmd.Parameters.AddWithValue("$hash", ApiKeyHash.ToText(hash));
+        cmd.Parameters.AddWithValue("$ts", Now());
+        cmd.ExecuteNonQuery();
+    }
+
+    public bool RevokeKey(string keyId)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "UPDATE api_keys SET revoked_at = $ts WHERE key_id = $kid AND revoked_at IS NULL";
+        cmd.Parameters.AddWithValue("$kid", keyId);
+        cmd.Parameters.AddWithValue("$ts", Now());
+        return cmd.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>All live keys with their accounts, to build the in-memory <see cref="KeyRing"/>.</summary>
+    public KeyRing LoadKeyRing()
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT k.key_id, k.hash, a.id, a.name, a.home_jurisdiction
+            FROM api_keys k JOIN accounts a ON a.id = k.account_id
+            WHERE k.revoked_at IS NULL
+            """;
+        using var r = cmd.ExecuteReader();
+        var entries = new List<ApiKeyEntry>();
+        while (r.Read())
+        {
+            if (ApiKeyHash.TryParse(r.GetString(1), out var hash))
+            {
+                entries.Add(new ApiKeyEntry(r.GetString(0), hash, new Account(r.GetString(2), r.GetString(3), r.GetString(4))));
+            }
+        }
+
+        return new KeyRing(entries);
+    }
+
+    private string Now() => time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,128 @@
+using Microsoft.Data.Sqlite;
+
+namespace Entrepot.Storage.Sqlite;
+
+/// <summary>
+/// The exchange's embedded database: one SQLite file in the data directory, in WAL mode so the
+/// background writer never blocks readers. Applies the schema migrations on open.
+/// </summary>
+public sealed class SqliteDatabase
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            home_jurisdiction TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE api_keys (
+            key_id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE providers (
+            id TEXT PRIMARY KEY,
+            spec TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE usage (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            request_id TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            key_id TEXT,
+            model TEXT NOT NULL,
+            provider_id TEXT,
+            origin TEXT NOT NULL,
+            destination TEXT,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            usage_estimated INTEGER NOT NULL,
+            cost TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            stream INTEGER NOT NULL,
+            latency_ms REAL NOT NULL,
+            overhead_us REAL NOT NULL
+        );
+        CREATE INDEX usage_request ON usage(request_id);
+        CREATE INDEX usage_account_ts ON usage(account_id, ts);
+        """,
+    ];
+
+    public SqliteDatabase(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir))
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        FilePath = path;
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+        }.ToString();
+        Migrate();
+    }
+
+    public string FilePath { get; }
+    public string ConnectionString { get; }
+
+    public SqliteConnection Open()
+    {
+        var c = new SqliteConnection(ConnectionString);
+        c.Open();
+        using var pragma = c.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;";
+        pragma.ExecuteNonQuery();
+        return c;
+    }
+
+    private void Migrate()
+    {
+        using var c = Open();
+        using (var wal = c.CreateCommand())
+        {
+            // WAL with NORMAL sync: a committed batch survives a process crash; an OS crash may
+            // lose the last batch, which the receipt reconciliation of a later issue repairs.
+            wal.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        using var tx = c.BeginTransaction();
+        using (var create = c.CreateCommand())
+        {
+            create.Transaction = tx;
+            create.CommandText = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
+            create.ExecuteNonQuery();
+        }
+
+        long version;
+        using (var read = c.CreateCommand())
+        {
+            read.Transaction = tx;
+            read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+            version = (long)read.ExecuteScalar()!;
+        }
+
+        for (var v = (int)version; v < Migrations.Length; v++)
+        {
+            using var m = c.CreateCommand();
+            m.Transaction = tx;
+            m.CommandText = Migrations[v] + $"; INSERT INTO schema_version(version) VALUES ({v + 1});";
+            m.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+    }
+}
