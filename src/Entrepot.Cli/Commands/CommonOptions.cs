@@ -1,0 +1,34 @@
+using System.CommandLine;
+
+namespace Entrepot.Cli.Commands;
+
+internal static class CommonOptions
+{
+    public static Option<int?> Port(string description) => new("--port") { Description = description };
+
+    public static Option<string> DataDir() => new("--data-dir")
+    {
+        Description = "Directory for the database, keys and downloaded models.",
+        DefaultValueFactory = _ => ".entrepot",
+    };
+
+    public static Option<string?> Config(string description) => new("--config") { Description = description };
+
+    /// <summary>Runs until Ctrl-C or SIGTERM, then returns so the caller can stop cleanly.</summary>
+    public static async Task WaitForShutdownAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public static int Fail(string message)
+    {
+        Console.Error.WriteLine($"entrepot: {message}");
+        return 2;
+    }
+}

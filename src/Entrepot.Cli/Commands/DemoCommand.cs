@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Entrepot.Cli.Demo;
+
+namespace Entrepot.Cli.Commands;
+
+/// <summary><c>entrepot demo</c>: the whole market in one process.</summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Description = "Exchange port; the four nodes take the next four.", DefaultValueFactory = _ => 8080 };
+        var apiKey = new Option<string?>("--api-key") { Description = "Buyer key to create (default: a generated one, printed)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the demo's database (default: a fresh temporary one)." };
+        var model = new Option<string?>("--model") { Description = "GGUF model for the embedded engine (default: stories260K, found or fetched)." };
+        var cmd = new Command("demo", "Start an exchange and four exporter nodes in four jurisdictions, all on this machine.") { port, apiKey, dataDir, model };
+        cmd.SetAction(async (pr, ct) =>
+        {
+            var dir = pr.GetValue(dataDir) ?? Path.Combine(Path.GetTempPath(), "entrepot-demo-" + Environment.ProcessId);
+            Console.WriteLine("Starting the Entrepot demo market ...");
+            DemoMarket market;
+            try
+            {
+                market = await DemoMarket.StartAsync(new DemoOptions
+                {
+                    Port = pr.GetValue(port),
+                    ApiKey = pr.GetValue(apiKey),
+                    DataDir = dir,
+                    ModelPath = pr.GetValue(model),
+                    Log = m => Console.WriteLine("  " + m),
+                }, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or FileNotFoundException or InvalidDataException)
+            {
+                return CommonOptions.Fail(e.Message);
+            }
+
+            await using (market.ConfigureAwait(false))
+            {
+                var url = market.Exchange.BaseUrl.AbsoluteUri.TrimEnd('/');
+                Console.WriteLine($"""
+
+                    Exchange:  {url}/v1   (data in {dir})
+                    API key:   {market.ApiKey}
+                    Admin key: {market.AdminKey}
+                    Model:     {market.ModelName}{(market.ModelFile.IsRandomWeights ? "  (RANDOM WEIGHTS placeholder: no real model was found or downloadable)" : "")}
+
+                    Try it:
+                      curl -s {url}/v1/chat/completions -H "Authorization: Bearer {market.ApiKey}" -H "Content-Type: application/json" \
+                        -d '{"{"}"model":"{market.ModelName}","messages":[{"{"}"role":"user","content":"Once upon a time"{"}"}],"max_tokens":40{"}"}' -i
+
+                    OpenAI SDK (Python):
+                      from openai import OpenAI
+                      client = OpenAI(base_url="{url}/v1", api_key="{market.ApiKey}")
+                      print(client.chat.completions.create(model="{market.ModelName}", messages=[{"{"}"role": "user", "content": "Once upon a time"{"}"}]).choices[0].message.content)
+
+                    Pin a jurisdiction: add "provider": {"{"}"jurisdictions": ["SG"]{"}"} to the body. Ctrl-C stops everything.
+                    """);
+                Console.WriteLine($"ready: exchange on {url}");
+                await CommonOptions.WaitForShutdownAsync(ct).ConfigureAwait(false);
+                Console.WriteLine("stopping the demo market ...");
+            }
+
+            return 0;
+        });
+        return cmd;
+    }
+}

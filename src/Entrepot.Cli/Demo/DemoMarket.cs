@@ -1,0 +1,130 @@
+using Entrepot.Core.Accounts;
+using Entrepot.Core.Market;
+using Entrepot.Core.Network;
+using Entrepot.Exchange.Configuration;
+using Entrepot.Exchange.Hosting;
+using Entrepot.Exporter.Engines;
+using Entrepot.Exporter.Hosting;
+using Entrepot.Exporter.Models;
+
+namespace Entrepot.Cli.Demo;
+
+/// <summary>
+/// The whole market in one process: an exchange and four exporter nodes in four jurisdictions,
+/// each on its own loopback port with the embedded engine (one model, loaded once and shared),
+/// its own prices and an emulated network delay for its distance from the exchange.
+/// </summary>
+public sealed class DemoMarket : IAsyncDisposable
+{
+    private readonly EmbeddedModel _model;
+
+    private DemoMarket(ExchangeHost exchange, Dictionary<string, ExporterHost> nodes, EmbeddedModel model, string apiKey, string adminKey)
+    {
+        Exchange = exchange;
+        Nodes = nodes;
+        _model = model;
+        ApiKey = apiKey;
+        AdminKey = adminKey;
+    }
+
+    public ExchangeHost Exchange { get; }
+    public IReadOnlyDictionary<string, ExporterHost> Nodes { get; }
+    public string ApiKey { get; }
+    public string AdminKey { get; }
+    public string ModelName => _model.Name;
+    public ModelFile ModelFile => _model.File;
+
+    public static async Task<DemoMarket> StartAsync(DemoOptions options, CancellationToken ct = default)
+    {
+        var data = DemoMarketData.Load();
+        Directory.CreateDirectory(options.DataDir);
+        var file = await ModelLocator.ResolveAsync(options.ModelPath, options.DataDir, options.Log, ct).ConfigureAwait(false);
+        var model = EmbeddedModel.Load(file);
+        options.Log($"model: {model.Name} — {file.Label}");
+
+        var here = new GeoPoint(data.Exchange.Latitude, data.Exchange.Longitude);
+        var nodes = new Dictionary<string, ExporterHost>(StringComparer.Ordinal);
+        var providers = new List<ProviderSpec>();
+        try
+        {
+            for (var i = 0; i < data.Nodes.Count; i++)
+            {
+                var n = data.Nodes[i];
+                options.Nodes.TryGetValue(n.Id, out var o);
+                var rtt = LatencyEstimate.RoundTripMs(here, new GeoPoint(n.Latitude, n.Longitude));
+                var delay = o?.DelayMs ?? (int)Math.Round(rtt * options.DelayScale);
+                var config = new ExporterConfig
+                {
+                    Node = new NodeSection { Id = n.Id, Jurisdiction = n.Jurisdiction, City = n.City, Port = options.Port == 0 ? 0 : options.Port + 1 + i },
+                    Engine = new EngineSection { Kind = "embedded" },
+                    Admission = new AdmissionSection { MaxConcurrency = o?.MaxConcurrency ?? 4, MaxQueue = o?.MaxQueue ?? 16 },
+                    EmulatedDelayMs = delay,
+                };
+                var node = ExporterHost.Create(config, new EmbeddedEngine(model, ownsModel: false), ownsEngine: true);
+                await node.StartAsync(ct).ConfigureAwait(false);
+                nodes[n.Id] = node;
+                providers.Add(new ProviderSpec
+                {
+                    Id = n.Id,
+                    Kind = "exporter",
+                    BaseUrl = new Uri(node.BaseUrl, "v1").AbsoluteUri,
+                    Jurisdiction = n.Jurisdiction,
+                    City = n.City,
+                    Latitude = n.Latitude,
+                    Longitude = n.Longitude,
+                    Models = [model.Name],
+                    Price = n.Price,
+                    Capacity = config.Admission.MaxConcurrency,
+                });
+                options.Log($"exporter {n.Id,-13} {n.Jurisdiction} {n.City,-10} {node.BaseUrl}  emulated delay {delay} ms, {n.Price.Input}/{n.Price.Output} {n.Price.Currency} per M tokens");
+            }
+
+            var apiKey = options.ApiKey ?? ApiKeyHash.NewKey("ent-demo-");
+            var adminKey = options.AdminKey ?? ApiKeyHash.NewKey("ent-admin-");
+            var exchangeConfig = new ExchangeConfig
+            {
+                Exchange = new ExchangeSection
+                {
+                    Jurisdiction = data.Exchange.Jurisdiction,
+                    City = data.Exchange.City,
+                    Latitude = data.Exchange.Latitude,
+                    Longitude = data.Exchange.Longitude,
+                    Port = options.Port,
+                    AdminKey = adminKey,
+                },
+                Accounts = [new AccountSpec { Id = "demo-buyer", Name = "Demo buyer", HomeJurisdiction = data.Exchange.Jurisdiction, Keys = [apiKey] }],
+                Providers = providers,
+            };
+            var exchange = ExchangeHost.Create(exchangeConfig, Path.Combine(options.DataDir, "exchange"));
+            await exchange.StartAsync(ct).ConfigureAwait(false);
+            return new DemoMarket(exchange, nodes, model, apiKey, adminKey);
+        }
+        catch
+        {
+            foreach (var node in nodes.Values)
+            {
+                await node.DisposeAsync().ConfigureAwait(false);
+            }
+
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stops one exporter node, as if its data centre went dark.</summary>
+    public async Task StopNodeAsync(string id)
+    {
+        await Nodes[id].StopAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Exchange.DisposeAsync().ConfigureAwait(false);
+        foreach (var node in Nodes.Values)
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _model.Dispose();
+    }
+}

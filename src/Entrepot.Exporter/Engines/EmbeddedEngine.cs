@@ -1,0 +1,236 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Entrepot.Core.Protocol;
+using Microsoft.AspNetCore.Http;
+
+namespace Entrepot.Exporter.Engines;
+
+/// <summary>Serves the OpenAI endpoints from an <see cref="EmbeddedModel"/>, streaming or whole.</summary>
+public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) : IEngine
+{
+    public IReadOnlyList<string> Models { get; } = [model.Name];
+    public string Description => $"embedded LLamaSharp, model '{model.Name}' from {model.File.Label}";
+    public EmbeddedModel Model => model;
+
+    public async Task ServeAsync(HttpContext ctx, EndpointKind kind, ReadOnlyMemory<byte> body, CancellationToken ct)
+    {
+        var request = GenerationRequestReader.Read(body.Span, kind, out var error);
+        if (request is null)
+        {
+            await Http.ErrorAsync(ctx, 400, error!).ConfigureAwait(false);
+            return;
+        }
+
+        if (!string.Equals(request.Model, model.Name, StringComparison.Ordinal))
+        {
+            await Http.ErrorAsync(ctx, 404, new RequestError($"The model '{request.Model}' is not served here; this node serves '{model.Name}'.", "model", "model_not_found")).ConfigureAwait(false);
+            return;
+        }
+
+        var id = (kind == EndpointKind.ChatCompletions ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N")[..24];
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var chunks = new ChunkWriter(kind, id, created, model.Name);
+        try
+        {
+            if (request.Stream)
+            {
+                await StreamAsync(ctx, request, chunks, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await WholeAsync(ctx, request, chunks, ct).ConfigureAwait(false);
+            }
+        }
+        catch (PromptTooLongException e) when (!ctx.Response.HasStarted)
+        {
+            await Http.ErrorAsync(ctx, 400, new RequestError(e.Message, kind == EndpointKind.ChatCompletions ? "messages" : "prompt", "context_length_exceeded")).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WholeAsync(HttpContext ctx, GenerationRequest request, ChunkWriter chunks, CancellationToken ct)
+    {
+        var text = new System.Text.StringBuilder();
+        GenerationResult? result = null;
+        await foreach (var item in model.GenerateAsync(request, ct).ConfigureAwait(false))
+        {
+            if (item is string piece)
+            {
+                text.Append(piece);
+            }
+            else
+            {
+                result = (GenerationResult)item;
+            }
+        }
+
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        var buffer = new ArrayBufferWriter<byte>(512 + text.Length * 2);
+        chunks.WriteWhole(buffer, text.ToString(), result!);
+        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
+    }
+
+    private async Task StreamAsync(HttpContext ctx, GenerationRequest request, ChunkWriter chunks, CancellationToken ct)
+    {
+        var response = ctx.Response;
+        var writer = response.BodyWriter;
+        var started = false;
+        await foreach (var item in model.GenerateAsync(request, ct).ConfigureAwait(false))
+        {
+            if (!started)
+            {
+                // Headers go out with the first piece, so a prompt that is too long can still get a 400.
+                response.StatusCode = 200;
+                response.ContentType = "text/event-stream";
+                response.Headers.CacheControl = "no-cache";
+                chunks.WriteDelta(writer, null, null, first: true);
+                started = true;
+            }
+
+            if (item is string piece)
+            {
+                chunks.WriteDelta(writer, piece, null, first: false);
+                await writer.FlushAsync(ct).ConfigureAwait(false);
+                continue;
+            }
+
+            var result = (GenerationResult)item;
+            chunks.WriteDelta(writer, null, result.FinishReason, first: false);
+            if (request.IncludeUsage)
+            {
+                chunks.WriteUsage(writer, result);
+            }
+
+            Http.Write(writer, "data: [DONE]\n\n"u8);
+            await writer.FlushAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (ownsModel)
+        {
+            model.Dispose();
+        }
+    }
+
+    /// <summary>Formats OpenAI chat and text completion objects and stream chunks.</summary>
+    private sealed class ChunkWriter(EndpointKind kind, string id, long created, string modelName)
+    {
+        private bool IsChat => kind == EndpointKind.ChatCompletions;
+
+        public void WriteDelta(IBufferWriter<byte> output, string? content, string? finishReason, bool first)
+        {
+            if (!IsChat && first)
+            {
+                return;
+            }
+
+            Http.Write(output, "data: "u8);
+            using (var w = new Utf8JsonWriter(output))
+            {
+                Header(w, IsChat ? "chat.completion.chunk" : "text_completion");
+                w.WriteStartArray("choices");
+                w.WriteStartObject();
+                w.WriteNumber("index", 0);
+                if (IsChat)
+                {
+                    w.WriteStartObject("delta");
+                    if (first)
+                    {
+                        w.WriteString("role", "assistant");
+                        w.WriteString("content", "");
+                    }
+                    else if (content is not null)
+                    {
+                        w.WriteString("content", content);
+                    }
+
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WriteString("text", content ?? "");
+                }
+
+                w.WriteNull("logprobs");
+                if (finishReason is null)
+                {
+                    w.WriteNull("finish_reason");
+                }
+                else
+                {
+                    w.WriteString("finish_reason", finishReason);
+                }
+
+                w.WriteEndObject();
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            Http.Write(output, "\n\n"u8);
+        }
+
+        public void WriteUsage(IBufferWriter<byte> output, GenerationResult result)
+        {
+            Http.Write(output, "data: "u8);
+            using (var w = new Utf8JsonWriter(output))
+            {
+                Header(w, IsChat ? "chat.completion.chunk" : "text_completion");
+                w.WriteStartArray("choices");
+                w.WriteEndArray();
+                Usage(w, result);
+                w.WriteEndObject();
+            }
+
+            Http.Write(output, "\n\n"u8);
+        }
+
+        public void WriteWhole(IBufferWriter<byte> output, string text, GenerationResult result)
+        {
+            using var w = new Utf8JsonWriter(output);
+            Header(w, IsChat ? "chat.completion" : "text_completion");
+            w.WriteStartArray("choices");
+            w.WriteStartObject();
+            w.WriteNumber("index", 0);
+            if (IsChat)
+            {
+                w.WriteStartObject("message");
+                w.WriteString("role", "assistant");
+                w.WriteString("content", text);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteString("text", text);
+            }
+
+            w.WriteNull("logprobs");
+            w.WriteString("finish_reason", result.FinishReason);
+            w.WriteEndObject();
+            w.WriteEndArray();
+            Usage(w, result);
+            w.WriteEndObject();
+        }
+
+        private void Header(Utf8JsonWriter w, string objectType)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", id);
+            w.WriteString("object", objectType);
+            w.WriteNumber("created", created);
+            w.WriteString("model", modelName);
+            w.WriteString("system_fingerprint", "entrepot-embedded");
+        }
+
+        private static void Usage(Utf8JsonWriter w, GenerationResult result)
+        {
+            w.WriteStartObject("usage");
+            w.WriteNumber("prompt_tokens", result.PromptTokens);
+            w.WriteNumber("completion_tokens", result.CompletionTokens);
+            w.WriteNumber("total_tokens", result.PromptTokens + result.CompletionTokens);
+            w.WriteEndObject();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.Json.Serialization;
+
+namespace Entrepot.Exporter.Hosting;
+
+/// <summary>An exporter node's configuration file (JSON). See docs/OPERATIONS.md for an example.</summary>
+public sealed record ExporterConfig
+{
+    [JsonPropertyName("node")] public NodeSection Node { get; init; } = new();
+    [JsonPropertyName("engine")] public EngineSection Engine { get; init; } = new();
+    [JsonPropertyName("admission")] public AdmissionSection Admission { get; init; } = new();
+
+    /// <summary>Extra time spent per request to emulate the network distance to the exchange (demo only).</summary>
+    [JsonPropertyName("emulated_delay_ms")] public int EmulatedDelayMs { get; init; }
+
+    /// <summary>Bearer keys the exchange must present; empty means the node is open (loopback demos).</summary>
+    [JsonPropertyName("exchange_keys")] public List<string> ExchangeKeys { get; init; } = [];
+    [JsonPropertyName("exchange_key_hashes")] public List<string> ExchangeKeyHashes { get; init; } = [];
+}
+
+public sealed record NodeSection
+{
+    [JsonPropertyName("id")] public string Id { get; init; } = "node";
+    [JsonPropertyName("jurisdiction")] public string Jurisdiction { get; init; } = "US";
+    [JsonPropertyName("city")] public string? City { get; init; }
+    [JsonPropertyName("host")] public string Host { get; init; } = "127.0.0.1";
+    [JsonPropertyName("port")] public int Port { get; init; } = 8081;
+}
+
+public sealed record EngineSection
+{
+    /// <summary>"embedded" (LLamaSharp GGUF) or "upstream" (any OpenAI-compatible base URL).</summary>
+    [JsonPropertyName("kind")] public string Kind { get; init; } = "embedded";
+    [JsonPropertyName("model_path")] public string? ModelPath { get; init; }
+    [JsonPropertyName("model_name")] public string? ModelName { get; init; }
+    [JsonPropertyName("context_size")] public int ContextSize { get; init; } = 512;
+    [JsonPropertyName("base_url")] public string? BaseUrl { get; init; }
+    [JsonPropertyName("api_key")] public string? ApiKey { get; init; }
+    [JsonPropertyName("models")] public List<string> Models { get; init; } = [];
+}
+
+public sealed record AdmissionSection
+{
+    [JsonPropertyName("max_concurrency")] public int MaxConcurrency { get; init; } = 4;
+    [JsonPropertyName("max_queue")] public int MaxQueue { get; init; } = 16;
+}
+
+[JsonSourceGenerationOptions(ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSerializable(typeof(ExporterConfig))]
+[JsonSerializable(typeof(NodeHealth))]
+[JsonSerializable(typeof(NodeModels))]
+internal sealed partial class ExporterJsonContext : JsonSerializerContext;
+
+public sealed record NodeHealth(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("node")] string Node,
+    [property: JsonPropertyName("jurisdiction")] string Jurisdiction,
+    [property: JsonPropertyName("engine")] string Engine,
+    [property: JsonPropertyName("in_flight")] int InFlight,
+    [property: JsonPropertyName("queued")] int Queued,
+    [property: JsonPropertyName("max_concurrency")] int MaxConcurrency,
+    [property: JsonPropertyName("rejected")] long Rejected,
+    [property: JsonPropertyName("served")] long Served);
+
+public sealed record NodeModels(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("data")] IReadOnlyList<NodeModel> Data);
+
+public sealed record NodeModel(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("owned_by")] string OwnedBy);

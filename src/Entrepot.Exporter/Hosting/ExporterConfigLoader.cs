@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Entrepot.Core.Accounts;
+
+namespace Entrepot.Exporter.Hosting;
+
+/// <summary>Reads and validates an exporter configuration; errors name the file, line and field.</summary>
+public static class ExporterConfigLoader
+{
+    public static ExporterConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{path}: file not found.");
+        }
+
+        ExporterConfig? config;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            config = JsonSerializer.Deserialize(stream, ExporterJsonContext.Default.ExporterConfig);
+        }
+        catch (JsonException e)
+        {
+            var line = e.LineNumber is { } l ? $" line {l + 1}" : "";
+            throw new InvalidDataException($"{path}{line}: {e.Path ?? "$"}: {e.Message}");
+        }
+
+        if (config is null)
+        {
+            throw new InvalidDataException($"{path}: the file holds no configuration object.");
+        }
+
+        Validate(config, path);
+        return config;
+    }
+
+    public static void Validate(ExporterConfig c, string source)
+    {
+        if (c.Node.Jurisdiction.Length != 2 || !c.Node.Jurisdiction.All(char.IsAsciiLetter))
+        {
+            throw new InvalidDataException($"{source}: 'node.jurisdiction' must be an ISO 3166-1 alpha-2 code.");
+        }
+
+        if (c.Engine.Kind is not ("embedded" or "upstream"))
+        {
+            throw new InvalidDataException($"{source}: 'engine.kind' must be \"embedded\" or \"upstream\".");
+        }
+
+        if (c.Engine.Kind == "upstream" && (!Uri.TryCreate(c.Engine.BaseUrl, UriKind.Absolute, out _) || c.Engine.Models.Count == 0))
+        {
+            throw new InvalidDataException($"{source}: an upstream engine needs 'engine.base_url' (absolute URL) and 'engine.models' (non-empty).");
+        }
+
+        if (c.Engine.ContextSize is < 64 or > 131072)
+        {
+            throw new InvalidDataException($"{source}: 'engine.context_size' must be 64-131072.");
+        }
+
+        if (c.Admission.MaxConcurrency < 1 || c.Admission.MaxQueue < 0)
+        {
+            throw new InvalidDataException($"{source}: 'admission.max_concurrency' must be at least 1 and 'admission.max_queue' at least 0.");
+        }
+
+        if (c.EmulatedDelayMs is < 0 or > 60_000)
+        {
+            throw new InvalidDataException($"{source}: 'emulated_delay_ms' must be 0-60000.");
+        }
+
+        if (c.ExchangeKeyHashes.Any(h => !ApiKeyHash.TryParse(h, out _)))
+        {
+            throw new InvalidDataException($"{source}: 'exchange_key_hashes' entries must be sha256: followed by 64 hex digits.");
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using System.Net;
+using Entrepot.Core.Accounts;
+using Entrepot.Core.Protocol;
+using Entrepot.Exporter.Engines;
+using Entrepot.Exporter.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+
+namespace Entrepot.Exporter.Hosting;
+
+/// <summary>
+/// One exporter node: Kestrel serving the OpenAI endpoints to the exchange, with admission
+/// control in front of the engine and an optional emulated network delay.
+/// </summary>
+public sealed class ExporterHost : IAsyncDisposable
+{
+    private const int MaxBodyBytes = 8 * 1024 * 1024;
+    private readonly WebApplication _app;
+    private readonly IEngine _engine;
+    private readonly bool _ownsEngine;
+    private long _served;
+
+    private ExporterHost(WebApplication app, ExporterConfig config, IEngine engine, bool ownsEngine, Admission admission)
+    {
+        _app = app;
+        Config = config;
+        _engine = engine;
+        _ownsEngine = ownsEngine;
+        Admission = admission;
+    }
+
+    public ExporterConfig Config { get; }
+    public Admission Admission { get; }
+    public IEngine Engine => _engine;
+    public long Served => Interlocked.Read(ref _served);
+    public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>Creates the node's engine from its configuration (resolving and loading the model for an embedded one).</summary>
+    public static async Task<IEngine> CreateEngineAsync(ExporterConfig config, string dataDir, Action<string> log, CancellationToken ct = default)
+    {
+        if (config.Engine.Kind == "upstream")
+        {
+            return new UpstreamEngine(new Uri(config.Engine.BaseUrl!), config.Engine.ApiKey, config.Engine.Models);
+        }
+
+        var file = await ModelLocator.ResolveAsync(config.Engine.ModelPath, dataDir, log, ct).ConfigureAwait(false);
+        var model = EmbeddedModel.Load(file, config.Engine.ModelName, config.Engine.ContextSize);
+        return new EmbeddedEngine(model);
+    }
+
+    /// <param name="engine">An engine to use; shared engines (the demo's) are not disposed with the node.</param>
+    public static ExporterHost Create(ExporterConfig config, IEngine engine, bool ownsEngine, int? port = null, Action<ILoggingBuilder>? logging = null)
+    {
+        ExporterConfigLoader.Validate(config, "configuration");
+        var admission = new Admission(config.Admission.MaxConcurrency, config.Admission.MaxQueue);
+        var keyHashes = config.ExchangeKeys.Select(k => ApiKeyHash.Compute(k))
+            .Concat(config.ExchangeKeyHashes.Select(h => ApiKeyHash.TryParse(h, out var b) ? b : []))
+            .ToList();
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Entrepot.Exporter" });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = MaxBodyBytes;
+            k.Listen(IPAddress.Parse(config.Node.Host), port ?? config.Node.Port);
+        });
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Microsoft.AspNetCore.Server.Kestrel").AddPrometheusExporter());
+
+        var app = builder.Build();
+        var host = new ExporterHost(app, config, engine, ownsEngine, admission);
+        app.MapPost("/v1/chat/completions", ctx => host.ServeAsync(ctx, EndpointKind.ChatCompletions, keyHashes));
+        app.MapPost("/v1/completions", ctx => host.ServeAsync(ctx, EndpointKind.Completions, keyHashes));
+        app.MapGet("/v1/models", () => TypedResults.Json(
+            new NodeModels("list", engine.Models.Select(m => new NodeModel(m, "model", 0, config.Node.Id)).ToList()), ExporterJsonContext.Default.NodeModels));
+        app.MapGet("/healthz", () => TypedResults.Json(host.Health(), ExporterJsonContext.Default.NodeHealth));
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return host;
+    }
+
+    public NodeHealth Health() => new("ok", Config.Node.Id, Config.Node.Jurisdiction, _engine.Description,
+        Admission.InFlight, Admission.Queued, Admission.MaxConcurrency, Admission.Rejected, Served);
+
+    private async Task ServeAsync(HttpContext ctx, EndpointKind kind, List<byte[]> keyHashes)
+    {
+        if (keyHashes.Count > 0)
+        {
+            var header = ctx.Request.Headers.Authorization.ToString();
+            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : default;
+            var ok = false;
+            foreach (var h in keyHashes)
+            {
+                ok |= !token.IsEmpty && ApiKeyHash.Matches(token, h);
+            }
+
+            if (!ok)
+            {
+                await Http.ErrorAsync(ctx, 401, new RequestError("This node serves only its configured exchanges: missing or invalid key.", null, "invalid_api_key", "authentication_error")).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var ct = ctx.RequestAborted;
+        using var slot = await Admission.TryEnterAsync(ct).ConfigureAwait(false);
+        if (slot is null)
+        {
+            ctx.Response.Headers.RetryAfter = "1";
+            await Http.ErrorAsync(ctx, 429, new RequestError(
+                $"Node {Config.Node.Id} is at capacity ({Admission.MaxConcurrency} running, {Admission.MaxQueue} queued).", null, "node_at_capacity", "rate_limit_error")).ConfigureAwait(false);
+            return;
+        }
+
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(buffer, ct).ConfigureAwait(false);
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e)
+        {
+            await Http.ErrorAsync(ctx, e.StatusCode, new RequestError(e.Message, null, "bad_request")).ConfigureAwait(false);
+            return;
+        }
+
+        if (Config.EmulatedDelayMs > 0)
+        {
+            // The demo's stand-in for the distance to the exchange: one round trip per request.
+            await Task.Delay(Config.EmulatedDelayMs, ct).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await _engine.ServeAsync(ctx, kind, body, ct).ConfigureAwait(false);
+            Interlocked.Increment(ref _served);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The exchange hung up (its buyer went away); generation stops with it.
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            await Http.ErrorAsync(ctx, 500, new RequestError($"The engine failed: {e.GetType().Name}.", null, "engine_error", "api_error")).ConfigureAwait(false);
+        }
+    }
+
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        await _app.StartAsync(ct).ConfigureAwait(false);
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUrl = new Uri(address.TrimEnd('/') + "/");
+    }
+
+    public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync().ConfigureAwait(false);
+        Admission.Dispose();
+        if (_ownsEngine)
+        {
+            _engine.Dispose();
+        }
+    }
+}
