@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 
 namespace Entrepot.Cli.Commands;
 
@@ -14,12 +15,21 @@ internal static class CommonOptions
 
     public static Option<string?> Config(string description) => new("--config") { Description = description };
 
-    /// <summary>Runs until Ctrl-C or SIGTERM, then returns so the caller can stop cleanly.</summary>
+    /// <summary>Runs until Ctrl-C, SIGINT or SIGTERM, then returns so the caller can stop cleanly.</summary>
     public static async Task WaitForShutdownAsync(CancellationToken ct)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // we shut down ourselves, in order
+            stop.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         try
         {
-            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

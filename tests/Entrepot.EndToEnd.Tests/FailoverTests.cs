@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Entrepot.Cli.Demo;
+using OpenAI.Chat;
+
+namespace Entrepot.EndToEnd.Tests;
+
+public class SmallNodeDemoFixture : DemoFixture
+{
+    // us-ashburn takes one request at a time, queues none, and holds each for 3 s.
+    protected override IReadOnlyDictionary<string, DemoNodeOverride> Overrides => new Dictionary<string, DemoNodeOverride>
+    {
+        ["us-ashburn"] = new(MaxConcurrency: 1, MaxQueue: 0, DelayMs: 3000),
+    };
+}
+
+/// <summary>Sellers that go away or fill up: the buyer should not notice.</summary>
+public class FailoverTests(SmallNodeDemoFixture demo) : IClassFixture<SmallNodeDemoFixture>
+{
+    private string Pinned(string first, int maxTokens = 5) =>
+        $$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"Once upon a time"}],"max_tokens":{{{maxTokens}}},"provider":{"order":["{{{first}}}"]}}""";
+
+    [Fact]
+    public async Task SaturatedExporter_Answers429_AndExchangeMovesOn()
+    {
+        var node = demo.Market.Nodes["us-ashburn"];
+        using var direct = new HttpClient { BaseAddress = node.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        var occupying = direct.PostAsync("v1/chat/completions", Json.Body(
+            $$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"Hi"}],"max_tokens":3}"""));
+        await WaitUntil(() => node.Admission.InFlight == 1);
+
+        // The node itself refuses a second request at once, with Retry-After.
+        var refused = await direct.PostAsync("v1/chat/completions", Json.Body("{}"));
+        await refused.AssertOpenAIErrorAsync(429);
+        Assert.True(refused.Headers.RetryAfter is not null);
+
+        var rejectedBefore = node.Admission.Rejected;
+        var response = await demo.Http.PostChatAsync(Pinned("us-ashburn"));
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.NotEqual("us-ashburn", response.Header("Entrepot-Provider"));
+        Assert.Equal(rejectedBefore + 1, node.Admission.Rejected);
+        Assert.Equal(200, (int)(await occupying).StatusCode);
+    }
+
+    [Fact]
+    public async Task StoppedExporter_NextRequestFailsOver_NoErrorToBuyer()
+    {
+        await demo.Market.StopNodeAsync("sg-singapore");
+
+        var client = demo.Chat();
+        for (var i = 0; i < 3; i++)
+        {
+            var response = await demo.Http.PostChatAsync(Pinned("sg-singapore"));
+            Assert.Equal(200, (int)response.StatusCode);
+            Assert.NotEqual("sg-singapore", response.Header("Entrepot-Provider"));
+            var text = (await response.ReadJsonAsync()).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
+            Assert.False(string.IsNullOrEmpty(text));
+        }
+
+        // The official client sees nothing of it either, streaming included.
+        var streamed = 0;
+        await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage("Once")], new ChatCompletionOptions { MaxOutputTokenCount = 5 }))
+        {
+            streamed += update.ContentUpdate.Count;
+        }
+
+        Assert.True(streamed > 0);
+
+        // After repeated failures the circuit is open: the dead seller is listed as such.
+        using var admin = new HttpClient { BaseAddress = demo.Market.Exchange.BaseUrl };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", demo.Market.AdminKey);
+        var providers = JsonDocument.Parse(await admin.GetStringAsync("admin/providers")).RootElement;
+        var sg = providers.EnumerateArray().Single(p => p.GetProperty("id").GetString() == "sg-singapore");
+        Assert.Equal("open", sg.GetProperty("circuit").GetString());
+        Assert.True(sg.GetProperty("failures").GetInt64() >= 3);
+
+        await demo.Market.Exchange.UsageLog.FlushAsync();
+        var rows = demo.Market.Exchange.UsageLog.Recent(50);
+        Assert.Contains(rows, r => r.Attempts >= 2 && r.Outcome == "completed");
+    }
+
+    [Fact]
+    public async Task NoFallbacksAllowed_DeadSellerGives502NotAnotherCountry()
+    {
+        await demo.Market.StopNodeAsync("cn-shanghai");
+        var response = await demo.Http.PostChatAsync(
+            $$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"x"}],"max_tokens":3,"provider":{"order":["cn-shanghai"],"allow_fallbacks":false}}""");
+        var error = await response.AssertOpenAIErrorAsync(502);
+        Assert.Equal("upstream_unavailable", error.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task ClientDisconnect_CancelsUpstreamGeneration()
+    {
+        var node = demo.Market.Nodes["de-frankfurt"];
+        using var cts = new CancellationTokenSource();
+        var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions")
+        {
+            Content = Json.Body($$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"Once"}],"max_tokens":400,"stream":true,"provider":{"only":["de-frankfurt"]}}"""),
+        };
+        var response = await demo.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        Assert.Equal(200, (int)response.StatusCode);
+        cts.Cancel();
+        response.Dispose();
+        await WaitUntil(() => node.Admission.InFlight == 0);
+        Assert.Equal(0, node.Admission.InFlight);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(condition());
+    }
+}
