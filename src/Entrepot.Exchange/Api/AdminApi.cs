@@ -39,14 +39,12 @@ public static class AdminApi
         var token = BearerToken.From(ctx.Request);
         if (settings.AdminKeyHash is null)
         {
-            await HttpErrors.WriteAsync(ctx, 403, "The admin API is disabled: no admin key is configured.", "permission_error", null, "admin_disabled").ConfigureAwait(false);
-            return null;
+            return Error(403, "The admin API is disabled: no admin key is configured.", "permission_error", null);
         }
 
         if (token.IsEmpty || !ApiKeyHash.Matches(token, settings.AdminKeyHash))
         {
-            await HttpErrors.WriteAsync(ctx, 401, "Missing or invalid admin key.", "authentication_error", null, "invalid_admin_key").ConfigureAwait(false);
-            return null;
+            return Error(401, "Missing or invalid admin key.", "authentication_error", null);
         }
 
         return await next(ic).ConfigureAwait(false);

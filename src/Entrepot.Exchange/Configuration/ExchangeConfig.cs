@@ -6,26 +6,26 @@ namespace Entrepot.Exchange.Configuration;
 /// <summary>The exchange's configuration file (JSON). See docs/OPERATIONS.md for an example.</summary>
 public sealed record ExchangeConfig
 {
-    [JsonPropertyName("exchange")] public ExchangeSection Exchange { get; init; } = new();
-    [JsonPropertyName("accounts")] public List<AccountSpec> Accounts { get; init; } = [];
-    [JsonPropertyName("providers")] public List<ProviderSpec> Providers { get; init; } = [];
+    [JsonPropertyName("exchange")] public ExchangeSection Exchange { get; set; } = new();
+    [JsonPropertyName("accounts")] public List<AccountSpec> Accounts { get; set; } = [];
+    [JsonPropertyName("providers")] public List<ProviderSpec> Providers { get; set; } = [];
 }
 
 public sealed record ExchangeSection
 {
     /// <summary>Where the exchange runs; the origin of trades whose buyer states no jurisdiction.</summary>
-    [JsonPropertyName("jurisdiction")] public string Jurisdiction { get; init; } = "DE";
+    [JsonPropertyName("jurisdiction")] public string Jurisdiction { get; set; } = "DE";
     [JsonPropertyName("city")] public string? City { get; init; }
     [JsonPropertyName("latitude")] public double? Latitude { get; init; }
     [JsonPropertyName("longitude")] public double? Longitude { get; init; }
-    [JsonPropertyName("host")] public string Host { get; init; } = "127.0.0.1";
-    [JsonPropertyName("port")] public int Port { get; init; } = 8080;
+    [JsonPropertyName("host")] public string Host { get; set; } = "127.0.0.1";
+    [JsonPropertyName("port")] public int Port { get; set; } = 8080;
 
     /// <summary>Admin key in clear (development) or its digest as <c>sha256:hex</c> (production).</summary>
     [JsonPropertyName("admin_key")] public string? AdminKey { get; init; }
     [JsonPropertyName("admin_key_hash")] public string? AdminKeyHash { get; init; }
-    [JsonPropertyName("max_request_bytes")] public int MaxRequestBytes { get; init; } = 4 * 1024 * 1024;
-    [JsonPropertyName("default_sort")] public string DefaultSort { get; init; } = "balanced";
+    [JsonPropertyName("max_request_bytes")] public int MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
+    [JsonPropertyName("default_sort")] public string DefaultSort { get; set; } = "balanced";
 }
 
 public sealed record AccountSpec
@@ -35,8 +35,8 @@ public sealed record AccountSpec
     [JsonPropertyName("home_jurisdiction")] public string? HomeJurisdiction { get; init; }
 
     /// <summary>Keys in clear; stored only as digests.</summary>
-    [JsonPropertyName("keys")] public List<string> Keys { get; init; } = [];
+    [JsonPropertyName("keys")] public List<string> Keys { get; set; } = [];
 
     /// <summary>Key digests as <c>sha256:hex</c>, for configuration files that must not hold secrets.</summary>
-    [JsonPropertyName("key_hashes")] public List<string> KeyHashes { get; init; } = [];
+    [JsonPropertyName("key_hashes")] public List<string> KeyHashes { get; set; } = [];
 }

@@ -5,43 +5,43 @@ namespace Entrepot.Exporter.Hosting;
 /// <summary>An exporter node's configuration file (JSON). See docs/OPERATIONS.md for an example.</summary>
 public sealed record ExporterConfig
 {
-    [JsonPropertyName("node")] public NodeSection Node { get; init; } = new();
-    [JsonPropertyName("engine")] public EngineSection Engine { get; init; } = new();
-    [JsonPropertyName("admission")] public AdmissionSection Admission { get; init; } = new();
+    [JsonPropertyName("node")] public NodeSection Node { get; set; } = new();
+    [JsonPropertyName("engine")] public EngineSection Engine { get; set; } = new();
+    [JsonPropertyName("admission")] public AdmissionSection Admission { get; set; } = new();
 
     /// <summary>Extra time spent per request to emulate the network distance to the exchange (demo only).</summary>
     [JsonPropertyName("emulated_delay_ms")] public int EmulatedDelayMs { get; init; }
 
     /// <summary>Bearer keys the exchange must present; empty means the node is open (loopback demos).</summary>
-    [JsonPropertyName("exchange_keys")] public List<string> ExchangeKeys { get; init; } = [];
-    [JsonPropertyName("exchange_key_hashes")] public List<string> ExchangeKeyHashes { get; init; } = [];
+    [JsonPropertyName("exchange_keys")] public List<string> ExchangeKeys { get; set; } = [];
+    [JsonPropertyName("exchange_key_hashes")] public List<string> ExchangeKeyHashes { get; set; } = [];
 }
 
 public sealed record NodeSection
 {
-    [JsonPropertyName("id")] public string Id { get; init; } = "node";
-    [JsonPropertyName("jurisdiction")] public string Jurisdiction { get; init; } = "US";
+    [JsonPropertyName("id")] public string Id { get; set; } = "node";
+    [JsonPropertyName("jurisdiction")] public string Jurisdiction { get; set; } = "US";
     [JsonPropertyName("city")] public string? City { get; init; }
-    [JsonPropertyName("host")] public string Host { get; init; } = "127.0.0.1";
-    [JsonPropertyName("port")] public int Port { get; init; } = 8081;
+    [JsonPropertyName("host")] public string Host { get; set; } = "127.0.0.1";
+    [JsonPropertyName("port")] public int Port { get; set; } = 8081;
 }
 
 public sealed record EngineSection
 {
     /// <summary>"embedded" (LLamaSharp GGUF) or "upstream" (any OpenAI-compatible base URL).</summary>
-    [JsonPropertyName("kind")] public string Kind { get; init; } = "embedded";
+    [JsonPropertyName("kind")] public string Kind { get; set; } = "embedded";
     [JsonPropertyName("model_path")] public string? ModelPath { get; init; }
     [JsonPropertyName("model_name")] public string? ModelName { get; init; }
-    [JsonPropertyName("context_size")] public int ContextSize { get; init; } = 512;
+    [JsonPropertyName("context_size")] public int ContextSize { get; set; } = 512;
     [JsonPropertyName("base_url")] public string? BaseUrl { get; init; }
     [JsonPropertyName("api_key")] public string? ApiKey { get; init; }
-    [JsonPropertyName("models")] public List<string> Models { get; init; } = [];
+    [JsonPropertyName("models")] public List<string> Models { get; set; } = [];
 }
 
 public sealed record AdmissionSection
 {
-    [JsonPropertyName("max_concurrency")] public int MaxConcurrency { get; init; } = 4;
-    [JsonPropertyName("max_queue")] public int MaxQueue { get; init; } = 16;
+    [JsonPropertyName("max_concurrency")] public int MaxConcurrency { get; set; } = 4;
+    [JsonPropertyName("max_queue")] public int MaxQueue { get; set; } = 16;
 }
 
 [JsonSourceGenerationOptions(ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true)]

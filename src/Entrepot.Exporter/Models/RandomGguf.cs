@@ -19,7 +19,7 @@ public static class RandomGguf
 
     private static readonly string[] Words =
     [
-        "the", "a", "and", "to", "was", "he", "she", "it", "they", "day", "big", "little", "happy", "dog", "cat",
+        "the", "and", "to", "was", "he", "she", "it", "they", "day", "big", "little", "happy", "dog", "cat",
         "girl", "boy", "tree", "sun", "play", "saw", "said", "with", "in", "on", "of", "is", "had", "friend", "time",
     ];
 
@@ -46,6 +46,8 @@ public static class RandomGguf
         tokens.Add((".", -2, 1));
         tokens.Add((",", -2, 1));
         var vocab = tokens.Count;
+        // llama.cpp refuses a vocabulary with a repeated token text.
+        System.Diagnostics.Debug.Assert(tokens.Select(t => t.Text).Distinct().Count() == vocab);
 
         var tensors = new List<(string Name, long[] Dims, bool IsNorm)>
         {
