@@ -28,7 +28,7 @@ trap 'kill $gw 2>/dev/null || true; ./stop.sh >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 1 100); do grep -q ready "$out/exchange.log" && break; sleep 0.2; done
 echo "exchange pid $gw, RSS before load: $(grep VmRSS /proc/$gw/status)" | tee "$out/rss-idle.txt"
 
-flags=(-d "$duration" -r 1 -w 3)
+flags=(-d "$duration" -r 1 -w 5)
 dirs=()
 for r in $(seq 1 "$rounds"); do
   ./bench.sh -n "direct-r$r" -u http://127.0.0.1:18080/v1/chat/completions -p "$(cat run/mock.pid)" "${flags[@]}" | tail -3

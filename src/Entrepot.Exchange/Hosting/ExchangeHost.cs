@@ -75,7 +75,14 @@ public sealed class ExchangeHost : IAsyncDisposable
         var configured = config.Providers.Select((p, i) => p.ToProvider(out _, $"providers[{i}]")!).ToList();
         var market = new Marketplace(configured, providerStore, accounts, settings.Location, time);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Entrepot.Exchange" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "Entrepot.Exchange",
+            ContentRootPath = settings.DataDir,
+            // No appsettings.json is read; without this the default host still watches the content
+            // root for one, and the watcher thread burns CPU on every usage-log write.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

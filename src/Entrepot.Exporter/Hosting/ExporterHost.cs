@@ -63,7 +63,11 @@ public sealed class ExporterHost : IAsyncDisposable
             .Concat(config.ExchangeKeyHashes.Select(h => ApiKeyHash.TryParse(h, out var b) ? b : []))
             .ToList();
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Entrepot.Exporter" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "Entrepot.Exporter",
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

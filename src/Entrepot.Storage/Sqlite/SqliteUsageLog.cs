@@ -19,9 +19,15 @@ public sealed class SqliteUsageLog : IUsageSink, IAsyncDisposable
     private readonly Task _writer;
     private long _written;
 
-    public SqliteUsageLog(SqliteDatabase db, int capacity = 65_536)
+    private readonly TimeSpan _linger;
+
+    /// <param name="linger">How long the writer waits after the first record of a batch for more to
+    /// arrive. Under light load this turns one transaction and one thread-pool wake-up per request
+    /// into one per interval; records are durable at most this much later.</param>
+    public SqliteUsageLog(SqliteDatabase db, int capacity = 65_536, TimeSpan? linger = null)
     {
         _db = db;
+        _linger = linger ?? TimeSpan.FromMilliseconds(5);
         _queue = Channel.CreateBounded<UsageRecord>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -85,6 +91,11 @@ public sealed class SqliteUsageLog : IUsageSink, IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             Volatile.Write(ref _inBatch, true);
+            if (_linger > TimeSpan.Zero && reader.Count < MaxBatch)
+            {
+                await Task.Delay(_linger).ConfigureAwait(false);
+            }
+
             while (batch.Count < MaxBatch && reader.TryRead(out var r))
             {
                 batch.Add(r);
