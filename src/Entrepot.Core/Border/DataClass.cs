@@ -1,0 +1,91 @@
+namespace Entrepot.Core.Border;
+
+/// <summary>How sensitive the data in a request is, in rising order; a request's effective class
+/// is the highest of what it declares, its account's default and what the scanner finds.</summary>
+public enum DataClass
+{
+    Public = 0,
+    Internal = 1,
+    Personal = 2,
+    SensitivePersonal = 3,
+    ImportantData = 4,
+    GovernmentRelated = 5,
+    ExportControlled = 6,
+}
+
+/// <summary>Categories of sensitive personal data that the regimes treat separately (thresholds in
+/// 28 CFR 202, "sensitive personal information" in PIPL), plus the covered identifiers.</summary>
+[Flags]
+public enum DataCategory
+{
+    None = 0,
+    Health = 1,
+    Financial = 2,
+    Biometric = 4,
+    PreciseGeolocation = 8,
+    Genomic = 16,
+    PersonalIdentifiers = 32,
+}
+
+public static class DataClasses
+{
+    public static readonly IReadOnlyList<DataClass> All = Enum.GetValues<DataClass>();
+    public static readonly IReadOnlyList<DataCategory> Categories =
+        [DataCategory.Health, DataCategory.Financial, DataCategory.Biometric, DataCategory.PreciseGeolocation, DataCategory.Genomic, DataCategory.PersonalIdentifiers];
+
+    public static string Name(this DataClass c) => c switch
+    {
+        DataClass.Public => "public",
+        DataClass.Internal => "internal",
+        DataClass.Personal => "personal",
+        DataClass.SensitivePersonal => "sensitive-personal",
+        DataClass.ImportantData => "important-data",
+        DataClass.GovernmentRelated => "government-related",
+        DataClass.ExportControlled => "export-controlled",
+        _ => throw new ArgumentOutOfRangeException(nameof(c)),
+    };
+
+    public static string Name(this DataCategory c) => c switch
+    {
+        DataCategory.Health => "health",
+        DataCategory.Financial => "financial",
+        DataCategory.Biometric => "biometric",
+        DataCategory.PreciseGeolocation => "precise-geolocation",
+        DataCategory.Genomic => "genomic",
+        DataCategory.PersonalIdentifiers => "personal-identifiers",
+        _ => throw new ArgumentOutOfRangeException(nameof(c)),
+    };
+
+    public static bool TryParseClass(ReadOnlySpan<char> name, out DataClass c)
+    {
+        foreach (var x in All)
+        {
+            if (name.Equals(x.Name(), StringComparison.OrdinalIgnoreCase))
+            {
+                c = x;
+                return true;
+            }
+        }
+
+        c = default;
+        return false;
+    }
+
+    public static bool TryParseCategory(ReadOnlySpan<char> name, out DataCategory c)
+    {
+        foreach (var x in Categories)
+        {
+            if (name.Equals(x.Name(), StringComparison.OrdinalIgnoreCase))
+            {
+                c = x;
+                return true;
+            }
+        }
+
+        c = default;
+        return false;
+    }
+
+    public static IEnumerable<string> Names(this DataCategory set) =>
+        Categories.Where(c => (set & c) != 0).Select(c => c.Name());
+}

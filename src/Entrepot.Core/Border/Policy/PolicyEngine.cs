@@ -1,0 +1,78 @@
+using Entrepot.Core.Border.Rules;
+
+namespace Entrepot.Core.Border.Policy;
+
+/// <summary>
+/// Decides each candidate seller against the rule book. Every rule in force whose match holds
+/// (and whose threshold, if any, is crossed with this request counted) applies; a requirement
+/// rule becomes allow when the seller or the buyer holds one of the named attestations or
+/// contracts, and its 'otherwise' effect when not. Deny beats redact beats allow; a pair no rule
+/// speaks to is allowed.
+/// </summary>
+public sealed class PolicyEngine(ISubjectCounter counter)
+{
+    public CandidateDecision Decide(RuleBook book, TradeContext trade, Counterparty seller)
+    {
+        var day = DateOnly.FromDateTime(trade.Now.UtcDateTime);
+        var outcomes = new List<RuleOutcome>();
+        foreach (var rule in book.Rules)
+        {
+            if (!rule.InForce(day) || !Matches(rule.Match, trade, seller))
+            {
+                continue;
+            }
+
+            string? note = null;
+            if (rule.Threshold is { } t)
+            {
+                var scope = new SubjectScope(trade.Origin, seller.Id, t.Category);
+                long count = counter.CountWith(scope, t.Period.Start(trade.Now), trade.SubjectsOf(t.Category));
+                if (!t.Applies(count))
+                {
+                    continue;
+                }
+
+                note = $"{count} distinct {t.Category.Name()} subjects to this seller in the {t.Period.Name()} period, threshold {t.Subjects}";
+            }
+
+            var applied = rule.Effect;
+            if (rule.Effect is PolicyEffect.RequireAttestation or PolicyEffect.RequireContract)
+            {
+                var held = rule.Requires.FirstOrDefault(r => seller.Holds(r) || (trade.BuyerAttestations?.Contains(r, StringComparer.OrdinalIgnoreCase) ?? false));
+                applied = held is null ? rule.Otherwise : PolicyEffect.Allow;
+                var req = $"requires {string.Join(" or ", rule.Requires)}: {(held is null ? "not held" : held + " held")}";
+                note = note is null ? req : note + "; " + req;
+            }
+
+            outcomes.Add(new RuleOutcome(rule, applied, note));
+        }
+
+        var verdict = outcomes.Any(o => o.Applied == PolicyEffect.Deny) ? Verdict.Deny
+            : outcomes.Any(o => o.Applied == PolicyEffect.Redact) ? Verdict.Redact
+            : Verdict.Allow;
+        return new CandidateDecision(seller, verdict, outcomes);
+    }
+
+    private static bool Matches(RuleMatch m, TradeContext trade, Counterparty seller)
+    {
+        if ((m.Origin is not null && !m.Origin.Contains(trade.Origin)) ||
+            (m.OriginNot is not null && m.OriginNot.Contains(trade.Origin)) ||
+            (m.Destination is not null && !m.Destination.Contains(seller.Jurisdiction)) ||
+            (m.DestinationNot is not null && m.DestinationNot.Contains(seller.Jurisdiction)))
+        {
+            return false;
+        }
+
+        if (m.DataClasses is not null && !m.DataClasses.Any(trade.Profile.Has))
+        {
+            return false;
+        }
+
+        if (m.Categories != DataCategory.None && (trade.Profile.Categories & m.Categories) == 0)
+        {
+            return false;
+        }
+
+        return m.CounterpartyOwnership is null || m.CounterpartyOwnership.Contains(seller.Ownership);
+    }
+}

@@ -1,0 +1,213 @@
+using System.Text;
+using Entrepot.Core.Border;
+using Entrepot.Core.Border.Policy;
+using Entrepot.Core.Border.Rules;
+
+namespace Entrepot.Core.Tests.Border;
+
+/// <summary>
+/// Legal scenarios written from the regimes' texts (see docs/RULES.md): who sends what to whom and
+/// when, and the verdict and deciding rules the shipped packs must give. Subjects already sent to
+/// the seller are seeded into the counter to put a scenario just over or under a bulk threshold.
+/// </summary>
+public class LegalScenarioTests
+{
+    private static readonly RuleBook Book = RulePackLoader.LoadDirectory(RepoPaths.Rules, DateTimeOffset.UtcNow);
+    private static readonly byte[] Key = Encoding.UTF8.GetBytes("scenario-key");
+    private static readonly DateTimeOffset Today = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+
+    public sealed record Scenario(
+        string Name,
+        string From,
+        string To,
+        string Expect,
+        string[] Rules,
+        string? Declared = null,
+        string Text = "",
+        string? Date = null,
+        string? Owner = null,
+        string[]? SellerHolds = null,
+        string[]? BuyerHolds = null,
+        string? PriorCategory = null,
+        int Prior = 0)
+    {
+        public override string ToString() => Name;
+    }
+
+    private const string Email = "Patient contact: jane.doe@example.com.";
+    private const string TwoEmails = "Send to a.b@example.com and c.d@example.org.";
+
+    public static readonly TheoryData<Scenario> Scenarios =
+    [
+        // US Data Security Program, 28 CFR 202
+        new("US gov-related data to China is denied at any volume", "US", "CN", "deny", ["us-dsp-government-related"], Declared: "government-related"),
+        new("Hong Kong counts as China for the US rule", "US", "HK", "deny", ["us-dsp-government-related"], Declared: "government-related"),
+        new("Macau counts as China for the US rule", "US", "MO", "deny", ["us-dsp-government-related"], Declared: "government-related"),
+        new("US gov-related data to Russia", "US", "RU", "deny", ["us-dsp-government-related"], Declared: "government-related"),
+        new("US gov-related data to Venezuela", "US", "VE", "deny", ["us-dsp-government-related"], Declared: "government-related"),
+        new("US gov-related data to Iran: DSP and OFAC both deny", "US", "IR", "deny", ["us-dsp-government-related", "ofac-iran-seller"], Declared: "government-related"),
+        new("US gov-related data to Singapore is not restricted", "US", "SG", "allow", [], Declared: "government-related"),
+        new("US gov-related data to a Singapore seller owned from China (covered person)", "US", "SG", "deny", ["us-dsp-covered-person-government-related"], Declared: "government-related", Owner: "CN"),
+        new("US gov-related data to a Singapore seller owned from Russia", "US", "SG", "deny", ["us-dsp-covered-person-government-related"], Declared: "government-related", Owner: "RU"),
+        new("DSP not yet in force on 2025-04-07", "US", "CN", "allow", [], Declared: "government-related", Date: "2025-04-07"),
+        new("DSP in force on 2025-04-08", "US", "CN", "deny", ["us-dsp-government-related"], Declared: "government-related", Date: "2025-04-08"),
+        new("A few US identifiers to China stay under the bulk threshold", "US", "CN", "allow", [], Text: Email),
+        new("Covered personal identifiers over 100,000 in 12 months", "US", "CN", "deny", ["us-dsp-bulk-personal-identifiers"], Text: Email, PriorCategory: "personal-identifiers", Prior: 100_000),
+        new("Exactly 100,000 identifiers is not more than the threshold", "US", "CN", "allow", [], Text: Email, PriorCategory: "personal-identifiers", Prior: 99_999),
+        new("Health data over 10,000 persons", "US", "CN", "deny", ["us-dsp-bulk-health"], Declared: "health", Text: Email, PriorCategory: "health", Prior: 10_000),
+        new("Health data at 10,000 persons is not bulk", "US", "CN", "allow", [], Declared: "health", Text: Email, PriorCategory: "health", Prior: 9_999),
+        new("Human genomic data over 100 persons", "US", "HK", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Text: Email, PriorCategory: "genomic", Prior: 100),
+        new("Biometric identifiers over 1,000 persons", "US", "RU", "deny", ["us-dsp-bulk-biometric"], Declared: "biometric", Text: Email, PriorCategory: "biometric", Prior: 1_000),
+        new("Precise geolocation of over 1,000 devices", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Device seen at 38.89768, -77.03653.", PriorCategory: "precise-geolocation", Prior: 1_000),
+        new("Personal financial data over 10,000 persons", "US", "CU", "deny", ["us-dsp-bulk-financial", "ofac-cuba-seller"], Text: "Card 4111 1111 1111 1111.", PriorCategory: "financial", Prior: 10_000),
+        new("Health data to a China-owned seller in Germany over 10,000", "US", "DE", "deny", ["us-dsp-covered-person-bulk-health"], Declared: "health", Text: Email, Owner: "CN", PriorCategory: "health", Prior: 10_000),
+        new("The DSP binds US origin only: German gov-related data to China", "DE", "CN", "allow", [], Declared: "government-related"),
+        new("US gov-related data staying in the US", "US", "US", "allow", [], Declared: "government-related"),
+
+        // China: Provisions on Promoting and Regulating Cross-Border Data Flows (2024)
+        new("Chinese PI under 100,000 a year is exempt", "CN", "US", "allow", ["cn-cac-pi-exempt-under-100k"], Text: Email),
+        new("Hong Kong is outbound for the CAC: 100,000th person needs the standard contract", "CN", "HK", "deny", ["cn-cac-pi-standard-contract-100k"], Text: Email, PriorCategory: "personal-identifiers", Prior: 99_999),
+        new("Standard contract filed: allowed in the 100k-1M band", "CN", "HK", "allow", ["cn-cac-pi-standard-contract-100k"], Text: Email, SellerHolds: ["cn-standard-contract"], PriorCategory: "personal-identifiers", Prior: 99_999),
+        new("1,000,000th person needs a security assessment", "CN", "SG", "deny", ["cn-cac-pi-assessment-1m"], Text: Email, SellerHolds: ["cn-standard-contract"], PriorCategory: "personal-identifiers", Prior: 999_999),
+        new("Security assessment approved for the route", "CN", "SG", "allow", ["cn-cac-pi-assessment-1m"], Text: Email, BuyerHolds: ["cac-security-assessment"], PriorCategory: "personal-identifiers", Prior: 999_999),
+        new("Important data always needs an assessment", "CN", "US", "deny", ["cn-cac-important-data"], Declared: "important-data"),
+        new("Important data with an approved assessment", "CN", "DE", "allow", ["cn-cac-important-data"], Declared: "important-data", BuyerHolds: ["cac-security-assessment"]),
+        new("Important data staying in mainland China", "CN", "CN", "allow", [], Declared: "important-data"),
+        new("Sensitive PI (health) from the first person needs the contract", "CN", "DE", "deny", ["cn-cac-spi-standard-contract"], Declared: "health", Text: Email),
+        new("Sensitive PI (health) with the contract", "CN", "DE", "allow", ["cn-cac-spi-standard-contract", "cn-cac-pi-exempt-under-100k"], Declared: "health", Text: Email, SellerHolds: ["cn-standard-contract"]),
+        new("Sensitive health PI over 10,000 needs an assessment", "CN", "DE", "deny", ["cn-cac-spi-assessment-health"], Declared: "health", Text: Email, SellerHolds: ["cn-standard-contract"], PriorCategory: "health", Prior: 9_999),
+        new("A card number is financial sensitive PI", "CN", "SG", "deny", ["cn-cac-spi-standard-contract"], Text: "银行卡 6222 0212 3456 7894，谢谢"),
+        new("Before the 2024 Provisions took effect", "CN", "JP", "allow", [], Text: Email, Date: "2024-03-21"),
+
+        // EU GDPR Chapter V
+        new("Within the EU", "DE", "FR", "allow", ["eu-gdpr-intra-eea"], Text: Email),
+        new("EEA (Norway) origin within the EEA", "NO", "DE", "allow", ["eu-gdpr-intra-eea"], Text: Email),
+        new("Adequacy: United Kingdom", "DE", "GB", "allow", ["eu-gdpr-adequacy"], Text: Email),
+        new("Adequacy: Japan", "FR", "JP", "allow", ["eu-gdpr-adequacy"], Text: Email),
+        new("Adequacy: Switzerland", "IT", "CH", "allow", ["eu-gdpr-adequacy"], Text: Email),
+        new("Adequacy: Republic of Korea", "ES", "KR", "allow", ["eu-gdpr-adequacy"], Text: Email),
+        new("No adequacy, no SCC: Singapore gets redacted data", "DE", "SG", "redact", ["eu-gdpr-scc"], Text: Email),
+        new("No adequacy but SCC signed", "DE", "SG", "allow", ["eu-gdpr-scc"], Text: Email, SellerHolds: ["scc"]),
+        new("EU personal data to China without SCC is redacted", "FR", "CN", "redact", ["eu-gdpr-scc"], Text: Email),
+        new("US seller without DPF or SCC gets redacted data", "DE", "US", "redact", ["eu-gdpr-us-dpf"], Text: Email),
+        new("US seller on the DPF List", "DE", "US", "allow", ["eu-gdpr-us-dpf"], Text: Email, SellerHolds: ["eu-us-dpf"]),
+        new("US seller with SCC but no DPF", "DE", "US", "allow", ["eu-gdpr-us-dpf"], Text: Email, SellerHolds: ["scc"]),
+        new("US before the DPF (2022) needed SCC", "DE", "US", "redact", ["eu-gdpr-us-before-dpf"], Text: Email, Date: "2022-06-01"),
+        new("Brazil before its adequacy decision", "DE", "BR", "redact", ["eu-gdpr-brazil-before-adequacy"], Text: Email, Date: "2025-06-01"),
+        new("Brazil after its adequacy decision", "DE", "BR", "allow", ["eu-gdpr-adequacy"], Text: Email),
+        new("Public data leaves the EU freely", "DE", "SG", "allow", [], Text: "Summarise the history of the Hanseatic League."),
+        new("Declared personal data without identifiers still needs a safeguard", "DE", "IN", "redact", ["eu-gdpr-scc"], Declared: "personal"),
+
+        // Russia 152-FZ
+        new("Russian personal data abroad without localisation", "RU", "DE", "deny", ["ru-152fz-localisation", "ru-152fz-crossborder-notice"], Text: Email),
+        new("Russian personal data localised and notified", "RU", "DE", "allow", ["ru-152fz-localisation", "ru-152fz-crossborder-notice"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified"]),
+        new("Localised but transfer not notified", "RU", "KZ", "deny", ["ru-152fz-crossborder-notice"], Text: Email, BuyerHolds: ["ru-localised"]),
+        new("Russian personal data staying in Russia", "RU", "RU", "allow", [], Text: Email),
+        new("Russian public data abroad", "RU", "DE", "allow", [], Text: "Translate: good morning"),
+
+        // India DPDP s.16
+        new("India: s.16 not yet in force", "IN", "US", "allow", [], Text: Email),
+        new("India: transfers permitted, no country notified", "IN", "US", "allow", ["in-dpdp-transfer-permitted"], Text: Email, Date: "2027-06-01"),
+
+        // OFAC embargoes (exchange rule and buyer screening)
+        new("Seller in Iran", "DE", "IR", "deny", ["ofac-iran-seller"]),
+        new("Seller in Cuba", "US", "CU", "deny", ["ofac-cuba-seller"]),
+        new("Seller in North Korea", "SG", "KP", "deny", ["ofac-north-korea-seller"]),
+        new("Seller in Crimea", "DE", "UA-43", "deny", ["ofac-crimea-seller"]),
+        new("Buyer in Iran", "IR", "DE", "deny", ["ofac-iran-buyer"]),
+        new("Buyer in Crimea", "UA-43", "DE", "deny", ["ofac-crimea-buyer"]),
+        new("Buyer in Donetsk", "UA-14", "SG", "deny", ["ofac-dnr-lnr-buyer"]),
+        new("Buyer elsewhere in Ukraine", "UA", "DE", "allow", []),
+        new("Buyer in Syria in 2024", "SY", "DE", "deny", ["ofac-syria-buyer-until-2025"], Date: "2024-05-01"),
+        new("Buyer in Syria after the embargo ended", "SY", "DE", "allow", []),
+        new("Embargo predates the DSP: gov-related data to Iran in 2020", "US", "IR", "deny", ["ofac-iran-seller"], Declared: "government-related", Date: "2020-01-01"),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public void Decides(Scenario s)
+    {
+        var counter = new SubjectCounter();
+        var now = s.Date is null ? Today : new DateTimeOffset(DateTime.Parse(s.Date + "T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime());
+        var seller = new Counterparty("seller-1", s.To, s.Owner, s.SellerHolds, null);
+        Assert.True(DataProfiler.TryParseDeclared(s.Declared, out var bits, out var cats, out var err), err);
+        var inspection = Inspection.Run([s.Text], bits, cats, DataClass.Public, Key);
+        if (s.PriorCategory is not null)
+        {
+            Assert.True(DataClasses.TryParseCategory(s.PriorCategory, out var cat));
+            var scope = new SubjectScope(s.From, seller.Id, cat);
+            for (int i = 0; i < s.Prior; i++)
+            {
+                counter.Load(scope, new SubjectId((UInt128)(i + 1)), now.AddDays(-30));
+            }
+        }
+
+        var trade = new TradeContext(s.From, inspection.Profile, now, inspection.Subjects, s.BuyerHolds);
+        var decision = new PolicyEngine(counter).Decide(Book, trade, seller);
+        Assert.Equal(s.Expect, decision.Verdict.Name());
+        Assert.Equal(s.Rules.Order(), decision.Deciding.Select(r => r.Rule.Id).Order());
+    }
+
+    [Fact]
+    public void HasAtLeastSixtyScenarios() => Assert.True(Scenarios.Count >= 60, $"{Scenarios.Count} scenarios");
+
+    [Fact]
+    public void ThresholdCrossedMidStreamChangesLaterRequests()
+    {
+        // 28 CFR 202.205(d): personal health data of more than 10,000 US persons to one covered
+        // person in 12 months. 9,998 sent already; each request names one new patient.
+        var counter = new SubjectCounter();
+        var engine = new PolicyEngine(counter);
+        var seller = new Counterparty("cn-seller", "CN");
+        var scope = new SubjectScope("US", seller.Id, DataCategory.Health);
+        for (int i = 0; i < 9_998; i++)
+        {
+            counter.Load(scope, new SubjectId((UInt128)(i + 1)), Today.AddDays(-1));
+        }
+
+        Assert.True(DataProfiler.TryParseDeclared("health", out var bits, out var cats, out _));
+        var verdicts = new List<string>();
+        for (int n = 0; n < 4; n++)
+        {
+            var inspection = Inspection.Run([$"Patient p{n}@example.com reports a headache."], bits, cats, DataClass.Public, Key);
+            var trade = new TradeContext("US", inspection.Profile, Today, inspection.Subjects);
+            var d = engine.Decide(Book, trade, seller);
+            verdicts.Add(d.Verdict.Name());
+            if (d.Verdict != Verdict.Deny)
+            {
+                counter.Record(scope, Today, trade.SubjectsOf(DataCategory.Health));
+            }
+        }
+
+        // 9,999 and 10,000 are allowed; the 10,001st person crosses the threshold and stays denied.
+        Assert.Equal(["allow", "allow", "deny", "deny"], verdicts);
+    }
+
+    [Fact]
+    public void SubjectsOutsideTheRollingWindowDoNotCount()
+    {
+        var counter = new SubjectCounter();
+        var seller = new Counterparty("cn-seller", "CN");
+        var scope = new SubjectScope("US", seller.Id, DataCategory.Health);
+        for (int i = 0; i < 20_000; i++)
+        {
+            counter.Load(scope, new SubjectId((UInt128)(i + 1)), Today.AddMonths(-13));
+        }
+
+        Assert.True(DataProfiler.TryParseDeclared("health", out var bits, out var cats, out _));
+        var inspection = Inspection.Run([Email], bits, cats, DataClass.Public, Key);
+        var d = new PolicyEngine(counter).Decide(Book, new TradeContext("US", inspection.Profile, Today, inspection.Subjects), seller);
+        Assert.Equal(Verdict.Allow, d.Verdict);
+    }
+
+    [Fact]
+    public void SameSubjectTwiceCountsOnce()
+    {
+        var counter = new SubjectCounter();
+        var scope = new SubjectScope("US", "s", DataCategory.PersonalIdentifiers);
+        var a = Inspection.Run(["JANE.DOE@example.com"], 0, DataCategory.None, DataClass.Public, Key);
+        var b = Inspection.Run(["jane.doe@EXAMPLE.com and jane.doe@example.com"], 0, DataCategory.None, DataClass.Public, Key);
+        counter.Record(scope, Today, a.Subjects[DataCategory.PersonalIdentifiers]);
+        Assert.Equal(1, counter.CountWith(scope, Today.AddDays(-1), b.Subjects[DataCategory.PersonalIdentifiers]));
+    }
+}
