@@ -14,5 +14,7 @@ var root = new RootCommand("Entrepot: a self-hostable exchange for cross-border 
     ExchangeCommand.Create(),
     ExporterCommand.Create(),
     DemoCommand.Create(),
+    ScanCommand.Create(),
+    PolicyCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

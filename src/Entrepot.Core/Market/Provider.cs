@@ -25,6 +25,24 @@ public sealed record Provider
     public required IReadOnlyList<string> Models { get; init; }
     public required Price Price { get; init; }
 
+    /// <summary>ISO 3166-2 subdivision when it matters to the rules (e.g. UA-43); else null.</summary>
+    public string? Region { get; init; }
+
+    /// <summary>Country of the seller's owner, when it differs from where it runs (28 CFR 202.211).</summary>
+    public string? Ownership { get; init; }
+
+    /// <summary>What the seller has attested (zero-retention, eu-us-dpf ...).</summary>
+    public IReadOnlyList<string> Attestations { get; init; } = [];
+
+    /// <summary>Contracts in place with the seller (scc, cn-standard-contract ...).</summary>
+    public IReadOnlyList<string> Contracts { get; init; } = [];
+
+    private Border.Policy.Counterparty? _counterparty;
+
+    /// <summary>The seller as the border rules see it.</summary>
+    public Border.Policy.Counterparty Counterparty =>
+        _counterparty ??= new Border.Policy.Counterparty(Id, Region ?? Jurisdiction, Ownership, Attestations, Contracts);
+
     /// <summary>Concurrent requests the seller says it can take; used as a throughput prior.</summary>
     public int Capacity { get; init; } = 8;
 

@@ -21,6 +21,10 @@ public sealed record ProviderSpec
     [JsonPropertyName("price")] public PriceSpec? Price { get; init; }
     [JsonPropertyName("capacity")] public int? Capacity { get; init; }
     [JsonPropertyName("timeout_seconds")] public double? TimeoutSeconds { get; init; }
+    [JsonPropertyName("region")] public string? Region { get; init; }
+    [JsonPropertyName("ownership")] public string? Ownership { get; init; }
+    [JsonPropertyName("attestations")] public List<string>? Attestations { get; init; }
+    [JsonPropertyName("contracts")] public List<string>? Contracts { get; init; }
 
     public Provider? ToProvider(out string? error, string path = "provider")
     {
@@ -100,6 +104,25 @@ public sealed record ProviderSpec
             return null;
         }
 
+        if (Region is not null && (!Accounts.Account.IsJurisdiction(Region) || Region.Length < 4 ||
+            !Region.StartsWith(Jurisdiction, StringComparison.OrdinalIgnoreCase)))
+        {
+            error = $"'{path}.region' must be an ISO 3166-2 code within the jurisdiction, such as \"{Jurisdiction.ToUpperInvariant()}-01\".";
+            return null;
+        }
+
+        if (Ownership is not null && !Accounts.Account.IsJurisdiction(Ownership))
+        {
+            error = $"'{path}.ownership' must be an ISO 3166-1 alpha-2 country code such as \"CN\".";
+            return null;
+        }
+
+        if ((Attestations ?? []).Concat(Contracts ?? []).Any(a => string.IsNullOrWhiteSpace(a) || a.Length > 64))
+        {
+            error = $"'{path}.attestations' and '{path}.contracts' must be lists of names such as \"scc\".";
+            return null;
+        }
+
         return new Provider
         {
             Id = Id,
@@ -113,6 +136,10 @@ public sealed record ProviderSpec
             Price = new Price(Price.Input.Value, Price.Output.Value, currency.ToUpperInvariant()),
             Capacity = Capacity ?? 8,
             FirstByteTimeout = TimeSpan.FromSeconds(TimeoutSeconds ?? 30),
+            Region = Region?.ToUpperInvariant(),
+            Ownership = Ownership?.ToUpperInvariant(),
+            Attestations = (Attestations ?? []).Select(a => a.Trim().ToLowerInvariant()).ToArray(),
+            Contracts = (Contracts ?? []).Select(a => a.Trim().ToLowerInvariant()).ToArray(),
         };
     }
 
@@ -130,6 +157,10 @@ public sealed record ProviderSpec
         Price = new PriceSpec { Input = p.Price.InputPerMillion, Output = p.Price.OutputPerMillion, Currency = p.Price.Currency },
         Capacity = p.Capacity,
         TimeoutSeconds = p.FirstByteTimeout.TotalSeconds,
+        Region = p.Region,
+        Ownership = p.Ownership,
+        Attestations = p.Attestations.Count == 0 ? null : p.Attestations.ToList(),
+        Contracts = p.Contracts.Count == 0 ? null : p.Contracts.ToList(),
     };
 }
 

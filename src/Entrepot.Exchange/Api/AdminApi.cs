@@ -29,6 +29,12 @@ public static class AdminApi
         admin.MapPost("/accounts/{id}/keys", IssueKey);
         admin.MapDelete("/keys/{keyId}", RevokeKey);
         admin.MapGet("/usage", RecentUsage);
+        admin.MapGet("/policy", (Border.PolicyRules rules) => Policy(rules, null));
+        admin.MapPost("/policy/reload", (Border.PolicyRules rules) =>
+        {
+            var errors = rules.Reload();
+            return errors.Count == 0 ? Policy(rules, null) : Policy(rules, errors.Select(e => e.ToString()).ToList(), 422);
+        });
         return app;
     }
 
@@ -48,6 +54,14 @@ public static class AdminApi
         }
 
         return await next(ic).ConfigureAwait(false);
+    }
+
+    private static IResult Policy(Border.PolicyRules rules, List<string>? errors, int status = 200)
+    {
+        var book = rules.Current;
+        var view = new PolicyView(rules.RulesDirectory, book.Fingerprint, book.LoadedAt,
+            book.Packs.Select(p => new PackView(p.Id, p.Title, p.Law, p.SourceUrl, p.Rules.Count)).ToList(), rules.Changes.ToList(), errors);
+        return TypedResults.Json(view, ExchangeJsonContext.Default.PolicyView, statusCode: status);
     }
 
     private static IResult ListProviders(Marketplace market) =>
@@ -95,7 +109,7 @@ public static class AdminApi
     }
 
     private static IResult ListAccounts(SqliteAccountStore accounts) =>
-        TypedResults.Json(accounts.List().Select(a => new AccountView(a.Id, a.Name, a.HomeJurisdiction)).ToList(), ExchangeJsonContext.Default.ListAccountView);
+        TypedResults.Json(accounts.List().Select(AccountView.Of).ToList(), ExchangeJsonContext.Default.ListAccountView);
 
     private static async Task<IResult> CreateAccount(HttpContext ctx, SqliteAccountStore accounts)
     {
@@ -112,14 +126,26 @@ public static class AdminApi
         }
 
         var home = a.HomeJurisdiction ?? ctx.RequestServices.GetRequiredService<ExchangeSettings>().Jurisdiction;
-        if (home.Length != 2 || !home.All(char.IsAsciiLetter))
+        if (!Account.IsJurisdiction(home))
         {
-            return Error(400, "'home_jurisdiction' must be an ISO 3166-1 alpha-2 code.", "invalid_request_error", "home_jurisdiction");
+            return Error(400, "'home_jurisdiction' must be an ISO 3166 code such as \"DE\" or \"UA-43\".", "invalid_request_error", "home_jurisdiction");
         }
 
-        var account = new Account(a.Id, a.Name ?? a.Id, home.ToUpperInvariant());
+        var dataClass = Core.Border.DataClass.Public;
+        if (a.DefaultDataClass is not null && !Core.Border.DataClasses.TryParseClass(a.DefaultDataClass, out dataClass))
+        {
+            return Error(400, $"'default_data_class' must be one of {string.Join(", ", Core.Border.DataClasses.All.Select(Core.Border.DataClasses.Name))}.", "invalid_request_error", "default_data_class");
+        }
+
+        if (a.Attestations is { } att && att.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 64))
+        {
+            return Error(400, "'attestations' must be a list of names such as \"ru-localised\".", "invalid_request_error", "attestations");
+        }
+
+        var account = new Account(a.Id, a.Name ?? a.Id, home.ToUpperInvariant(), dataClass, (a.Attestations ?? []).Select(t => t.Trim().ToLowerInvariant()).ToArray());
         accounts.Upsert(account);
-        return TypedResults.Json(new AccountView(account.Id, account.Name, account.HomeJurisdiction), ExchangeJsonContext.Default.AccountView, statusCode: 201);
+        ctx.RequestServices.GetRequiredService<Marketplace>().ReloadKeys();
+        return TypedResults.Json(AccountView.Of(account), ExchangeJsonContext.Default.AccountView, statusCode: 201);
     }
 
     private static IResult IssueKey(string id, SqliteAccountStore accounts, Marketplace market)

@@ -25,12 +25,20 @@ public sealed record ModelOffer(
 public sealed record NewAccount(
     [property: JsonPropertyName("id")] string? Id,
     [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("home_jurisdiction")] string? HomeJurisdiction);
+    [property: JsonPropertyName("home_jurisdiction")] string? HomeJurisdiction,
+    [property: JsonPropertyName("default_data_class")] string? DefaultDataClass = null,
+    [property: JsonPropertyName("attestations")] List<string>? Attestations = null);
 
 public sealed record AccountView(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("home_jurisdiction")] string HomeJurisdiction);
+    [property: JsonPropertyName("home_jurisdiction")] string HomeJurisdiction,
+    [property: JsonPropertyName("default_data_class")] string DefaultDataClass = "public",
+    [property: JsonPropertyName("attestations")] IReadOnlyList<string>? Attestations = null)
+{
+    public static AccountView Of(Core.Accounts.Account a) =>
+        new(a.Id, a.Name, a.HomeJurisdiction, Core.Border.DataClasses.Name(a.DefaultDataClass), a.Attestations ?? []);
+}
 
 public sealed record IssuedKey(
     [property: JsonPropertyName("key_id")] string KeyId,
@@ -59,3 +67,48 @@ public sealed record HealthReport(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("providers")] int Providers,
     [property: JsonPropertyName("models")] int Models);
+
+public sealed record DeclarationPage(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("data")] List<DeclarationView> Data,
+    [property: JsonPropertyName("next_after")] long? NextAfter);
+
+public sealed record DeclarationView(
+    [property: JsonPropertyName("seq")] long Seq,
+    [property: JsonPropertyName("request_id")] string RequestId,
+    [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp,
+    [property: JsonPropertyName("account_id")] string AccountId,
+    [property: JsonPropertyName("origin")] string Origin,
+    [property: JsonPropertyName("destination")] string? Destination,
+    [property: JsonPropertyName("provider_id")] string? ProviderId,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("data_class")] string DataClass,
+    [property: JsonPropertyName("categories")] string Categories,
+    [property: JsonPropertyName("detected")] string Detected,
+    [property: JsonPropertyName("verdict")] string Verdict,
+    [property: JsonPropertyName("rules")] string Rules,
+    [property: JsonPropertyName("redactions")] int Redactions,
+    [property: JsonPropertyName("input_tokens")] long InputTokens,
+    [property: JsonPropertyName("output_tokens")] long OutputTokens,
+    [property: JsonPropertyName("value")] decimal Value,
+    [property: JsonPropertyName("currency")] string Currency,
+    [property: JsonPropertyName("rulebook")] string RuleBook)
+{
+    public static DeclarationView Of(Core.Border.Declaration d) => new(d.Seq, d.RequestId, d.Timestamp, d.AccountId, d.Origin, d.Destination,
+        d.ProviderId, d.Model, d.DataClass, d.Categories, d.Detected, d.Verdict, d.Rules, d.Redactions, d.InputTokens, d.OutputTokens, d.Value, d.Currency, d.RuleBook);
+}
+
+public sealed record PolicyView(
+    [property: JsonPropertyName("rules_dir")] string? RulesDir,
+    [property: JsonPropertyName("fingerprint")] string Fingerprint,
+    [property: JsonPropertyName("loaded_at")] DateTimeOffset LoadedAt,
+    [property: JsonPropertyName("packs")] List<PackView> Packs,
+    [property: JsonPropertyName("changes")] List<Border.RegulatoryChange> Changes,
+    [property: JsonPropertyName("errors")] List<string>? Errors = null);
+
+public sealed record PackView(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("title")] string Title,
+    [property: JsonPropertyName("law")] string Law,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("rules")] int Rules);

@@ -18,4 +18,6 @@ namespace Entrepot.Exchange.Api;
 [JsonSerializable(typeof(ProviderStatus))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(IReadOnlyList<UsageRow>))]
+[JsonSerializable(typeof(DeclarationPage))]
+[JsonSerializable(typeof(PolicyView))]
 internal sealed partial class ExchangeJsonContext : JsonSerializerContext;

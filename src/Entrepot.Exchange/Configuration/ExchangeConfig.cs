@@ -26,6 +26,10 @@ public sealed record ExchangeSection
     [JsonPropertyName("admin_key_hash")] public string? AdminKeyHash { get; init; }
     [JsonPropertyName("max_request_bytes")] public int MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
     [JsonPropertyName("default_sort")] public string DefaultSort { get; set; } = "balanced";
+
+    /// <summary>Directory of rule packs (YAML); default: DATA_DIR/rules if present, else the packs
+    /// shipped beside the program.</summary>
+    [JsonPropertyName("rules_dir")] public string? RulesDir { get; set; }
 }
 
 public sealed record AccountSpec
@@ -33,6 +37,12 @@ public sealed record AccountSpec
     [JsonPropertyName("id")] public string? Id { get; init; }
     [JsonPropertyName("name")] public string? Name { get; init; }
     [JsonPropertyName("home_jurisdiction")] public string? HomeJurisdiction { get; init; }
+
+    /// <summary>The least class this buyer's requests are treated as (e.g. personal).</summary>
+    [JsonPropertyName("default_data_class")] public string? DefaultDataClass { get; init; }
+
+    /// <summary>The buyer's own statements that rules may require (e.g. ru-localised).</summary>
+    [JsonPropertyName("attestations")] public List<string> Attestations { get; set; } = [];
 
     /// <summary>Keys in clear; stored only as digests.</summary>
     [JsonPropertyName("keys")] public List<string> Keys { get; set; } = [];

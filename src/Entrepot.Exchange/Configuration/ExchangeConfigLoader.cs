@@ -81,6 +81,16 @@ public static class ExchangeConfigLoader
             {
                 throw new ConfigurationException($"{source}: 'accounts[{i}].keys' entries must be at least 16 characters.");
             }
+
+            if (a.HomeJurisdiction is not null && !Core.Accounts.Account.IsJurisdiction(a.HomeJurisdiction))
+            {
+                throw new ConfigurationException($"{source}: 'accounts[{i}].home_jurisdiction' must be an ISO 3166 code such as \"DE\" or \"UA-43\".");
+            }
+
+            if (a.DefaultDataClass is not null && !Core.Border.DataClasses.TryParseClass(a.DefaultDataClass, out _))
+            {
+                throw new ConfigurationException($"{source}: 'accounts[{i}].default_data_class' must be one of {string.Join(", ", Core.Border.DataClasses.All.Select(Core.Border.DataClasses.Name))}.");
+            }
         }
 
         var ids = new HashSet<string>(StringComparer.Ordinal);

@@ -2,7 +2,10 @@ using System.Net;
 using Entrepot.Core.Accounts;
 using Entrepot.Core.Metering;
 using Entrepot.Core.Network;
+using Entrepot.Core.Border;
+using Entrepot.Core.Border.Policy;
 using Entrepot.Exchange.Api;
+using Entrepot.Exchange.Border;
 using Entrepot.Exchange.Configuration;
 using Entrepot.Exchange.Relay;
 using Entrepot.Storage.Sqlite;
@@ -64,6 +67,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             DefaultSort = ExchangeConfigLoader.ParseSort(x.DefaultSort)!.Value,
             AdminKeyHash = adminHash,
             DataDir = Path.GetFullPath(dataDir),
+            RulesDir = RulesDirectory(x.RulesDir, Path.GetFullPath(dataDir)),
         };
 
         Directory.CreateDirectory(settings.DataDir);
@@ -106,6 +110,12 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteUsageLog>());
         s.AddSingleton(_ => UpstreamClient.Create());
         s.AddSingleton<ExchangeMetrics>();
+        s.AddSingleton(sp => new PolicyRules(settings.RulesDir, time, sp.GetRequiredService<ILogger<PolicyRules>>()));
+        s.AddSingleton<SubjectCounter>();
+        s.AddSingleton(sp => new SqliteSubjectStore(db, sp.GetRequiredService<SubjectCounter>()));
+        s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(), sp.GetRequiredService<SubjectCounter>(), SubjectKey.LoadOrCreate(settings.DataDir), time));
+        s.AddSingleton(_ => new SqliteDeclarationLog(db));
+        s.AddSingleton<IDeclarationSink>(sp => sp.GetRequiredService<SqliteDeclarationLog>());
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         s.AddOpenTelemetry().WithMetrics(m => m
@@ -116,6 +126,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         app.UseMiddleware<ErrorShapeMiddleware>();
         app.MapOpenAIApi();
         app.MapAdminApi();
+        app.MapTradeApi();
         app.MapGet("/healthz", (Marketplace m) => TypedResults.Json(
             new HealthReport("ok", m.Routes.All.Count, m.Routes.Models.Count), ExchangeJsonContext.Default.HealthReport));
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -127,7 +138,10 @@ public sealed class ExchangeHost : IAsyncDisposable
     {
         foreach (var a in config.Accounts)
         {
-            var account = new Account(a.Id!, a.Name ?? a.Id!, (a.HomeJurisdiction ?? defaultJurisdiction).ToUpperInvariant());
+            var dataClass = a.DefaultDataClass is { } dc && DataClasses.TryParseClass(dc, out var parsed) ? parsed : DataClass.Public;
+
+            var account = new Account(a.Id!, a.Name ?? a.Id!, (a.HomeJurisdiction ?? defaultJurisdiction).ToUpperInvariant(), dataClass,
+                a.Attestations.Select(t => t.Trim().ToLowerInvariant()).ToArray());
             accounts.Upsert(account);
             var hashes = a.Keys.Select(k => ApiKeyHash.Compute(k))
                 .Concat(a.KeyHashes.Select(t => ApiKeyHash.TryParse(t, out var b) ? b : []));
@@ -138,8 +152,30 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The rules_dir setting, else DATA_DIR/rules, else the packs shipped beside the program.</summary>
+    private static string? RulesDirectory(string? configured, string dataDir)
+    {
+        if (configured is not null)
+        {
+            return Path.GetFullPath(configured);
+        }
+
+        var own = Path.Combine(dataDir, "rules");
+        if (Directory.Exists(own))
+        {
+            return own;
+        }
+
+        var shipped = Path.Combine(AppContext.BaseDirectory, "rules");
+        return Directory.Exists(shipped) ? shipped : null;
+    }
+
     public async Task StartAsync(CancellationToken ct = default)
     {
+        // Resolved before serving: invalid packs stop the start with their file, line and field,
+        // and the stored subject counts are loaded before the first request is decided.
+        _ = _app.Services.GetRequiredService<SqliteSubjectStore>();
+        _ = _app.Services.GetRequiredService<BorderControl>();
         Market.ReloadKeys();
         await _app.StartAsync(ct).ConfigureAwait(false);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -17,4 +17,7 @@ public sealed record ExchangeSettings
     /// <summary>SHA-256 digest of the admin key; null disables the admin API.</summary>
     public byte[]? AdminKeyHash { get; init; }
     public required string DataDir { get; init; }
+
+    /// <summary>Where the rule packs are read from; null: no packs.</summary>
+    public string? RulesDir { get; init; }
 }

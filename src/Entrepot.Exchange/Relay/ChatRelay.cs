@@ -3,9 +3,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Entrepot.Core.Accounts;
+using Entrepot.Core.Border;
+using Entrepot.Core.Border.Policy;
+using Entrepot.Core.Border.Redaction;
 using Entrepot.Core.Metering;
 using Entrepot.Core.Protocol;
 using Entrepot.Core.Routing;
+using Entrepot.Exchange.Border;
 using Entrepot.Exchange.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -13,15 +17,19 @@ using Microsoft.Extensions.Logging;
 namespace Entrepot.Exchange.Relay;
 
 /// <summary>
-/// The request path: authenticate, read and check the body, plan the route, forward to the best
-/// seller and fail over before the first byte, relay the answer (streamed chunk by chunk), then
-/// hand the usage record to the background writer. Nothing here waits for a database.
+/// The request path: authenticate, read and check the body, plan the route, decide each candidate
+/// at the border (allowed, allowed redacted, or denied: 451 when none remains), forward to the best
+/// seller and fail over before the first byte, relay the answer (streamed chunk by chunk, with
+/// placeholders restored when the seller got redacted data), then hand the usage record and the
+/// declaration to the background writers. Nothing here waits for a database.
 /// </summary>
 internal sealed partial class ChatRelay(
     Marketplace market,
     ExchangeSettings settings,
     HttpMessageInvoker upstream,
     IUsageSink usage,
+    BorderControl border,
+    IDeclarationSink declarations,
     ExchangeMetrics metrics,
     TimeProvider time,
     ILogger<ChatRelay> log)
@@ -76,11 +84,36 @@ internal sealed partial class ChatRelay(
             return;
         }
 
+        var declared = ctx.Request.Headers[BorderControl.DataClassHeader];
+        var check = border.Inspect(body.Span, request, key.Account, declared.Count == 0 ? null : declared.ToString(), out var classError);
+        if (check is null)
+        {
+            metrics.Request("rejected", null);
+            await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest,
+                $"The {BorderControl.DataClassHeader} header is not understood: {classError}.", "invalid_request_error", BorderControl.DataClassHeader, "invalid_data_class").ConfigureAwait(false);
+            return;
+        }
+
+        var trade = new Trade(requestId, key, request, started, check);
+        var allowed = new List<Candidate>(candidates.Count);
+        foreach (var c in candidates)
+        {
+            if (check.Decide(c.Provider.Counterparty).Verdict != Verdict.Deny)
+            {
+                allowed.Add(c);
+            }
+        }
+
+        if (allowed.Count == 0)
+        {
+            await RefuseAtBorderAsync(ctx, trade).ConfigureAwait(false);
+            return;
+        }
+
         var forward = Forwarded(body, request);
-        var trade = new Trade(requestId, key, request, started);
         try
         {
-            await ForwardAsync(ctx, forward, candidates, trade, aborted).ConfigureAwait(false);
+            await ForwardAsync(ctx, forward, body, allowed, trade, aborted).ConfigureAwait(false);
         }
         finally
         {
@@ -89,7 +122,33 @@ internal sealed partial class ChatRelay(
         }
     }
 
-    private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, List<Candidate> candidates, Trade trade, CancellationToken aborted)
+    /// <summary>451: every candidate was denied; the request went nowhere. The refusal is declared.</summary>
+    private async Task RefuseAtBorderAsync(HttpContext ctx, Trade trade)
+    {
+        var check = trade.Border;
+        var denied = check.Decisions.ToList();
+        ctx.Response.Headers["Entrepot-Policy"] = "verdict=deny; class=" + check.Inspection.Profile.Effective.Name() + "; rules=" +
+            string.Join(",", denied.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct());
+        metrics.Request("border_denied", null);
+        await HttpErrors.WriteAsync(ctx, StatusCodes.Status451UnavailableForLegalReasons, check.DenialMessage(trade.Request.Model),
+            "invalid_request_error", null, "unavailable_for_legal_reasons").ConfigureAwait(false);
+        await declarations.RecordAsync(new Declaration
+        {
+            RequestId = trade.RequestId,
+            Timestamp = time.GetUtcNow(),
+            AccountId = trade.Key.Account.Id,
+            Origin = trade.Key.Account.HomeJurisdiction,
+            Model = trade.Request.Model,
+            DataClass = check.Inspection.Profile.Effective.Name(),
+            Categories = check.CategoriesSummary(),
+            Detected = check.DetectedSummary(),
+            Verdict = "deny",
+            Rules = string.Join(",", denied.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct()),
+            RuleBook = check.Book.Fingerprint,
+        }).ConfigureAwait(false);
+    }
+
+    private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, RequestBody body, List<Candidate> candidates, Trade trade, CancellationToken aborted)
     {
         HttpResponseMessage? lastFailure = null;
         try
@@ -109,11 +168,13 @@ internal sealed partial class ChatRelay(
 
                 trade.Attempts++;
                 trade.Candidate = candidate;
+                trade.Decision = trade.Border.Decide(provider.Counterparty);
+                var redact = trade.Decision.Verdict == Verdict.Redact;
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
                 timeout.CancelAfter(provider.FirstByteTimeout);
                 using var message = new HttpRequestMessage(HttpMethod.Post, provider.EndpointUrl(trade.Request.Kind))
                 {
-                    Content = forward.CreateContent(),
+                    Content = redact ? ForwardContent.Of(trade.Border.RedactedBody(body.Span, trade.Request)) : forward.CreateContent(),
                     Version = HttpVersion.Version11,
                 };
                 if (provider.ApiKey is { } apiKey)
@@ -248,6 +309,7 @@ internal sealed partial class ChatRelay(
         var tick = Stopwatch.GetTimestamp();
         using var content = await PooledContent.ReadAsync(upstreamResponse.Content, MaxNonStreamResponseBytes, aborted).ConfigureAwait(false);
         trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
+        var restored = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping).RestoreWhole(content.Span) : null;
 
         var status = (int)upstreamResponse.StatusCode;
         trade.Status = status;
@@ -261,9 +323,9 @@ internal sealed partial class ChatRelay(
         var response = ctx.Response;
         response.StatusCode = status;
         response.ContentType = upstreamResponse.Content.Headers.ContentType?.ToString() ?? "application/json";
-        response.ContentLength = content.Length;
+        response.ContentLength = restored?.Length ?? content.Length;
         SetTradeHeaders(response, trade);
-        await response.Body.WriteAsync(content.Memory, aborted).ConfigureAwait(false);
+        await response.Body.WriteAsync(restored ?? content.Memory, aborted).ConfigureAwait(false);
     }
 
     private static async Task RelayStreamAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, CancellationToken aborted)
@@ -281,6 +343,7 @@ internal sealed partial class ChatRelay(
         await response.StartAsync(aborted).ConfigureAwait(false);
 
         using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage);
+        var restorer = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping) : null;
         var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferSize);
         try
         {
@@ -293,8 +356,21 @@ internal sealed partial class ChatRelay(
                     break;
                 }
 
-                sse.Process(buffer.AsSpan(0, n), writer);
+                if (restorer is null)
+                {
+                    sse.Process(buffer.AsSpan(0, n), writer);
+                }
+                else
+                {
+                    sse.Process(restorer.PushStream(buffer.AsSpan(0, n)), writer);
+                }
+
                 await writer.FlushAsync(aborted).ConfigureAwait(false);
+            }
+
+            if (restorer is not null)
+            {
+                sse.Process(restorer.CompleteStream(), writer);
             }
 
             sse.Complete(writer);
@@ -321,6 +397,7 @@ internal sealed partial class ChatRelay(
         headers["Entrepot-Jurisdiction"] = c.Provider.Jurisdiction;
         trade.OverheadUs = trade.OwnMicroseconds();
         headers["Entrepot-Overhead-Us"] = ((long)trade.OverheadUs).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        headers["Entrepot-Policy"] = trade.Border.Header(trade.Decision!, trade.Decision!.Verdict == Verdict.Redact);
     }
 
     private static ForwardContent Forwarded(RequestBody body, InferenceRequest request)
@@ -370,6 +447,43 @@ internal sealed partial class ChatRelay(
             LatencyMs = Stopwatch.GetElapsedTime(trade.Started).TotalMilliseconds,
             OverheadUs = trade.OverheadUs,
         }).ConfigureAwait(false);
+
+        if (c is null || trade.Decision is not { } decision || outcome is not (Outcome.Completed or Outcome.Interrupted or Outcome.ClientCancelled))
+        {
+            return;
+        }
+
+        // The data crossed: its subjects count toward this seller's thresholds, and a trade across a
+        // border (or one that needed redaction) is declared.
+        border.Crossed(trade.Border, c.Provider.Counterparty);
+        var origin = trade.Key.Account.HomeJurisdiction;
+        var destination = c.Provider.Region ?? c.Provider.Jurisdiction;
+        if (string.Equals(origin[..2], destination[..2], StringComparison.Ordinal) && decision.Verdict == Verdict.Allow)
+        {
+            return;
+        }
+
+        await declarations.RecordAsync(new Declaration
+        {
+            RequestId = trade.RequestId,
+            Timestamp = time.GetUtcNow(),
+            AccountId = trade.Key.Account.Id,
+            Origin = origin,
+            Destination = destination,
+            ProviderId = c.Provider.Id,
+            Model = trade.Request.Model,
+            DataClass = trade.Border.Inspection.Profile.Effective.Name(),
+            Categories = trade.Border.CategoriesSummary(),
+            Detected = trade.Border.DetectedSummary(),
+            Verdict = decision.Verdict.Name(),
+            Rules = string.Join(",", decision.Deciding.Select(r => r.Rule.Id)),
+            Redactions = decision.Verdict == Verdict.Redact ? trade.Border.Redactions : 0,
+            InputTokens = u.InputTokens,
+            OutputTokens = u.OutputTokens,
+            Value = cost,
+            Currency = c.Provider.Price.Currency,
+            RuleBook = trade.Border.Book.Fingerprint,
+        }).ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: seller {Provider} failed ({Reason}); trying the next")]
@@ -381,6 +495,8 @@ internal sealed partial class ChatRelay(
     /// <summary>The forwarded body; a fresh <see cref="HttpContent"/> per attempt over the same bytes.</summary>
     private readonly record struct ForwardContent(ReadOnlyMemory<byte> Bytes, IDisposable? Owner) : IDisposable
     {
+        public static HttpContent Of(byte[] bytes) => new ForwardContent(bytes, null).CreateContent();
+
         public HttpContent CreateContent()
         {
             var content = new ReadOnlyMemoryContent(Bytes);
@@ -392,8 +508,16 @@ internal sealed partial class ChatRelay(
     }
 
     /// <summary>What is known of one request as it goes through the relay.</summary>
-    private sealed class Trade(string requestId, ApiKeyEntry key, InferenceRequest request, long started)
+    private sealed class Trade(string requestId, ApiKeyEntry key, InferenceRequest request, long started, BorderCheck border)
     {
+        public BorderCheck Border { get; } = border;
+
+        /// <summary>The border decision for the seller being tried.</summary>
+        public CandidateDecision? Decision { get; set; }
+
+        /// <summary>The seller got placeholders: its answer needs the originals put back.</summary>
+        public bool Restoring => Decision?.Verdict == Verdict.Redact && Border.Mapping.Count > 0;
+
         public string RequestId { get; } = requestId;
         public ApiKeyEntry Key { get; } = key;
         public InferenceRequest Request { get; } = request;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Entrepot.Core.Accounts;
+using Entrepot.Core.Border;
 using Microsoft.Data.Sqlite;
 
 namespace Entrepot.Storage.Sqlite;
@@ -11,22 +12,22 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
     {
         using var c = db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, name, home_jurisdiction FROM accounts WHERE id = $id";
+        cmd.CommandText = "SELECT id, name, home_jurisdiction, default_data_class, attestations FROM accounts WHERE id = $id";
         cmd.Parameters.AddWithValue("$id", id);
         using var r = cmd.ExecuteReader();
-        return r.Read() ? new Account(r.GetString(0), r.GetString(1), r.GetString(2)) : null;
+        return r.Read() ? Read(r, 0) : null;
     }
 
     public IReadOnlyList<Account> List()
     {
         using var c = db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, name, home_jurisdiction FROM accounts ORDER BY id";
+        cmd.CommandText = "SELECT id, name, home_jurisdiction, default_data_class, attestations FROM accounts ORDER BY id";
         using var r = cmd.ExecuteReader();
         var list = new List<Account>();
         while (r.Read())
         {
-            list.Add(new Account(r.GetString(0), r.GetString(1), r.GetString(2)));
+            list.Add(Read(r, 0));
         }
 
         return list;
@@ -38,9 +39,13 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
         using var c = db.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            INSERT INTO accounts(id, name, home_jurisdiction, created_at) VALUES ($id, $name, $j, $ts)
-            ON CONFLICT(id) DO UPDATE SET name = excluded.name, home_jurisdiction = excluded.home_jurisdiction
+            INSERT INTO accounts(id, name, home_jurisdiction, default_data_class, attestations, created_at)
+            VALUES ($id, $name, $j, $dc, $att, $ts)
+            ON CONFLICT(id) DO UPDATE SET name = excluded.name, home_jurisdiction = excluded.home_jurisdiction,
+                default_data_class = excluded.default_data_class, attestations = excluded.attestations
             """;
+        cmd.Parameters.AddWithValue("$dc", account.DefaultDataClass.Name());
+        cmd.Parameters.AddWithValue("$att", string.Join(',', account.Attestations ?? []));
         cmd.Parameters.AddWithValue("$id", account.Id);
         cmd.Parameters.AddWithValue("$name", account.Name);
         cmd.Parameters.AddWithValue("$j", account.HomeJurisdiction);
@@ -80,7 +85,7 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
         using var c = db.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT k.key_id, k.hash, a.id, a.name, a.home_jurisdiction
+            SELECT k.key_id, k.hash, a.id, a.name, a.home_jurisdiction, a.default_data_class, a.attestations
             FROM api_keys k JOIN accounts a ON a.id = k.account_id
             WHERE k.revoked_at IS NULL
             """;
@@ -90,11 +95,19 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
         {
             if (ApiKeyHash.TryParse(r.GetString(1), out var hash))
             {
-                entries.Add(new ApiKeyEntry(r.GetString(0), hash, new Account(r.GetString(2), r.GetString(3), r.GetString(4))));
+                entries.Add(new ApiKeyEntry(r.GetString(0), hash, Read(r, 2)));
             }
         }
 
         return new KeyRing(entries);
+    }
+
+    private static Account Read(SqliteDataReader r, int at)
+    {
+        var dc = DataClasses.TryParseClass(r.GetString(at + 3), out var parsed) ? parsed : DataClass.Public;
+        var att = r.GetString(at + 4);
+        return new Account(r.GetString(at), r.GetString(at + 1), r.GetString(at + 2), dc,
+            att.Length == 0 ? [] : att.Split(','));
     }
 
     private string Now() => time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);

@@ -54,6 +54,41 @@ public sealed class SqliteDatabase
         CREATE INDEX usage_request ON usage(request_id);
         CREATE INDEX usage_account_ts ON usage(account_id, ts);
         """,
+        """
+        ALTER TABLE accounts ADD COLUMN default_data_class TEXT NOT NULL DEFAULT 'public';
+        ALTER TABLE accounts ADD COLUMN attestations TEXT NOT NULL DEFAULT '';
+        CREATE TABLE declarations (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            request_id TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            destination TEXT,
+            provider_id TEXT,
+            model TEXT NOT NULL,
+            data_class TEXT NOT NULL,
+            categories TEXT NOT NULL,
+            detected TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            rules TEXT NOT NULL,
+            redactions INTEGER NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            value TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            rulebook TEXT NOT NULL
+        );
+        CREATE INDEX declarations_account_seq ON declarations(account_id, seq);
+        CREATE INDEX declarations_pair_ts ON declarations(origin, destination, ts);
+        CREATE TABLE subjects (
+            origin TEXT NOT NULL,
+            counterparty TEXT NOT NULL,
+            category TEXT NOT NULL,
+            subject BLOB NOT NULL,
+            last_seen INTEGER NOT NULL,
+            PRIMARY KEY (origin, counterparty, category, subject)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public SqliteDatabase(string path)

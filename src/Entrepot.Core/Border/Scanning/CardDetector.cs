@@ -6,9 +6,12 @@ namespace Entrepot.Core.Border.Scanning;
 /// the number is not swallowed.</summary>
 internal static class CardDetector
 {
-    public static bool TryMatch(ReadOnlySpan<char> s, int start, out Entity e)
+    /// <paramref name="shapeEnd"/>: where a run of four-digit groups long enough to be a card ends,
+    /// even when its check fails, so a mistyped card is not read as a phone number.
+    public static bool TryMatch(ReadOnlySpan<char> s, int start, out Entity e, out int shapeEnd)
     {
         e = default;
+        shapeEnd = start;
         Span<char> digits = stackalloc char[19];
         Span<int> groupEnds = stackalloc int[8];
         Span<int> groupLens = stackalloc int[8];
@@ -46,6 +49,11 @@ internal static class CardDetector
 
         groupEnds[groups] = i;
         groupLens[groups++] = len;
+        if (n >= 13 && groups >= 3 && groupLens[0] == 4)
+        {
+            shapeEnd = i;
+        }
+
         for (int g = groups; g >= 1; g--)
         {
             int count = 0;

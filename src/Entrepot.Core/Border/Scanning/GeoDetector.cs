@@ -9,7 +9,7 @@ namespace Entrepot.Core.Border.Scanning;
 internal static class GeoDetector
 {
     private const int MinDecimals = 4;
-    private static readonly string[] SecondLabels = ["longitude", "longitud", "länge", "long", "lon", "lng"];
+    private static readonly string[] SecondLabels = ["longitude", "longitud", "länge", "long", "lon", "lng", "经度", "經度", "経度", "долгота"];
 
     public static bool TryMatch(ReadOnlySpan<char> s, int start, out Entity e)
     {
@@ -27,18 +27,19 @@ internal static class GeoDetector
 
         int afterFirst = i;
         bool sepSeen = false;
-        while (i < s.Length && i - afterFirst < 4 && s[i] is ' ' or ',' or ';' or '/' or '\t')
+        while (i < s.Length && i - afterFirst < 4 && s[i] is ' ' or ',' or ';' or '/' or '\t' or '，' or '、' or '；')
         {
             sepSeen = true;
             i++;
         }
 
+        int quote = Text.At(s, i) == '"' ? 1 : 0;
         foreach (var label in SecondLabels)
         {
-            if (s[i..].StartsWith(label, StringComparison.OrdinalIgnoreCase) && !Text.IsAsciiLetter(Text.At(s, i + label.Length)))
+            if (s[(i + quote)..].StartsWith(label, StringComparison.OrdinalIgnoreCase) && !Text.IsAsciiLetter(Text.At(s, i + quote + label.Length)))
             {
-                i += label.Length;
-                while (i < s.Length && s[i] is ' ' or ':' or '=' or '.')
+                i += quote + label.Length;
+                while (i < s.Length && s[i] is ' ' or ':' or '=' or '.' or '"' or '：')
                 {
                     i++;
                 }

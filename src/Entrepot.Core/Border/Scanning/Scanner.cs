@@ -43,8 +43,8 @@ public static class Scanner
                     hit = EmailDetector.TryMatch(s, i, out e);
                     break;
                 case ':':
-                    hit = IpDetector.TryV6(s, i, floor, out e, out int candidateEnd);
-                    next = Math.Max(next, candidateEnd);
+                    // On a miss only the colon is passed: "geo:48.85,2.29" must still reach the number.
+                    hit = IpDetector.TryV6(s, i, floor, out e, out _);
                     break;
                 case '+':
                     hit = Text.BoundaryBefore(s, i) && Text.IsDigit(Text.At(s, i + 1)) && PhoneDetector.TryMatch(s, i, out e);
@@ -110,8 +110,13 @@ public static class Scanner
             return TryToken(s, i, floor, out e, out next);
         }
 
-        return CardDetector.TryMatch(s, i, out e)
-            || SsnDetector.TryMatch(s, i, out e)
+        if (CardDetector.TryMatch(s, i, out e, out int cardShape))
+        {
+            return true;
+        }
+
+        next = Math.Max(next, cardShape);
+        return SsnDetector.TryMatch(s, i, out e)
             || IpDetector.TryV4(s, i, out e)
             || GeoDetector.TryMatch(s, i, out e)
             || PhoneDetector.TryMatch(s, i, out e)

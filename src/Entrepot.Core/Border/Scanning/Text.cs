@@ -50,9 +50,23 @@ internal static class Text
         var w = s[from..pos];
         foreach (var k in keywords)
         {
-            if (w.Contains(k, StringComparison.OrdinalIgnoreCase))
+            int at = 0;
+            while (at < w.Length)
             {
-                return true;
+                int i = w[at..].IndexOf(k, StringComparison.OrdinalIgnoreCase);
+                if (i < 0)
+                {
+                    break;
+                }
+
+                i += at;
+                // A Latin keyword must start a word: "Tel." yes, "Bestellung" no.
+                if (!char.IsAsciiLetter(k[0]) || !char.IsLetter(At(s, from + i - 1)))
+                {
+                    return true;
+                }
+
+                at = i + 1;
             }
         }
 

@@ -1,0 +1,45 @@
+using Entrepot.Core.Accounts;
+using Entrepot.Core.Border;
+using Entrepot.Core.Border.Policy;
+using Entrepot.Core.Protocol;
+
+namespace Entrepot.Exchange.Border;
+
+/// <summary>
+/// The border on the request path: classifies what a request carries (declared class, account
+/// default, scanner), then decides each candidate seller against the rule packs in force. The
+/// result travels with the request; nothing here touches the network or the database.
+/// </summary>
+public sealed class BorderControl(PolicyRules rules, SubjectCounter subjects, byte[] subjectKey, TimeProvider time)
+{
+    public const string DataClassHeader = "Entrepot-Data-Class";
+
+    private readonly PolicyEngine _engine = new(subjects);
+
+    public PolicyRules Rules => rules;
+
+    public SubjectCounter Subjects => subjects;
+
+    /// <summary>Classifies the request; null with <paramref name="error"/> when the declared class is not understood.</summary>
+    public BorderCheck? Inspect(ReadOnlySpan<byte> body, InferenceRequest request, Account account, string? declared, out string? error)
+    {
+        if (!DataProfiler.TryParseDeclared(declared, out var bits, out var categories, out error))
+        {
+            return null;
+        }
+
+        var texts = PromptTexts.Extract(body, request.Kind);
+        var inspection = Inspection.Run(texts, bits, categories, account.DefaultDataClass, subjectKey);
+        var trade = new TradeContext(account.HomeJurisdiction, inspection.Profile, time.GetUtcNow(), inspection.Subjects, account.Attestations);
+        return new BorderCheck(_engine, rules.Current, trade, texts, inspection);
+    }
+
+    /// <summary>After a trade crossed: its subjects count toward the seller's thresholds.</summary>
+    public void Crossed(BorderCheck check, Counterparty seller)
+    {
+        foreach (var (category, ids) in check.Trade.Subjects)
+        {
+            subjects.Record(new SubjectScope(check.Trade.Origin, seller.Id, category), check.Trade.Now, ids);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text;
+using Entrepot.Core.Border;
+using Microsoft.Data.Sqlite;
+
+namespace Entrepot.Storage.Sqlite;
+
+/// <summary>The declarations of cross-border trades: written in batches in the background, read
+/// with filters and keyset paging (by sequence number) for the API and CSV export.</summary>
+public sealed class SqliteDeclarationLog : IDeclarationSink, IAsyncDisposable
+{
+    private readonly SqliteDatabase _db;
+    private readonly BatchWriter<Declaration> _writer;
+
+    public SqliteDeclarationLog(SqliteDatabase db)
+    {
+        _db = db;
+        _writer = new BatchWriter<Declaration>(Write);
+    }
+
+    public ValueTask RecordAsync(Declaration declaration) => _writer.EnqueueAsync(declaration);
+
+    public Task FlushAsync(CancellationToken ct = default) => _writer.FlushAsync(ct);
+
+    private void Write(List<Declaration> batch)
+    {
+        using var c = _db.Open();
+        using var tx = c.BeginTransaction();
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            INSERT INTO declarations(request_id, ts, account_id, origin, destination, provider_id, model, data_class,
+                categories, detected, verdict, rules, redactions, input_tokens, output_tokens, value, currency, rulebook)
+            VALUES ($rid, $ts, $acc, $o, $d, $p, $m, $dc, $cat, $det, $v, $r, $red, $in, $out, $val, $cur, $rb)
+            """;
+        string[] names = ["$rid", "$ts", "$acc", "$o", "$d", "$p", "$m", "$dc", "$cat", "$det", "$v", "$r", "$red", "$in", "$out", "$val", "$cur", "$rb"];
+        var p = names.Select(n => cmd.Parameters.Add(n, SqliteType.Text)).ToArray();
+        foreach (var d in batch)
+        {
+            p[0].Value = d.RequestId;
+            p[1].Value = d.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+            p[2].Value = d.AccountId;
+            p[3].Value = d.Origin;
+            p[4].Value = (object?)d.Destination ?? DBNull.Value;
+            p[5].Value = (object?)d.ProviderId ?? DBNull.Value;
+            p[6].Value = d.Model;
+            p[7].Value = d.DataClass;
+            p[8].Value = d.Categories;
+            p[9].Value = d.Detected;
+            p[10].Value = d.Verdict;
+            p[11].Value = d.Rules;
+            p[12].Value = d.Redactions;
+            p[13].Value = d.InputTokens;
+            p[14].Value = d.OutputTokens;
+            p[15].Value = d.Value.ToString(CultureInfo.InvariantCulture);
+            p[16].Value = d.Currency;
+            p[17].Value = d.RuleBook;
+            cmd.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+    }
+
+    /// <summary>Declarations matching the filter, oldest first, after sequence number
+    /// <see cref="DeclarationQuery.After"/>.</summary>
+    public IReadOnlyList<Declaration> Query(DeclarationQuery q)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        var where = new StringBuilder("seq > $after");
+        cmd.Parameters.AddWithValue("$after", q.After);
+        void Eq(string column, string name, string? value)
+        {
+            if (value is not null)
+            {
+                where.Append(CultureInfo.InvariantCulture, $" AND {column} = {name}");
+                cmd.Parameters.AddWithValue(name, value);
+            }
+        }
+
+        Eq("account_id", "$acc", q.AccountId);
+        Eq("origin", "$o", q.Origin);
+        Eq("destination", "$d", q.Destination);
+        Eq("verdict", "$v", q.Verdict);
+        Eq("provider_id", "$p", q.ProviderId);
+        if (q.Since is { } since)
+        {
+            where.Append(" AND ts >= $since");
+            cmd.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+        }
+
+        if (q.Until is { } until)
+        {
+            where.Append(" AND ts < $until");
+            cmd.Parameters.AddWithValue("$until", until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+        }
+
+        cmd.CommandText = $"""
+            SELECT seq, request_id, ts, account_id, origin, destination, provider_id, model, data_class, categories,
+                   detected, verdict, rules, redactions, input_tokens, output_tokens, value, currency, rulebook
+            FROM declarations WHERE {where} ORDER BY seq LIMIT $limit
+            """;
+        cmd.Parameters.AddWithValue("$limit", Math.Clamp(q.Limit, 1, 10_000));
+        using var r = cmd.ExecuteReader();
+        var list = new List<Declaration>();
+        while (r.Read())
+        {
+            list.Add(new Declaration
+            {
+                Seq = r.GetInt64(0),
+                RequestId = r.GetString(1),
+                Timestamp = DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                AccountId = r.GetString(3),
+                Origin = r.GetString(4),
+                Destination = r.IsDBNull(5) ? null : r.GetString(5),
+                ProviderId = r.IsDBNull(6) ? null : r.GetString(6),
+                Model = r.GetString(7),
+                DataClass = r.GetString(8),
+                Categories = r.GetString(9),
+                Detected = r.GetString(10),
+                Verdict = r.GetString(11),
+                Rules = r.GetString(12),
+                Redactions = r.GetInt32(13),
+                InputTokens = r.GetInt64(14),
+                OutputTokens = r.GetInt64(15),
+                Value = decimal.Parse(r.GetString(16), CultureInfo.InvariantCulture),
+                Currency = r.GetString(17),
+                RuleBook = r.GetString(18),
+            });
+        }
+
+        return list;
+    }
+
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+}
+
+/// <summary>Filters and paging for declarations; null means any.</summary>
+public sealed record DeclarationQuery
+{
+    public string? AccountId { get; init; }
+    public string? Origin { get; init; }
+    public string? Destination { get; init; }
+    public string? Verdict { get; init; }
+    public string? ProviderId { get; init; }
+    public DateTimeOffset? Since { get; init; }
+    public DateTimeOffset? Until { get; init; }
+    public long After { get; init; }
+    public int Limit { get; init; } = 100;
+}
