@@ -59,6 +59,7 @@ public sealed class DemoMarket : IAsyncDisposable
                     Engine = new EngineSection { Kind = "embedded" },
                     Admission = new AdmissionSection { MaxConcurrency = o?.MaxConcurrency ?? 4, MaxQueue = o?.MaxQueue ?? 16 },
                     EmulatedDelayMs = delay,
+                    ScreenBuyers = ["ofac"],
                 };
                 var node = ExporterHost.Create(config, new EmbeddedEngine(model, ownsModel: false), ownsEngine: true);
                 await node.StartAsync(ct).ConfigureAwait(false);

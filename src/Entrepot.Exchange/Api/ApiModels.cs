@@ -71,7 +71,7 @@ public sealed record HealthReport(
 public sealed record DeclarationPage(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("data")] List<DeclarationView> Data,
-    [property: JsonPropertyName("next_after")] long? NextAfter);
+    [property: JsonPropertyName("next_after"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? NextAfter);
 
 public sealed record DeclarationView(
     [property: JsonPropertyName("seq")] long Seq,
@@ -79,8 +79,8 @@ public sealed record DeclarationView(
     [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp,
     [property: JsonPropertyName("account_id")] string AccountId,
     [property: JsonPropertyName("origin")] string Origin,
-    [property: JsonPropertyName("destination")] string? Destination,
-    [property: JsonPropertyName("provider_id")] string? ProviderId,
+    [property: JsonPropertyName("destination"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Destination,
+    [property: JsonPropertyName("provider_id"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ProviderId,
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("data_class")] string DataClass,
     [property: JsonPropertyName("categories")] string Categories,

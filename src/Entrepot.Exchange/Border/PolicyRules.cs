@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Entrepot.Core.Border.Rules;
 using Microsoft.Extensions.Logging;
 
@@ -123,7 +124,13 @@ public sealed partial class PolicyRules : IDisposable
 }
 
 /// <summary>A change of the rule packs in force.</summary>
-public sealed record RegulatoryChange(DateTimeOffset At, string From, string To, IReadOnlyList<string> Added, IReadOnlyList<string> Removed, IReadOnlyList<string> Changed)
+public sealed record RegulatoryChange(
+    [property: JsonPropertyName("at")] DateTimeOffset At,
+    [property: JsonPropertyName("from")] string From,
+    [property: JsonPropertyName("to")] string To,
+    [property: JsonPropertyName("added")] IReadOnlyList<string> Added,
+    [property: JsonPropertyName("removed")] IReadOnlyList<string> Removed,
+    [property: JsonPropertyName("changed")] IReadOnlyList<string> Changed)
 {
     public static RegulatoryChange Between(RuleBook old, RuleBook now, DateTimeOffset at)
     {

@@ -15,6 +15,13 @@ public sealed record ExporterConfig
     /// <summary>Bearer keys the exchange must present; empty means the node is open (loopback demos).</summary>
     [JsonPropertyName("exchange_keys")] public List<string> ExchangeKeys { get; set; } = [];
     [JsonPropertyName("exchange_key_hashes")] public List<string> ExchangeKeyHashes { get; set; } = [];
+
+    /// <summary>Rule packs (by id, e.g. "ofac") this node applies to the buyer's jurisdiction, which
+    /// the exchange states in Entrepot-Buyer-Jurisdiction; a denied buyer gets 451.</summary>
+    [JsonPropertyName("screen_buyers")] public List<string> ScreenBuyers { get; set; } = [];
+
+    /// <summary>Where the packs are read from (default: the packs shipped beside the program).</summary>
+    [JsonPropertyName("rules_dir")] public string? RulesDir { get; set; }
 }
 
 public sealed record NodeSection

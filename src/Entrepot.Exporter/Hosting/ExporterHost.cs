@@ -37,6 +37,17 @@ public sealed class ExporterHost : IAsyncDisposable
 
     public ExporterConfig Config { get; }
     public Admission Admission { get; }
+
+    /// <summary>Buyer screening by rule packs; null when the node screens no one.</summary>
+    public BuyerScreening? Screening { get; private init; }
+
+    /// <summary>Requests that passed authentication, screening and admission and reached the engine stage.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
+    private long _received;
+
+    /// <summary>Sees each accepted request body as it arrived at this node (audit hooks, tests).</summary>
+    public Action<EndpointKind, byte[]>? OnRequest { get; set; }
     public IEngine Engine => _engine;
     public long Served => Interlocked.Read(ref _served);
     public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
@@ -81,7 +92,7 @@ public sealed class ExporterHost : IAsyncDisposable
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Microsoft.AspNetCore.Server.Kestrel").AddPrometheusExporter());
 
         var app = builder.Build();
-        var host = new ExporterHost(app, config, engine, ownsEngine, admission);
+        var host = new ExporterHost(app, config, engine, ownsEngine, admission) { Screening = BuyerScreening.Create(config, TimeProvider.System) };
         app.MapPost("/v1/chat/completions", ctx => host.ServeAsync(ctx, EndpointKind.ChatCompletions, keyHashes));
         app.MapPost("/v1/completions", ctx => host.ServeAsync(ctx, EndpointKind.Completions, keyHashes));
         app.MapGet("/v1/models", () => TypedResults.Json(
@@ -113,6 +124,12 @@ public sealed class ExporterHost : IAsyncDisposable
             }
         }
 
+        if (Screening?.Refusal(ctx.Request.Headers[BuyerScreening.BuyerJurisdictionHeader].ToString()) is { } refusal)
+        {
+            await Http.ErrorAsync(ctx, 451, new RequestError(refusal, null, "unavailable_for_legal_reasons", "invalid_request_error")).ConfigureAwait(false);
+            return;
+        }
+
         var ct = ctx.RequestAborted;
         using var slot = await Admission.TryEnterAsync(ct).ConfigureAwait(false);
         if (slot is null)
@@ -136,6 +153,8 @@ public sealed class ExporterHost : IAsyncDisposable
             return;
         }
 
+        Interlocked.Increment(ref _received);
+        OnRequest?.Invoke(kind, body);
         if (Config.EmulatedDelayMs > 0)
         {
             // The demo's stand-in for the distance to the exchange: one round trip per request.
