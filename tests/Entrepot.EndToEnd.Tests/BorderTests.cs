@@ -90,7 +90,7 @@ public class BorderTests(DemoFixture demo) : IClassFixture<DemoFixture>
 
         // Declared, with no destination: the data went nowhere.
         var log = demo.Market.Exchange.Services.GetRequiredService<SqliteDeclarationLog>();
-        await log.FlushAsync();
+        await demo.Market.Exchange.FlushAsync();
         var declared = log.Query(new DeclarationQuery { AccountId = "us-agency-contractor" });
         var d = Assert.Single(declared);
         Assert.Equal(("deny", (string?)null, "government-related"), (d.Verdict, d.Destination, d.DataClass));

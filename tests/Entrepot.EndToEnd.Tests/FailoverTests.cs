@@ -24,6 +24,7 @@ public class FailoverTests(SmallNodeDemoFixture demo) : IClassFixture<SmallNodeD
     {
         var node = demo.Market.Nodes["us-ashburn"];
         using var direct = new HttpClient { BaseAddress = node.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        direct.DefaultRequestHeaders.Add("Entrepot-Buyer-Jurisdiction", "DE"); // the demo nodes screen buyers
         var occupying = direct.PostAsync("v1/chat/completions", Json.Body(
             $$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"Hi"}],"max_tokens":3}"""));
         await WaitUntil(() => node.Admission.InFlight == 1);

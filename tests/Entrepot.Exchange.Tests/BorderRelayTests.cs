@@ -224,7 +224,7 @@ public class BorderRelayTests
         Assert.Equal(HttpStatusCode.OK, (await de.PostAsync("v1/chat/completions", Chat("mail a@example.com"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await de.PostAsync("v1/chat/completions", Chat("mail b@example.com"))).StatusCode);
         Assert.Equal(HttpStatusCode.UnavailableForLegalReasons, (await us.PostAsync("v1/chat/completions", Chat("x", dataClass: "government-related"))).StatusCode);
-        await host.Services.GetRequiredService<SqliteDeclarationLog>().FlushAsync();
+        await host.FlushAsync();
 
         using var mine = JsonDocument.Parse(await de.GetStringAsync("v1/trade/declarations"));
         var rows = mine.RootElement.GetProperty("data").EnumerateArray().ToList();

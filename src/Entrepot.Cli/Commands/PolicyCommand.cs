@@ -203,7 +203,7 @@ internal static class PolicyCommand
     {
         var oldDir = new Argument<string>("OLD") { Description = "Directory of the packs in force." };
         var newDir = new Argument<string>("NEW") { Description = "Directory of the proposed packs." };
-        var replay = new Option<string>("--replay") { Description = "The exchange database (exchange.db) or its data directory, whose declarations are replayed.", Required = true };
+        var replay = new Option<string>("--replay") { Description = "The exchange database (exchange.db), or the data directory of an exchange or of the demo, whose declarations are replayed.", Required = true };
         var at = new Option<string?>("--at") { Description = "Decide as of this date (YYYY-MM-DD; default today)." };
         var json = new Option<bool>("--json") { Description = "Print the changed flows as JSON lines." };
         var cmd = new Command("diff", "Replay recorded declarations against new packs and list the flows whose verdict would change.")
@@ -237,7 +237,9 @@ internal static class PolicyCommand
             var path = pr.GetValue(replay)!;
             if (Directory.Exists(path))
             {
-                path = Path.Combine(path, "exchange.db");
+                // An exchange's data directory, or the demo's (whose exchange keeps its own subdirectory).
+                var direct = Path.Combine(path, "exchange.db");
+                path = File.Exists(direct) ? direct : Path.Combine(path, "exchange", "exchange.db");
             }
 
             if (!File.Exists(path))

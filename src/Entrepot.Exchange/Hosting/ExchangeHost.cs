@@ -184,8 +184,37 @@ public sealed class ExchangeHost : IAsyncDisposable
 
     public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
 
+    /// <summary>Waits until every request in the relay has finished its bookkeeping and the
+    /// background writers have committed it (usage, declarations, subject counts).</summary>
+    public async Task FlushAsync(CancellationToken ct = default)
+    {
+        var relay = _app.Services.GetRequiredService<ChatRelay>();
+        while (relay.InFlight > 0)
+        {
+            await Task.Delay(2, ct).ConfigureAwait(false);
+        }
+
+        await UsageLog.FlushAsync(ct).ConfigureAwait(false);
+        await _app.Services.GetRequiredService<SqliteDeclarationLog>().FlushAsync(ct).ConfigureAwait(false);
+        await _app.Services.GetRequiredService<SqliteSubjectStore>().FlushAsync(ct).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
+        // Stop first so requests in flight finish and record what they did; disposing alone would
+        // abort them and drop their usage and declarations.
+        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            try
+            {
+                await _app.StopAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Grace period over: what is still running is aborted by the dispose below.
+            }
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 }

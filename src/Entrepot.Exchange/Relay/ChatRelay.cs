@@ -38,7 +38,25 @@ internal sealed partial class ChatRelay(
     private const int MaxNonStreamResponseBytes = 64 * 1024 * 1024;
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
+    private int _inFlight;
+
+    /// <summary>Requests inside the relay, including their bookkeeping after the response.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
     public async Task HandleAsync(HttpContext ctx, EndpointKind kind)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            await HandleCoreAsync(ctx, kind).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task HandleCoreAsync(HttpContext ctx, EndpointKind kind)
     {
         var started = Stopwatch.GetTimestamp();
         var requestId = "req_" + Guid.CreateVersion7().ToString("N");
