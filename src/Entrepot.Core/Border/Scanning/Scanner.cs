@@ -43,8 +43,14 @@ public static class Scanner
                     hit = EmailDetector.TryMatch(s, i, out e);
                     break;
                 case ':':
-                    // On a miss only the colon is passed: "geo:48.85,2.29" must still reach the number.
-                    hit = IpDetector.TryV6(s, i, floor, out e, out _);
+                    // On a miss the hex-and-colon run is passed over, unless it holds a dot: then only the
+                    // colon is, so "geo:48.85,2.29" still reaches the number.
+                    hit = IpDetector.TryV6(s, i, floor, out e, out int v6End);
+                    if (!hit && s[i..v6End].IndexOf('.') < 0)
+                    {
+                        next = Math.Max(next, v6End);
+                    }
+
                     break;
                 case '+':
                     hit = Text.BoundaryBefore(s, i) && Text.IsDigit(Text.At(s, i + 1)) && PhoneDetector.TryMatch(s, i, out e);

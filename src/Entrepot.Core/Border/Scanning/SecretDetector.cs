@@ -7,6 +7,7 @@ internal static class SecretDetector
 {
     private const string PemBegin = "-----BEGIN ";
     private const int MaxPem = 16 * 1024;
+    private const int MaxHeader = 80;
 
     /// <summary>Prefix, minimum length of what follows, and whether the rest may hold '-'/'_'.</summary>
     private static readonly (string Prefix, int MinRest, bool Dashes)[] Prefixes =
@@ -28,8 +29,10 @@ internal static class SecretDetector
             return false;
         }
 
-        int lineEnd = s[start..].IndexOf('\n');
-        var header = lineEnd < 0 ? s[start..] : s.Slice(start, lineEnd);
+        // The header line is short; looking no further keeps "-----BEGIN -----BEGIN ..." linear.
+        var window = s[start..Math.Min(s.Length, start + MaxHeader)];
+        int lineEnd = window.IndexOf('\n');
+        var header = lineEnd < 0 ? window : window[..lineEnd];
         if (!header.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
         {
             return false;
