@@ -40,6 +40,43 @@ public class RequestPathBenchmarks
             Location = new GeoPoint(i * 10, i * 20), Models = ["m"], Price = new Price(0.1m * (i + 1), 0.2m * (i + 1)),
         }), here, TimeProvider.System, null);
         _keys = new KeyRing([new ApiKeyEntry("k", ApiKeyHash.Compute(Key), new Account("a", "A"))]);
+        SetupBorder();
+    }
+
+    private byte[] _prose = [];
+    private Core.Border.Rules.RuleBook _book = Core.Border.Rules.RuleBook.Empty;
+    private readonly Core.Border.Policy.PolicyEngine _engine = new(new Core.Border.Policy.SubjectCounter());
+    private readonly byte[] _subjectKey = new byte[32];
+
+    private void SetupBorder()
+    {
+        var text = "Please summarise the attached quarterly report for the board: revenue, costs and the 2027 outlook. ";
+        var content = string.Concat(Enumerable.Repeat(text, 2));
+        _prose = Encoding.UTF8.GetBytes($$"""{"model":"m","messages":[{"role":"system","content":"{{content}}"},{"role":"user","content":"{{content}}"},{"role":"assistant","content":"{{content}}"},{"role":"user","content":"{{content}}"}],"max_tokens":256}""");
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Entrepot.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        _book = Core.Border.Rules.RulePackLoader.LoadDirectory(Path.Combine(dir!.FullName, "rules"), DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>The border's work for one ~1 KB request: read the prompt texts, scan them, build the
+    /// profile, and decide 4 sellers (DE buyer; SG, US, CN, DE sellers) against the 45 shipped rules.</summary>
+    [Benchmark]
+    public int BorderInspectAndDecide4Sellers()
+    {
+        var texts = PromptTexts.Extract(_prose, EndpointKind.ChatCompletions);
+        var inspection = Core.Border.Inspection.Run(texts, 0, Core.Border.DataCategory.None, Core.Border.DataClass.Public, _subjectKey);
+        var trade = new Core.Border.Policy.TradeContext("DE", inspection.Profile, DateTimeOffset.UtcNow, inspection.Subjects);
+        int allowed = 0;
+        foreach (var j in (string[])["SG", "US", "CN", "DE"])
+        {
+            allowed += _engine.Decide(_book, trade, new Core.Border.Policy.Counterparty("s-" + j, j)).Verdict == Core.Border.Policy.Verdict.Deny ? 0 : 1;
+        }
+
+        return allowed;
     }
 
     [Benchmark]

@@ -22,6 +22,7 @@ public class BorderRelayTests
     private const string DeKey = "ent-border-test-de-buyer-0000";
     private const string UsKey = "ent-border-test-us-buyer-0000";
     private const string AdminKey = "ent-border-test-admin-key-000";
+    private const string AgencyKey = "ent-border-test-us-agency-000";
 
     private sealed class Seller
     {
@@ -75,6 +76,7 @@ public class BorderRelayTests
             [
                 new AccountSpec { Id = "de-buyer", Keys = [DeKey], HomeJurisdiction = "DE" },
                 new AccountSpec { Id = "us-buyer", Keys = [UsKey], HomeJurisdiction = "US" },
+                new AccountSpec { Id = "us-agency", Keys = [AgencyKey], HomeJurisdiction = "US", DefaultDataClass = "government-related" },
             ],
             Providers = sellers.Select(s => new ProviderSpec
             {
@@ -195,6 +197,20 @@ public class BorderRelayTests
         Assert.Equal("de-1", r.Headers.GetValues("Entrepot-Provider").Single());
         Assert.Equal(0, cn.Upstream.Calls);
         Assert.Equal("verdict=allow; class=government-related", r.Headers.GetValues("Entrepot-Policy").Single());
+    }
+
+    [Fact]
+    public async Task AccountDefaultClass_AppliesWithoutAHeader()
+    {
+        var cn = await EchoSeller();
+        await using var _ = cn.Upstream;
+        await using var host = await StartExchange(null, ("cn-1", "CN", cn, 1m));
+        using var agency = Client(host, AgencyKey);
+        var r = await agency.PostAsync("v1/chat/completions", Chat("An ordinary question."));
+        Assert.Equal(HttpStatusCode.UnavailableForLegalReasons, r.StatusCode);
+        Assert.Equal(0, cn.Upstream.Calls);
+        using var us = Client(host, UsKey);
+        Assert.Equal(HttpStatusCode.OK, (await us.PostAsync("v1/chat/completions", Chat("An ordinary question."))).StatusCode);
     }
 
     [Theory]

@@ -11,55 +11,44 @@ public sealed class SqliteDeclarationLog : IDeclarationSink, IAsyncDisposable
 {
     private readonly SqliteDatabase _db;
     private readonly BatchWriter<Declaration> _writer;
+    private readonly PreparedInsert _insert;
 
     public SqliteDeclarationLog(SqliteDatabase db)
     {
         _db = db;
-        _writer = new BatchWriter<Declaration>(Write);
+        _insert = new PreparedInsert(db, """
+            INSERT INTO declarations(request_id, ts, account_id, origin, destination, provider_id, model, data_class,
+                categories, detected, verdict, rules, redactions, input_tokens, output_tokens, value, currency, rulebook)
+            VALUES ($rid, $ts, $acc, $o, $d, $p, $m, $dc, $cat, $det, $v, $r, $red, $in, $out, $val, $cur, $rb)
+            """, "$rid", "$ts", "$acc", "$o", "$d", "$p", "$m", "$dc", "$cat", "$det", "$v", "$r", "$red", "$in", "$out", "$val", "$cur", "$rb");
+        _writer = new BatchWriter<Declaration>(Write, "entrepot declaration writer");
     }
 
     public ValueTask RecordAsync(Declaration declaration) => _writer.EnqueueAsync(declaration);
 
     public Task FlushAsync(CancellationToken ct = default) => _writer.FlushAsync(ct);
 
-    private void Write(List<Declaration> batch)
+    private void Write(List<Declaration> batch) => _insert.Write(batch, static (d, p) =>
     {
-        using var c = _db.Open();
-        using var tx = c.BeginTransaction();
-        using var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = """
-            INSERT INTO declarations(request_id, ts, account_id, origin, destination, provider_id, model, data_class,
-                categories, detected, verdict, rules, redactions, input_tokens, output_tokens, value, currency, rulebook)
-            VALUES ($rid, $ts, $acc, $o, $d, $p, $m, $dc, $cat, $det, $v, $r, $red, $in, $out, $val, $cur, $rb)
-            """;
-        string[] names = ["$rid", "$ts", "$acc", "$o", "$d", "$p", "$m", "$dc", "$cat", "$det", "$v", "$r", "$red", "$in", "$out", "$val", "$cur", "$rb"];
-        var p = names.Select(n => cmd.Parameters.Add(n, SqliteType.Text)).ToArray();
-        foreach (var d in batch)
-        {
-            p[0].Value = d.RequestId;
-            p[1].Value = d.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-            p[2].Value = d.AccountId;
-            p[3].Value = d.Origin;
-            p[4].Value = (object?)d.Destination ?? DBNull.Value;
-            p[5].Value = (object?)d.ProviderId ?? DBNull.Value;
-            p[6].Value = d.Model;
-            p[7].Value = d.DataClass;
-            p[8].Value = d.Categories;
-            p[9].Value = d.Detected;
-            p[10].Value = d.Verdict;
-            p[11].Value = d.Rules;
-            p[12].Value = d.Redactions;
-            p[13].Value = d.InputTokens;
-            p[14].Value = d.OutputTokens;
-            p[15].Value = d.Value.ToString(CultureInfo.InvariantCulture);
-            p[16].Value = d.Currency;
-            p[17].Value = d.RuleBook;
-            cmd.ExecuteNonQuery();
-        }
-
-        tx.Commit();
-    }
+        p[0].Value = d.RequestId;
+        p[1].Value = d.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        p[2].Value = d.AccountId;
+        p[3].Value = d.Origin;
+        p[4].Value = (object?)d.Destination ?? DBNull.Value;
+        p[5].Value = (object?)d.ProviderId ?? DBNull.Value;
+        p[6].Value = d.Model;
+        p[7].Value = d.DataClass;
+        p[8].Value = d.Categories;
+        p[9].Value = d.Detected;
+        p[10].Value = d.Verdict;
+        p[11].Value = d.Rules;
+        p[12].Value = d.Redactions;
+        p[13].Value = d.InputTokens;
+        p[14].Value = d.OutputTokens;
+        p[15].Value = d.Value.ToString(CultureInfo.InvariantCulture);
+        p[16].Value = d.Currency;
+        p[17].Value = d.RuleBook;
+    });
 
     /// <summary>Declarations matching the filter, oldest first, after sequence number
     /// <see cref="DeclarationQuery.After"/>.</summary>
@@ -132,7 +121,11 @@ public sealed class SqliteDeclarationLog : IDeclarationSink, IAsyncDisposable
         return list;
     }
 
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        _insert.Dispose();
+    }
 }
 
 /// <summary>Filters and paging for declarations; null means any.</summary>

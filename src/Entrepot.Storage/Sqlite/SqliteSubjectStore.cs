@@ -17,7 +17,7 @@ public sealed class SqliteSubjectStore : IAsyncDisposable
     public SqliteSubjectStore(SqliteDatabase db, SubjectCounter counter)
     {
         _db = db;
-        _writer = new BatchWriter<(SubjectScope, SubjectId, long)>(Write);
+        _writer = new BatchWriter<(SubjectScope, SubjectId, long)>(Write, "entrepot subject writer");
         Load(counter);
         counter.Recorded += (scope, at, subjects) =>
         {
