@@ -3,7 +3,7 @@ namespace Entrepot.Core.Border;
 /// <summary>
 /// The customs declaration of one cross-border trade (or of a refusal at the border): where the
 /// data came from and went, what it was, which rules decided, what was redacted, and how many
-/// tokens of what value crossed. Written by the background writer; nothing here holds the data.
+/// tokens of what value crossed: the read model of a usage record with a border part.
 /// </summary>
 public sealed record Declaration
 {
@@ -34,10 +34,4 @@ public sealed record Declaration
 
     /// <summary>Fingerprint of the rule packs that decided, for replays after a change.</summary>
     public required string RuleBook { get; init; }
-}
-
-/// <summary>Where declarations go (the store's background writer).</summary>
-public interface IDeclarationSink
-{
-    ValueTask RecordAsync(Declaration declaration);
 }

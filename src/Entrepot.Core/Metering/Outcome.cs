@@ -19,4 +19,7 @@ public enum Outcome
 
     /// <summary>The seller answered with a client error (4xx other than 429), passed on to the buyer.</summary>
     SellerRejected,
+
+    /// <summary>No seller could lawfully receive the request (451); nothing was sent.</summary>
+    Refused,
 }

@@ -1,6 +1,9 @@
 namespace Entrepot.Core.Metering;
 
-/// <summary>One request as metered by the exchange: who, where, how many tokens, at what cost.</summary>
+/// <summary>One request as metered by the exchange: who, where, how many tokens, at what cost,
+/// and what the border decided. A record with <see cref="Border"/> set is also the customs
+/// declaration of a cross-border trade (or of a refusal): one row serves both, so a trade costs
+/// one insert.</summary>
 public sealed record UsageRecord
 {
     public required string RequestId { get; init; }
@@ -22,4 +25,10 @@ public sealed record UsageRecord
     public bool Stream { get; init; }
     public double LatencyMs { get; init; }
     public double OverheadUs { get; init; }
+
+    /// <summary>The border's record for a declared trade; null for a domestic trade the rules left alone.</summary>
+    public BorderRecord? Border { get; init; }
 }
+
+/// <summary>What the border decided for a trade, as declared.</summary>
+public sealed record BorderRecord(string DataClass, string Categories, string Detected, string Verdict, string Rules, int Redactions, string RuleBook);

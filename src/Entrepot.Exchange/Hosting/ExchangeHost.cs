@@ -115,7 +115,6 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(sp => new SqliteSubjectStore(db, sp.GetRequiredService<SubjectCounter>()));
         s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(), sp.GetRequiredService<SubjectCounter>(), SubjectKey.LoadOrCreate(settings.DataDir), time));
         s.AddSingleton(_ => new SqliteDeclarationLog(db));
-        s.AddSingleton<IDeclarationSink>(sp => sp.GetRequiredService<SqliteDeclarationLog>());
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         s.AddOpenTelemetry().WithMetrics(m => m
@@ -195,7 +194,6 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
 
         await UsageLog.FlushAsync(ct).ConfigureAwait(false);
-        await _app.Services.GetRequiredService<SqliteDeclarationLog>().FlushAsync(ct).ConfigureAwait(false);
         await _app.Services.GetRequiredService<SqliteSubjectStore>().FlushAsync(ct).ConfigureAwait(false);
     }
 

@@ -29,7 +29,6 @@ internal sealed partial class ChatRelay(
     HttpMessageInvoker upstream,
     IUsageSink usage,
     BorderControl border,
-    IDeclarationSink declarations,
     ExchangeMetrics metrics,
     TimeProvider time,
     ILogger<ChatRelay> log)
@@ -147,22 +146,23 @@ internal sealed partial class ChatRelay(
         var denied = check.Decisions.ToList();
         ctx.Response.Headers["Entrepot-Policy"] = "verdict=deny; class=" + check.Inspection.Profile.Effective.Name() + "; rules=" +
             string.Join(",", denied.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct());
-        metrics.Request("border_denied", null);
+        metrics.Request(Storage.Sqlite.SqliteUsageLog.OutcomeName(Outcome.Refused), null);
         await HttpErrors.WriteAsync(ctx, StatusCodes.Status451UnavailableForLegalReasons, check.DenialMessage(trade.Request.Model),
             "invalid_request_error", null, "unavailable_for_legal_reasons").ConfigureAwait(false);
-        await declarations.RecordAsync(new Declaration
+        await usage.RecordAsync(new UsageRecord
         {
             RequestId = trade.RequestId,
             Timestamp = time.GetUtcNow(),
             AccountId = trade.Key.Account.Id,
-            Origin = trade.Key.Account.HomeJurisdiction,
+            KeyId = trade.Key.KeyId,
             Model = trade.Request.Model,
-            DataClass = check.Inspection.Profile.Effective.Name(),
-            Categories = check.CategoriesSummary(),
-            Detected = check.DetectedSummary(),
-            Verdict = "deny",
-            Rules = string.Join(",", denied.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct()),
-            RuleBook = check.Book.Fingerprint,
+            OriginJurisdiction = trade.Key.Account.HomeJurisdiction,
+            Outcome = Outcome.Refused,
+            StatusCode = StatusCodes.Status451UnavailableForLegalReasons,
+            Stream = trade.Request.Stream,
+            LatencyMs = Stopwatch.GetElapsedTime(trade.Started).TotalMilliseconds,
+            Border = new BorderRecord(check.Inspection.Profile.Effective.Name(), check.CategoriesSummary(), check.DetectedSummary(), "deny",
+                string.Join(",", denied.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct()), 0, check.Book.Fingerprint),
         }).ConfigureAwait(false);
     }
 
@@ -443,6 +443,22 @@ internal sealed partial class ChatRelay(
             metrics.Overhead(trade.OverheadUs);
         }
 
+        // The data crossed: its subjects count toward this seller's thresholds, and a trade across a
+        // border (or one that needed redaction) is declared, in the same usage row.
+        BorderRecord? declared = null;
+        var origin = trade.Key.Account.HomeJurisdiction;
+        var destination = c is null ? null : c.Provider.Region ?? c.Provider.Jurisdiction;
+        if (c is not null && trade.Decision is { } decision && outcome is Outcome.Completed or Outcome.Interrupted or Outcome.ClientCancelled)
+        {
+            border.Crossed(trade.Border, c.Provider.Counterparty);
+            if (!string.Equals(origin[..2], destination![..2], StringComparison.Ordinal) || decision.Verdict != Verdict.Allow)
+            {
+                var b = trade.Border;
+                declared = new BorderRecord(b.Inspection.Profile.Effective.Name(), b.CategoriesSummary(), b.DetectedSummary(), decision.Verdict.Name(),
+                    string.Join(",", decision.Deciding.Select(r => r.Rule.Id)), decision.Verdict == Verdict.Redact ? b.Redactions : 0, b.Book.Fingerprint);
+            }
+        }
+
         await usage.RecordAsync(new UsageRecord
         {
             RequestId = trade.RequestId,
@@ -451,8 +467,8 @@ internal sealed partial class ChatRelay(
             KeyId = trade.Key.KeyId,
             Model = trade.Request.Model,
             ProviderId = c?.Provider.Id,
-            OriginJurisdiction = trade.Key.Account.HomeJurisdiction,
-            DestinationJurisdiction = c?.Provider.Jurisdiction,
+            OriginJurisdiction = origin,
+            DestinationJurisdiction = destination,
             InputTokens = u.InputTokens,
             OutputTokens = u.OutputTokens,
             UsageEstimated = u.Estimated,
@@ -464,43 +480,7 @@ internal sealed partial class ChatRelay(
             Stream = trade.Request.Stream,
             LatencyMs = Stopwatch.GetElapsedTime(trade.Started).TotalMilliseconds,
             OverheadUs = trade.OverheadUs,
-        }).ConfigureAwait(false);
-
-        if (c is null || trade.Decision is not { } decision || outcome is not (Outcome.Completed or Outcome.Interrupted or Outcome.ClientCancelled))
-        {
-            return;
-        }
-
-        // The data crossed: its subjects count toward this seller's thresholds, and a trade across a
-        // border (or one that needed redaction) is declared.
-        border.Crossed(trade.Border, c.Provider.Counterparty);
-        var origin = trade.Key.Account.HomeJurisdiction;
-        var destination = c.Provider.Region ?? c.Provider.Jurisdiction;
-        if (string.Equals(origin[..2], destination[..2], StringComparison.Ordinal) && decision.Verdict == Verdict.Allow)
-        {
-            return;
-        }
-
-        await declarations.RecordAsync(new Declaration
-        {
-            RequestId = trade.RequestId,
-            Timestamp = time.GetUtcNow(),
-            AccountId = trade.Key.Account.Id,
-            Origin = origin,
-            Destination = destination,
-            ProviderId = c.Provider.Id,
-            Model = trade.Request.Model,
-            DataClass = trade.Border.Inspection.Profile.Effective.Name(),
-            Categories = trade.Border.CategoriesSummary(),
-            Detected = trade.Border.DetectedSummary(),
-            Verdict = decision.Verdict.Name(),
-            Rules = string.Join(",", decision.Deciding.Select(r => r.Rule.Id)),
-            Redactions = decision.Verdict == Verdict.Redact ? trade.Border.Redactions : 0,
-            InputTokens = u.InputTokens,
-            OutputTokens = u.OutputTokens,
-            Value = cost,
-            Currency = c.Provider.Price.Currency,
-            RuleBook = trade.Border.Book.Fingerprint,
+            Border = declared,
         }).ConfigureAwait(false);
     }
 

@@ -89,6 +89,18 @@ public sealed class SqliteDatabase
             PRIMARY KEY (origin, counterparty, category, subject)
         ) WITHOUT ROWID;
         """,
+        """
+        DROP TABLE declarations;
+        ALTER TABLE usage ADD COLUMN declared INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage ADD COLUMN data_class TEXT NOT NULL DEFAULT 'public';
+        ALTER TABLE usage ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+        ALTER TABLE usage ADD COLUMN detected TEXT NOT NULL DEFAULT '';
+        ALTER TABLE usage ADD COLUMN verdict TEXT NOT NULL DEFAULT 'allow';
+        ALTER TABLE usage ADD COLUMN rules TEXT NOT NULL DEFAULT '';
+        ALTER TABLE usage ADD COLUMN redactions INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage ADD COLUMN rulebook TEXT NOT NULL DEFAULT '';
+        CREATE INDEX usage_declared ON usage(account_id, seq) WHERE declared = 1;
+        """,
     ];
 
     public SqliteDatabase(string path)

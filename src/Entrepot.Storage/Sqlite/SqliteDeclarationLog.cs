@@ -5,58 +5,20 @@ using Microsoft.Data.Sqlite;
 
 namespace Entrepot.Storage.Sqlite;
 
-/// <summary>The declarations of cross-border trades: written in batches in the background, read
-/// with filters and keyset paging (by sequence number) for the API and CSV export.</summary>
-public sealed class SqliteDeclarationLog : IDeclarationSink, IAsyncDisposable
+/// <summary>
+/// The declarations of cross-border trades and refusals, read from the usage log: a declared trade
+/// is one usage row with its border columns set (written by the usage writer, one insert per
+/// trade). Filters and keyset paging by sequence number, for the API and CSV export.
+/// </summary>
+public sealed class SqliteDeclarationLog(SqliteDatabase db)
 {
-    private readonly SqliteDatabase _db;
-    private readonly BatchWriter<Declaration> _writer;
-    private readonly PreparedInsert _insert;
-
-    public SqliteDeclarationLog(SqliteDatabase db)
-    {
-        _db = db;
-        _insert = new PreparedInsert(db, """
-            INSERT INTO declarations(request_id, ts, account_id, origin, destination, provider_id, model, data_class,
-                categories, detected, verdict, rules, redactions, input_tokens, output_tokens, value, currency, rulebook)
-            VALUES ($rid, $ts, $acc, $o, $d, $p, $m, $dc, $cat, $det, $v, $r, $red, $in, $out, $val, $cur, $rb)
-            """, "$rid", "$ts", "$acc", "$o", "$d", "$p", "$m", "$dc", "$cat", "$det", "$v", "$r", "$red", "$in", "$out", "$val", "$cur", "$rb");
-        _writer = new BatchWriter<Declaration>(Write, "entrepot declaration writer");
-    }
-
-    public ValueTask RecordAsync(Declaration declaration) => _writer.EnqueueAsync(declaration);
-
-    public Task FlushAsync(CancellationToken ct = default) => _writer.FlushAsync(ct);
-
-    private void Write(List<Declaration> batch) => _insert.Write(batch, static (d, p) =>
-    {
-        p[0].Value = d.RequestId;
-        p[1].Value = d.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        p[2].Value = d.AccountId;
-        p[3].Value = d.Origin;
-        p[4].Value = (object?)d.Destination ?? DBNull.Value;
-        p[5].Value = (object?)d.ProviderId ?? DBNull.Value;
-        p[6].Value = d.Model;
-        p[7].Value = d.DataClass;
-        p[8].Value = d.Categories;
-        p[9].Value = d.Detected;
-        p[10].Value = d.Verdict;
-        p[11].Value = d.Rules;
-        p[12].Value = d.Redactions;
-        p[13].Value = d.InputTokens;
-        p[14].Value = d.OutputTokens;
-        p[15].Value = d.Value.ToString(CultureInfo.InvariantCulture);
-        p[16].Value = d.Currency;
-        p[17].Value = d.RuleBook;
-    });
-
     /// <summary>Declarations matching the filter, oldest first, after sequence number
     /// <see cref="DeclarationQuery.After"/>.</summary>
     public IReadOnlyList<Declaration> Query(DeclarationQuery q)
     {
-        using var c = _db.Open();
+        using var c = db.Open();
         using var cmd = c.CreateCommand();
-        var where = new StringBuilder("seq > $after");
+        var where = new StringBuilder("declared = 1 AND seq > $after");
         cmd.Parameters.AddWithValue("$after", q.After);
         void Eq(string column, string name, string? value)
         {
@@ -75,19 +37,19 @@ public sealed class SqliteDeclarationLog : IDeclarationSink, IAsyncDisposable
         if (q.Since is { } since)
         {
             where.Append(" AND ts >= $since");
-            cmd.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+            cmd.Parameters.AddWithValue("$since", since.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
         }
 
         if (q.Until is { } until)
         {
             where.Append(" AND ts < $until");
-            cmd.Parameters.AddWithValue("$until", until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+            cmd.Parameters.AddWithValue("$until", until.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
         }
 
         cmd.CommandText = $"""
             SELECT seq, request_id, ts, account_id, origin, destination, provider_id, model, data_class, categories,
-                   detected, verdict, rules, redactions, input_tokens, output_tokens, value, currency, rulebook
-            FROM declarations WHERE {where} ORDER BY seq LIMIT $limit
+                   detected, verdict, rules, redactions, input_tokens, output_tokens, cost, currency, rulebook
+            FROM usage WHERE {where} ORDER BY seq LIMIT $limit
             """;
         cmd.Parameters.AddWithValue("$limit", Math.Clamp(q.Limit, 1, 10_000));
         using var r = cmd.ExecuteReader();
@@ -119,12 +81,6 @@ public sealed class SqliteDeclarationLog : IDeclarationSink, IAsyncDisposable
         }
 
         return list;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _writer.DisposeAsync().ConfigureAwait(false);
-        _insert.Dispose();
     }
 }
 

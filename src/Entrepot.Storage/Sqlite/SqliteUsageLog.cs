@@ -25,10 +25,11 @@ public sealed class SqliteUsageLog : IUsageSink, IAsyncDisposable
         _insert = new PreparedInsert(db, """
             INSERT INTO usage(request_id, ts, account_id, key_id, model, provider_id, origin, destination,
                 input_tokens, output_tokens, usage_estimated, cost, currency, outcome, status, attempts, stream,
-                latency_ms, overhead_us)
+                latency_ms, overhead_us, declared, data_class, categories, detected, verdict, rules, redactions, rulebook)
             VALUES ($rid, $ts, $acc, $kid, $model, $pid, $origin, $dest, $in, $out, $est, $cost, $cur, $outcome,
-                $status, $attempts, $stream, $lat, $ovh)
-            """, "$rid", "$ts", "$acc", "$kid", "$model", "$pid", "$origin", "$dest", "$in", "$out", "$est", "$cost", "$cur", "$outcome", "$status", "$attempts", "$stream", "$lat", "$ovh");
+                $status, $attempts, $stream, $lat, $ovh, $decl, $dc, $cat, $det, $v, $r, $red, $rb)
+            """, "$rid", "$ts", "$acc", "$kid", "$model", "$pid", "$origin", "$dest", "$in", "$out", "$est", "$cost", "$cur", "$outcome", "$status", "$attempts", "$stream", "$lat", "$ovh",
+            "$decl", "$dc", "$cat", "$det", "$v", "$r", "$red", "$rb");
         _writer = new BatchWriter<UsageRecord>(Write, "entrepot usage writer", capacity, MaxBatch, linger);
     }
 
@@ -80,6 +81,15 @@ public sealed class SqliteUsageLog : IUsageSink, IAsyncDisposable
         p[16].Value = r.Stream ? 1 : 0;
         p[17].Value = r.LatencyMs;
         p[18].Value = r.OverheadUs;
+        var b = r.Border;
+        p[19].Value = b is null ? 0 : 1;
+        p[20].Value = b?.DataClass ?? "public";
+        p[21].Value = b?.Categories ?? "";
+        p[22].Value = b?.Detected ?? "";
+        p[23].Value = b?.Verdict ?? "allow";
+        p[24].Value = b?.Rules ?? "";
+        p[25].Value = b?.Redactions ?? 0;
+        p[26].Value = b?.RuleBook ?? "";
     });
 
     public static string OutcomeName(Outcome o) => o switch
@@ -90,6 +100,7 @@ public sealed class SqliteUsageLog : IUsageSink, IAsyncDisposable
         Outcome.Interrupted => "interrupted",
         Outcome.ClientCancelled => "client_cancelled",
         Outcome.SellerRejected => "seller_rejected",
+        Outcome.Refused => "refused",
         _ => o.ToString(),
     };
 
