@@ -71,6 +71,12 @@ public sealed class BorderCheck
     /// <summary>The Entrepot-Policy header: verdict, deciding rules, what was redacted, the class.</summary>
     public string Header(CandidateDecision d, bool redacted)
     {
+        if (d.Rules.Count == 0 && !redacted)
+        {
+            // The common case (no rule spoke): no builder, no enumeration.
+            return string.Concat("verdict=", d.Verdict.Name(), "; class=", Inspection.Profile.Effective.Name());
+        }
+
         var sb = new StringBuilder();
         sb.Append("verdict=").Append(d.Verdict.Name());
         sb.Append("; class=").Append(Inspection.Profile.Effective.Name());
@@ -89,10 +95,11 @@ public sealed class BorderCheck
     }
 
     /// <summary>"email:2,phone:1" for declarations.</summary>
-    public string DetectedSummary() => string.Join(",", Inspection.Profile.Detected.OrderBy(kv => kv.Key)
+    public string DetectedSummary() => Inspection.Profile.Detected.Count == 0 ? "" : string.Join(",", Inspection.Profile.Detected.OrderBy(kv => kv.Key)
         .Select(kv => kv.Key.Name() + ":" + kv.Value.ToString(CultureInfo.InvariantCulture)));
 
-    public string CategoriesSummary() => string.Join(",", Inspection.Profile.Categories.Names());
+    public string CategoriesSummary() =>
+        Inspection.Profile.Categories == DataCategory.None ? "" : string.Join(",", Inspection.Profile.Categories.Names());
 
     /// <summary>The 451 message: every denied seller with its rules and citations.</summary>
     public string DenialMessage(string model) =>

@@ -455,7 +455,7 @@ internal sealed partial class ChatRelay(
             {
                 var b = trade.Border;
                 declared = new BorderRecord(b.Inspection.Profile.Effective.Name(), b.CategoriesSummary(), b.DetectedSummary(), decision.Verdict.Name(),
-                    string.Join(",", decision.Deciding.Select(r => r.Rule.Id)), decision.Verdict == Verdict.Redact ? b.Redactions : 0, b.Book.Fingerprint);
+                    decision.Rules.Count == 0 ? "" : string.Join(",", decision.Deciding.Select(r => r.Rule.Id)), decision.Verdict == Verdict.Redact ? b.Redactions : 0, b.Book.Fingerprint);
             }
         }
 
