@@ -5,7 +5,7 @@ namespace Entrepot.Storage.Sqlite;
 /// <summary>
 /// A bounded queue drained by one dedicated background thread that hands batches to a writer
 /// delegate, which commits each in one transaction. Producers only enqueue: they never wait for the
-/// database and never wake anything (the thread polls every <c>linger</c>, 20 ms by default), so a
+/// database and never wake anything (the thread polls every <c>linger</c>, 5 ms by default), so a
 /// request costs one lock-free channel write. Measured here: waking a thread-pool reader per record
 /// or per batch cost more CPU per request than the write itself (see docs/PERFORMANCE.md). When the
 /// queue is full producers wait for space (back-pressure); a batch that fails to commit (disk full,
@@ -27,7 +27,7 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     {
         _write = write;
         _maxBatch = maxBatch;
-        _linger = linger ?? TimeSpan.FromMilliseconds(20);
+        _linger = linger ?? TimeSpan.FromMilliseconds(5);
         _queue = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _thread = new Thread(Loop) { IsBackground = true, Name = name };
         _thread.Start();
