@@ -83,16 +83,9 @@ public static class CanonicalJson
                 sb.Append("null");
                 break;
             case JsonValueKind.Number:
-                if (!v.TryGetValue<long>(out var l))
+                if (!TryInteger(v, out var l))
                 {
-                    if (v.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out var el))
-                    {
-                        l = el;
-                    }
-                    else
-                    {
-                        throw new FormatException($"Signed documents hold integers only; '{v.ToJsonString()}' is not one.");
-                    }
+                    throw new FormatException($"Signed documents hold integers only; '{v.ToJsonString()}' is not one.");
                 }
 
                 sb.Append(l.ToString(CultureInfo.InvariantCulture));
@@ -100,6 +93,28 @@ public static class CanonicalJson
             default:
                 throw new FormatException("Unsupported JSON value.");
         }
+    }
+
+    private static bool TryInteger(JsonValue v, out long l)
+    {
+        if (v.TryGetValue(out l))
+        {
+            return true;
+        }
+
+        if (v.TryGetValue<int>(out var i))
+        {
+            l = i;
+            return true;
+        }
+
+        if (v.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out l))
+        {
+            return true;
+        }
+
+        l = 0;
+        return false;
     }
 
     private static void WriteString(string s, StringBuilder sb)

@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using NSec.Cryptography;
+
+namespace Entrepot.Core.Trust;
+
+/// <summary>
+/// A node's Ed25519 key pair (exchange or exporter), created on first start in its data directory
+/// with owner-only permissions and loaded from there afterwards. Its id is the first 16 hex digits
+/// of the SHA-256 of the public key, so a receipt names the key that signed it.
+/// </summary>
+public sealed class SigningKey : IDisposable
+{
+    public const string FileName = "signing.ed25519";
+    private static readonly SignatureAlgorithm Algorithm = SignatureAlgorithm.Ed25519;
+    private readonly Key _key;
+
+    private SigningKey(Key key)
+    {
+        _key = key;
+        PublicKey = key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+        KeyId = Convert.ToHexStringLower(SHA256.HashData(PublicKey))[..16];
+    }
+
+    public byte[] PublicKey { get; }
+
+    public string KeyId { get; }
+
+    public static SigningKey LoadOrCreate(string dataDir)
+    {
+        Directory.CreateDirectory(dataDir);
+        var path = Path.Combine(dataDir, FileName);
+        var parameters = new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport };
+        if (File.Exists(path))
+        {
+            var raw = File.ReadAllBytes(path);
+            return new SigningKey(Key.Import(Algorithm, raw, KeyBlobFormat.RawPrivateKey, parameters));
+        }
+
+        var key = Key.Create(Algorithm, parameters);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var f = new FileStream(path, options))
+        {
+            f.Write(key.Export(KeyBlobFormat.RawPrivateKey));
+        }
+
+        return new SigningKey(key);
+    }
+
+    public byte[] Sign(ReadOnlySpan<byte> data) => Algorithm.Sign(_key, data);
+
+    /// <summary>Checks an Ed25519 signature with a raw 32-byte public key; false for any malformed input.</summary>
+    public static bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        if (publicKey.Length != 32 || signature.Length != 64)
+        {
+            return false;
+        }
+
+        return NSec.Cryptography.PublicKey.TryImport(Algorithm, publicKey, KeyBlobFormat.RawPublicKey, out var pk) && pk is not null &&
+            Algorithm.Verify(pk, data, signature);
+    }
+
+    public static string KeyIdOf(ReadOnlySpan<byte> publicKey) => Convert.ToHexStringLower(SHA256.HashData(publicKey))[..16];
+
+    public void Dispose() => _key.Dispose();
+}
