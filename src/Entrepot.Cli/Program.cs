@@ -16,5 +16,6 @@ var root = new RootCommand("Entrepot: a self-hostable exchange for cross-border 
     DemoCommand.Create(),
     ScanCommand.Create(),
     PolicyCommand.Create(),
+    ReceiptCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

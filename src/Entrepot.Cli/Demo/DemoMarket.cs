@@ -61,7 +61,9 @@ public sealed class DemoMarket : IAsyncDisposable
                     EmulatedDelayMs = delay,
                     ScreenBuyers = ["ofac"],
                 };
-                var node = ExporterHost.Create(config, new EmbeddedEngine(model, ownsModel: false), ownsEngine: true);
+                config.Node.Price = new NodePrice { Input = n.Price.Input ?? 0, Output = n.Price.Output ?? 0, Currency = n.Price.Currency ?? "USD" };
+                var node = ExporterHost.Create(config, new EmbeddedEngine(model, ownsModel: false), ownsEngine: true,
+                    dataDir: Path.Combine(options.DataDir, "nodes", n.Id));
                 await node.StartAsync(ct).ConfigureAwait(false);
                 nodes[n.Id] = node;
                 providers.Add(new ProviderSpec

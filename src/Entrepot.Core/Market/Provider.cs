@@ -34,6 +34,9 @@ public sealed record Provider
     /// <summary>What the seller has attested (zero-retention, eu-us-dpf ...).</summary>
     public IReadOnlyList<string> Attestations { get; init; } = [];
 
+    /// <summary>The key id the seller's receipts must be signed with, when pinned; else any valid key, recorded.</summary>
+    public string? ReceiptKeyId { get; init; }
+
     /// <summary>Contracts in place with the seller (scc, cn-standard-contract ...).</summary>
     public IReadOnlyList<string> Contracts { get; init; } = [];
 

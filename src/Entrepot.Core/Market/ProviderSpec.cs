@@ -25,6 +25,7 @@ public sealed record ProviderSpec
     [JsonPropertyName("ownership")] public string? Ownership { get; init; }
     [JsonPropertyName("attestations")] public List<string>? Attestations { get; init; }
     [JsonPropertyName("contracts")] public List<string>? Contracts { get; init; }
+    [JsonPropertyName("receipt_key_id")] public string? ReceiptKeyId { get; init; }
 
     public Provider? ToProvider(out string? error, string path = "provider")
     {
@@ -140,6 +141,7 @@ public sealed record ProviderSpec
             Ownership = Ownership?.ToUpperInvariant(),
             Attestations = (Attestations ?? []).Select(a => a.Trim().ToLowerInvariant()).ToArray(),
             Contracts = (Contracts ?? []).Select(a => a.Trim().ToLowerInvariant()).ToArray(),
+            ReceiptKeyId = string.IsNullOrWhiteSpace(ReceiptKeyId) ? null : ReceiptKeyId.Trim().ToLowerInvariant(),
         };
     }
 
@@ -161,6 +163,7 @@ public sealed record ProviderSpec
         Ownership = p.Ownership,
         Attestations = p.Attestations.Count == 0 ? null : p.Attestations.ToList(),
         Contracts = p.Contracts.Count == 0 ? null : p.Contracts.ToList(),
+        ReceiptKeyId = p.ReceiptKeyId,
     };
 }
 

@@ -18,6 +18,17 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
     public bool SawUsage { get; private set; }
     public bool SawDone { get; private set; }
 
+    /// <summary>Events that carried generated text: one per token for token-streaming engines.</summary>
+    public long ContentEvents { get; private set; }
+
+    /// <summary>The seller's receipt event (<c>event: entrepot.receipt</c>), taken out of the stream:
+    /// it is for the exchange, not the buyer.</summary>
+    public string? Receipt { get; private set; }
+
+    /// <summary>When set, every byte relayed from the seller except its receipt event is hashed
+    /// here, to compare with the hash the seller signed.</summary>
+    public System.Security.Cryptography.IncrementalHash? Hasher { get; init; }
+
     /// <summary>Bytes of event payload seen, the input to the estimator when no usage arrives.</summary>
     public long PayloadBytes { get; private set; }
 
@@ -43,6 +54,7 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
         if (_pendingLength > 0)
         {
             Inspect(_pending.AsSpan(0, _pendingLength), out _);
+            Hasher?.AppendData(_pending.AsSpan(0, _pendingLength));
             output.Write(_pending.AsSpan(0, _pendingLength));
             _pendingLength = 0;
         }
@@ -61,6 +73,11 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
             }
 
             Inspect(data[start..end], out var drop);
+            if (Hasher is not null && !(drop && Receipt is not null && data[start..end].StartsWith("event: entrepot.receipt"u8)))
+            {
+                Hasher.AppendData(data[start..end]);
+            }
+
             if (drop)
             {
                 if (start > forwardFrom)
@@ -121,11 +138,24 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
         }
 
         var payload = evt[(dataAt + 5)..].Trim((byte)' ').TrimEnd("\r\n"u8);
+        if (evt.StartsWith("event: entrepot.receipt"u8))
+        {
+            Receipt = System.Text.Encoding.UTF8.GetString(payload);
+            drop = true;
+            return;
+        }
+
         PayloadBytes += payload.Length;
         if (payload.SequenceEqual("[DONE]"u8))
         {
             SawDone = true;
             return;
+        }
+
+        if (payload.IndexOf("\"content\":\""u8) >= 0 && payload.IndexOf("\"content\":\"\""u8) < 0 ||
+            payload.IndexOf("\"text\":\""u8) >= 0 && payload.IndexOf("\"text\":\"\""u8) < 0)
+        {
+            ContentEvents++;
         }
 
         if (payload.IndexOf("\"usage\""u8) < 0 || !UsageReader.TryRead(payload, out var prompt, out var completion))

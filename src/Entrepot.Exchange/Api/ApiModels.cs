@@ -112,3 +112,12 @@ public sealed record PackView(
     [property: JsonPropertyName("law")] string Law,
     [property: JsonPropertyName("source")] string Source,
     [property: JsonPropertyName("rules")] int Rules);
+
+public sealed record KeySetView([property: JsonPropertyName("keys")] List<KeyView> Keys);
+
+public sealed record KeyView(
+    [property: JsonPropertyName("kid")] string KeyId,
+    [property: JsonPropertyName("alg")] string Algorithm,
+    [property: JsonPropertyName("public_key")] string PublicKey,
+    [property: JsonPropertyName("signer")] string Signer,
+    [property: JsonPropertyName("use")] string Use);

@@ -20,4 +20,5 @@ namespace Entrepot.Exchange.Api;
 [JsonSerializable(typeof(IReadOnlyList<UsageRow>))]
 [JsonSerializable(typeof(DeclarationPage))]
 [JsonSerializable(typeof(PolicyView))]
+[JsonSerializable(typeof(KeySetView))]
 internal sealed partial class ExchangeJsonContext : JsonSerializerContext;

@@ -115,6 +115,9 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(sp => new SqliteSubjectStore(db, sp.GetRequiredService<SubjectCounter>()));
         s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(), sp.GetRequiredService<SubjectCounter>(), SubjectKey.LoadOrCreate(settings.DataDir), time));
         s.AddSingleton(_ => new SqliteDeclarationLog(db));
+        var signingKey = Core.Trust.SigningKey.LoadOrCreate(settings.DataDir);
+        s.AddSingleton(signingKey);
+        s.AddSingleton(_ => new SqliteReceiptStore(db, e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5)));
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         s.AddOpenTelemetry().WithMetrics(m => m
@@ -126,6 +129,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         app.MapOpenAIApi();
         app.MapAdminApi();
         app.MapTradeApi();
+        app.MapReceiptApi();
         app.MapGet("/healthz", (Marketplace m) => TypedResults.Json(
             new HealthReport("ok", m.Routes.All.Count, m.Routes.Models.Count), ExchangeJsonContext.Default.HealthReport));
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -194,6 +198,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
 
         await UsageLog.FlushAsync(ct).ConfigureAwait(false);
+        await _app.Services.GetRequiredService<SqliteReceiptStore>().FlushAsync(ct).ConfigureAwait(false);
         await _app.Services.GetRequiredService<SqliteSubjectStore>().FlushAsync(ct).ConfigureAwait(false);
     }
 

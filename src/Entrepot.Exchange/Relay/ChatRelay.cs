@@ -29,6 +29,7 @@ internal sealed partial class ChatRelay(
     HttpMessageInvoker upstream,
     IUsageSink usage,
     BorderControl border,
+    Storage.Sqlite.SqliteReceiptStore receipts,
     ExchangeMetrics metrics,
     TimeProvider time,
     ILogger<ChatRelay> log)
@@ -190,9 +191,11 @@ internal sealed partial class ChatRelay(
                 var redact = trade.Decision.Verdict == Verdict.Redact;
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
                 timeout.CancelAfter(provider.FirstByteTimeout);
+                var sending = redact ? trade.Border.RedactedBody(body.Span, trade.Request) : forward.Bytes;
+                trade.SentBytes = sending;
                 using var message = new HttpRequestMessage(HttpMethod.Post, provider.EndpointUrl(trade.Request.Kind))
                 {
-                    Content = redact ? ForwardContent.Of(trade.Border.RedactedBody(body.Span, trade.Request)) : forward.CreateContent(),
+                    Content = redact ? ForwardContent.Of((byte[])sending.ToArray()) : forward.CreateContent(),
                     Version = HttpVersion.Version11,
                 };
                 if (provider.ApiKey is { } apiKey)
@@ -202,6 +205,8 @@ internal sealed partial class ChatRelay(
 
                 message.Headers.TryAddWithoutValidation("Entrepot-Request-Id", trade.RequestId);
                 message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Jurisdiction", trade.Key.Account.HomeJurisdiction);
+                message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Account", trade.Key.Account.Id);
+                message.Headers.TryAddWithoutValidation("Entrepot-Attempt", trade.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
                 var sent = Stopwatch.GetTimestamp();
                 HttpResponseMessage upstreamResponse;
@@ -328,6 +333,10 @@ internal sealed partial class ChatRelay(
         using var content = await PooledContent.ReadAsync(upstreamResponse.Content, MaxNonStreamResponseBytes, aborted).ConfigureAwait(false);
         trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
         var restored = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping).RestoreWhole(content.Span) : null;
+        trade.ResponseSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content.Span));
+        trade.SellerReceipt = upstreamResponse.Headers.TryGetValues(Core.Trust.Receipts.Header, out var rh)
+            ? Core.Trust.Receipts.FromHeader(rh.FirstOrDefault())?.ToJsonString() : null;
+        trade.CountedOutput = TokenEstimator.FromUtf8Bytes(CompletionText.Utf8Length(content.Span));
 
         var status = (int)upstreamResponse.StatusCode;
         trade.Status = status;
@@ -360,7 +369,8 @@ internal sealed partial class ChatRelay(
         trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
         await response.StartAsync(aborted).ConfigureAwait(false);
 
-        using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage);
+        using var hasher = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage) { Hasher = hasher };
         var restorer = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping) : null;
         var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferSize);
         try
@@ -404,6 +414,10 @@ internal sealed partial class ChatRelay(
             {
                 trade.Outcome = Outcome.Interrupted;
             }
+
+            trade.ResponseSha256 = Convert.ToHexStringLower(hasher.GetHashAndReset());
+            trade.SellerReceipt = sse.Receipt;
+            trade.CountedOutput = sse.ContentEvents;
         }
     }
 
@@ -482,6 +496,33 @@ internal sealed partial class ChatRelay(
             OverheadUs = trade.OverheadUs,
             Border = declared,
         }).ConfigureAwait(false);
+
+        if (c is not null && outcome is Outcome.Completed or Outcome.Interrupted)
+        {
+            // Checked, countersigned and stored by the receipt writer's thread, not here.
+            await receipts.RecordAsync(new Core.Trust.ReceiptEvidence
+            {
+                RequestId = trade.RequestId,
+                Attempt = trade.Attempts,
+                Buyer = trade.Key.Account.Id,
+                SellerId = c.Provider.Id,
+                SellerIsExporter = c.Provider.Kind == Core.Market.ProviderKind.Exporter,
+                Model = trade.Request.Model,
+                InputTokens = u.InputTokens,
+                OutputTokens = u.OutputTokens,
+                CountedInput = TokenEstimator.FromUtf8Bytes(trade.Request.PromptTextBytes),
+                CountedOutput = trade.CountedOutput,
+                InputPrice = c.Provider.Price.InputPerMillion,
+                OutputPrice = c.Provider.Price.OutputPerMillion,
+                Currency = c.Provider.Price.Currency,
+                Started = time.GetUtcNow() - Stopwatch.GetElapsedTime(trade.Started),
+                Finished = time.GetUtcNow(),
+                RequestSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(trade.SentBytes.Span)),
+                ResponseSha256 = trade.ResponseSha256 ?? "",
+                SellerReceipt = trade.SellerReceipt,
+                PinnedSellerKeyId = c.Provider.ReceiptKeyId,
+            }).ConfigureAwait(false);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: seller {Provider} failed ({Reason}); trying the next")]
@@ -509,6 +550,12 @@ internal sealed partial class ChatRelay(
     private sealed class Trade(string requestId, ApiKeyEntry key, InferenceRequest request, long started, BorderCheck border)
     {
         public BorderCheck Border { get; } = border;
+
+        /// <summary>The bytes sent to the seller that answered, for the receipt's request hash.</summary>
+        public ReadOnlyMemory<byte> SentBytes { get; set; }
+        public string? ResponseSha256 { get; set; }
+        public string? SellerReceipt { get; set; }
+        public long CountedOutput { get; set; }
 
         /// <summary>The border decision for the seller being tried.</summary>
         public CandidateDecision? Decision { get; set; }

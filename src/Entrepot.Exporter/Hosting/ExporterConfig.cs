@@ -24,6 +24,14 @@ public sealed record ExporterConfig
     [JsonPropertyName("rules_dir")] public string? RulesDir { get; set; }
 }
 
+/// <summary>A price per million tokens.</summary>
+public sealed record NodePrice
+{
+    [JsonPropertyName("input")] public decimal Input { get; set; }
+    [JsonPropertyName("output")] public decimal Output { get; set; }
+    [JsonPropertyName("currency")] public string Currency { get; set; } = "USD";
+}
+
 public sealed record NodeSection
 {
     [JsonPropertyName("id")] public string Id { get; set; } = "node";
@@ -31,6 +39,9 @@ public sealed record NodeSection
     [JsonPropertyName("city")] public string? City { get; init; }
     [JsonPropertyName("host")] public string Host { get; set; } = "127.0.0.1";
     [JsonPropertyName("port")] public int Port { get; set; } = 8081;
+
+    /// <summary>The node's list price, signed into every receipt.</summary>
+    [JsonPropertyName("price")] public NodePrice? Price { get; set; }
 }
 
 public sealed record EngineSection
@@ -55,6 +66,7 @@ public sealed record AdmissionSection
 [JsonSerializable(typeof(ExporterConfig))]
 [JsonSerializable(typeof(NodeHealth))]
 [JsonSerializable(typeof(NodeModels))]
+[JsonSerializable(typeof(KeySet))]
 internal sealed partial class ExporterJsonContext : JsonSerializerContext;
 
 public sealed record NodeHealth(
@@ -77,3 +89,17 @@ public sealed record NodeModel(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("created")] long Created,
     [property: JsonPropertyName("owned_by")] string OwnedBy);
+
+/// <summary>GET /.well-known/entrepot/keys: the public keys that sign this node's receipts.</summary>
+public sealed record KeySet([property: JsonPropertyName("keys")] IReadOnlyList<PublicKeyView> Keys)
+{
+    public static KeySet Of(string signer, Core.Trust.SigningKey key) =>
+        new([new PublicKeyView(key.KeyId, "Ed25519", Core.Trust.Receipts.Base64Url(key.PublicKey), signer, "receipt")]);
+}
+
+public sealed record PublicKeyView(
+    [property: JsonPropertyName("kid")] string KeyId,
+    [property: JsonPropertyName("alg")] string Algorithm,
+    [property: JsonPropertyName("public_key")] string PublicKey,
+    [property: JsonPropertyName("signer")] string Signer,
+    [property: JsonPropertyName("use")] string Use);

@@ -1,6 +1,7 @@
 using System.Net;
 using Entrepot.Core.Accounts;
 using Entrepot.Core.Protocol;
+using Entrepot.Core.Trust;
 using Entrepot.Exporter.Engines;
 using Entrepot.Exporter.Models;
 using Microsoft.AspNetCore.Builder;
@@ -38,6 +39,9 @@ public sealed class ExporterHost : IAsyncDisposable
     public ExporterConfig Config { get; }
     public Admission Admission { get; }
 
+    /// <summary>Signs a receipt for every response.</summary>
+    public ReceiptIssuer Issuer { get; private init; } = null!;
+
     /// <summary>Buyer screening by rule packs; null when the node screens no one.</summary>
     public BuyerScreening? Screening { get; private init; }
 
@@ -66,7 +70,8 @@ public sealed class ExporterHost : IAsyncDisposable
     }
 
     /// <param name="engine">An engine to use; shared engines (the demo's) are not disposed with the node.</param>
-    public static ExporterHost Create(ExporterConfig config, IEngine engine, bool ownsEngine, int? port = null, Action<ILoggingBuilder>? logging = null)
+    /// <param name="dataDir">Where the node keeps its signing key (created on first start).</param>
+    public static ExporterHost Create(ExporterConfig config, IEngine engine, bool ownsEngine, int? port = null, Action<ILoggingBuilder>? logging = null, string? dataDir = null)
     {
         ExporterConfigLoader.Validate(config, "configuration");
         var admission = new Admission(config.Admission.MaxConcurrency, config.Admission.MaxQueue);
@@ -92,7 +97,13 @@ public sealed class ExporterHost : IAsyncDisposable
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Microsoft.AspNetCore.Server.Kestrel").AddPrometheusExporter());
 
         var app = builder.Build();
-        var host = new ExporterHost(app, config, engine, ownsEngine, admission) { Screening = BuyerScreening.Create(config, TimeProvider.System) };
+        var key = SigningKey.LoadOrCreate(dataDir ?? Path.Combine(Path.GetTempPath(), "entrepot-node-" + config.Node.Id));
+        var host = new ExporterHost(app, config, engine, ownsEngine, admission)
+        {
+            Screening = BuyerScreening.Create(config, TimeProvider.System),
+            Issuer = new ReceiptIssuer(key, config, TimeProvider.System),
+        };
+        app.MapGet("/.well-known/entrepot/keys", () => TypedResults.Json(KeySet.Of(config.Node.Id, key), ExporterJsonContext.Default.KeySet));
         app.MapPost("/v1/chat/completions", ctx => host.ServeAsync(ctx, EndpointKind.ChatCompletions, keyHashes));
         app.MapPost("/v1/completions", ctx => host.ServeAsync(ctx, EndpointKind.Completions, keyHashes));
         app.MapGet("/v1/models", () => TypedResults.Json(
@@ -163,7 +174,7 @@ public sealed class ExporterHost : IAsyncDisposable
 
         try
         {
-            await _engine.ServeAsync(ctx, kind, body, ct).ConfigureAwait(false);
+            await Issuer.ServeAsync(ctx, body, () => _engine.ServeAsync(ctx, kind, body, ct)).ConfigureAwait(false);
             Interlocked.Increment(ref _served);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -101,6 +101,18 @@ public sealed class SqliteDatabase
         ALTER TABLE usage ADD COLUMN rulebook TEXT NOT NULL DEFAULT '';
         CREATE INDEX usage_declared ON usage(account_id, seq) WHERE declared = 1;
         """,
+        """
+        CREATE TABLE receipts (
+            request_id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            verified INTEGER NOT NULL,
+            flags TEXT NOT NULL,
+            document TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
     ];
 
     public SqliteDatabase(string path)

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Entrepot.Core.Trust;
+
+namespace Entrepot.EndToEnd.Tests;
+
+/// <summary>Signed receipts through the demo: the exporter node signs, the exchange checks and
+/// countersigns, the buyer fetches its own receipt and verifies it offline.</summary>
+public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
+{
+    private async Task<JsonObject> ReceiptOf(HttpResponseMessage r)
+    {
+        var id = r.Header("Entrepot-Request-Id");
+        await demo.Market.Exchange.FlushAsync();
+        var got = await demo.Http.GetAsync($"receipts/{id}");
+        Assert.Equal(200, (int)got.StatusCode);
+        return JsonNode.Parse(await got.Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EveryResponse_HasASellerSignedExchangeCountersignedReceipt(bool stream)
+    {
+        var r = await demo.Http.PostChatAsync($$"""
+            {"model":"{{demo.Market.ModelName}}","max_tokens":12,"stream":{{(stream ? "true" : "false")}},"provider":{"only":["us-ashburn"]},
+             "messages":[{"role":"user","content":"Once upon a time"}]}
+            """);
+        Assert.Equal(200, (int)r.StatusCode);
+        var text = await r.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("entrepot.receipt", text, StringComparison.Ordinal);
+
+        var doc = await ReceiptOf(r);
+        Assert.Null(Receipts.Verify(doc));
+        var receipt = doc["receipt"]!;
+        Assert.Equal("exporter", (string?)receipt["kind"]);
+        Assert.Equal("us-ashburn", (string?)receipt["seller"]);
+        Assert.Equal("demo-buyer", (string?)receipt["buyer"]);
+        Assert.Equal(12L, (long)receipt["output_tokens"]!);
+        Assert.Equal("0.15", (string?)receipt["price"]!["input"]);
+        var check = doc["check"]!;
+        Assert.True((bool)check["seller_signature_verified"]!);
+        var flags = check["flags"]!.AsArray().Select(f => (string?)f).ToList();
+        Assert.DoesNotContain("request_hash_mismatch", flags);
+        Assert.DoesNotContain("response_hash_mismatch", flags);
+        Assert.DoesNotContain("receipt_tokens_differ_from_response_usage", flags);
+
+        // The published keys are the ones that signed.
+        using var keys = JsonDocument.Parse(await new HttpClient().GetStringAsync(new Uri(demo.Market.Nodes["us-ashburn"].BaseUrl, ".well-known/entrepot/keys")));
+        Assert.Equal((string?)doc["seller"]!["key_id"], keys.RootElement.GetProperty("keys")[0].GetProperty("kid").GetString());
+        using var exchangeKeys = JsonDocument.Parse(await new HttpClient().GetStringAsync(new Uri(demo.Market.Exchange.BaseUrl, ".well-known/entrepot/keys")));
+        Assert.Equal((string?)doc["exchange"]!["key_id"], exchangeKeys.RootElement.GetProperty("keys")[0].GetProperty("kid").GetString());
+    }
+
+    [Fact]
+    public async Task ReceiptVerify_Cli_AcceptsTheReceipt_RejectsATamperedOne_OthersCannotFetchIt()
+    {
+        var r = await demo.Http.PostChatAsync($$"""{"model":"{{demo.Market.ModelName}}","max_tokens":5,"messages":[{"role":"user","content":"Once"}]}""");
+        var doc = await ReceiptOf(r);
+        var dir = SharedModel.TempDir("receipt");
+        var good = Path.Combine(dir, "good.json");
+        await File.WriteAllTextAsync(good, doc.ToJsonString());
+        doc["receipt"]!["output_tokens"] = 500;
+        var bad = Path.Combine(dir, "bad.json");
+        await File.WriteAllTextAsync(bad, doc.ToJsonString());
+
+        Assert.Equal(0, await Run("receipt", "verify", good, "--exchange-key", (string)doc["exchange"]!["key_id"]!));
+        Assert.Equal(1, await Run("receipt", "verify", bad));
+
+        // Another buyer cannot read it.
+        using var admin = new HttpClient { BaseAddress = demo.Market.Exchange.BaseUrl };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", demo.Market.AdminKey);
+        await admin.PostAsync("admin/accounts", Json.Body("""{"id":"other-buyer","home_jurisdiction":"DE"}"""));
+        var key = (await (await admin.PostAsync("admin/accounts/other-buyer/keys", null)).ReadJsonAsync()).GetProperty("key").GetString();
+        using var other = new HttpClient { BaseAddress = demo.V1 };
+        other.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        Assert.Equal(404, (int)(await other.GetAsync($"receipts/{r.Header("Entrepot-Request-Id")}")).StatusCode);
+    }
+
+    private static async Task<int> Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(start)!;
+        await p.StandardOutput.ReadToEndAsync();
+        await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return p.ExitCode;
+    }
+}
