@@ -17,5 +17,6 @@ var root = new RootCommand("Entrepot: a self-hostable exchange for cross-border 
     ScanCommand.Create(),
     PolicyCommand.Create(),
     ReceiptCommand.Create(),
+    LedgerCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

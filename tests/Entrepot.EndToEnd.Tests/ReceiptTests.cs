@@ -78,6 +78,31 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
         Assert.Equal(404, (int)(await other.GetAsync($"receipts/{r.Header("Entrepot-Request-Id")}")).StatusCode);
     }
 
+    [Fact]
+    public async Task EveryReceiptIsBilledOnce_InALedgerThatVerifies()
+    {
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(200, (int)(await demo.Http.PostChatAsync($$"""{"model":"{{demo.Market.ModelName}}","max_tokens":3,"messages":[{"role":"user","content":"Once"}]}""")).StatusCode);
+        }
+
+        await demo.Market.Exchange.FlushAsync();
+        var dir = demo.Market.Exchange.Settings.DataDir;
+        var db = new Storage.Sqlite.SqliteDatabase(Path.Combine(dir, "exchange.db"));
+        using (var c = db.Open())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT (SELECT COUNT(*) FROM receipts), (SELECT COUNT(*) FROM ledger), (SELECT COUNT(*) FROM receipts r WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.receipt_id = r.request_id))";
+            using var r = cmd.ExecuteReader();
+            Assert.True(r.Read());
+            Assert.True(r.GetInt64(0) >= 5);
+            Assert.Equal(r.GetInt64(0), r.GetInt64(1));
+            Assert.Equal(0, r.GetInt64(2));
+        }
+
+        Assert.Equal(0, await Run("ledger", "verify", "--data-dir", dir));
+    }
+
     private static async Task<int> Run(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -94,6 +94,7 @@ public sealed class DemoMarket : IAsyncDisposable
                     Longitude = data.Exchange.Longitude,
                     Port = options.Port,
                     AdminKey = adminKey,
+                    FeePercent = 2,
                 },
                 Accounts = [new AccountSpec { Id = "demo-buyer", Name = "Demo buyer", HomeJurisdiction = data.Exchange.Jurisdiction, Keys = [apiKey] }],
                 Providers = providers,

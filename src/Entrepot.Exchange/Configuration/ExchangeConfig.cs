@@ -30,6 +30,9 @@ public sealed record ExchangeSection
     /// <summary>Directory of rule packs (YAML); default: DATA_DIR/rules if present, else the packs
     /// shipped beside the program.</summary>
     [JsonPropertyName("rules_dir")] public string? RulesDir { get; set; }
+
+    /// <summary>The exchange's fee in percent of each trade's cost, posted to exchange:fees in the ledger.</summary>
+    [JsonPropertyName("fee_percent")] public decimal FeePercent { get; set; }
 }
 
 public sealed record AccountSpec

@@ -117,7 +117,8 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(_ => new SqliteDeclarationLog(db));
         var signingKey = Core.Trust.SigningKey.LoadOrCreate(settings.DataDir);
         s.AddSingleton(signingKey);
-        s.AddSingleton(_ => new SqliteReceiptStore(db, e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5)));
+        s.AddSingleton(_ => new SqliteReceiptStore(db, e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5),
+            new SqliteLedger(db, signingKey), x.FeePercent));
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         s.AddOpenTelemetry().WithMetrics(m => m

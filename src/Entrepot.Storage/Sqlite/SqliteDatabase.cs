@@ -113,6 +113,25 @@ public sealed class SqliteDatabase
             created_at TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE ledger (
+            seq INTEGER PRIMARY KEY,
+            receipt_id TEXT NOT NULL UNIQUE,
+            ts TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            postings TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE TABLE ledger_checkpoints (
+            seq INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            public_key TEXT NOT NULL,
+            signature TEXT NOT NULL
+        );
+        """,
     ];
 
     public SqliteDatabase(string path)

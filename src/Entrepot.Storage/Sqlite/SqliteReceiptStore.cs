@@ -17,10 +17,16 @@ public sealed class SqliteReceiptStore : IAsyncDisposable
     private readonly PreparedInsert _insert;
     private readonly BatchWriter<ReceiptEvidence> _writer;
 
-    public SqliteReceiptStore(SqliteDatabase db, Func<ReceiptEvidence, JsonObject> issue)
+    private readonly SqliteLedger? _ledger;
+    private readonly decimal _feePercent;
+
+    /// <param name="ledger">Where each receipt is billed (postings for buyer, seller and fee), once per receipt.</param>
+    public SqliteReceiptStore(SqliteDatabase db, Func<ReceiptEvidence, JsonObject> issue, SqliteLedger? ledger = null, decimal feePercent = 0)
     {
         _db = db;
         _issue = issue;
+        _ledger = ledger;
+        _feePercent = feePercent;
         _insert = new PreparedInsert(db, """
             INSERT INTO receipts(request_id, account_id, provider_id, kind, verified, flags, document, created_at)
             VALUES ($rid, $acc, $pid, $kind, $ver, $flags, $doc, $ts)
@@ -48,6 +54,13 @@ public sealed class SqliteReceiptStore : IAsyncDisposable
             p[6].Value = Encoding.UTF8.GetString(CanonicalJson.Serialize(x.Doc));
             p[7].Value = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
         });
+        _ledger?.Append(docs.Select(x =>
+        {
+            var r = x.Doc["receipt"]!;
+            var cost = decimal.Parse((string?)r["cost"] ?? "0", NumberStyles.Number, CultureInfo.InvariantCulture);
+            return (x.Evidence.RequestId, x.Evidence.Finished, (string?)r["price"]?["currency"] ?? x.Evidence.Currency,
+                Core.Ledger.LedgerEntry.ForTrade(x.Evidence.Buyer, x.Evidence.SellerId, cost, _feePercent));
+        }).ToList());
     }
 
     /// <summary>The receipt of a request, if it belongs to <paramref name="accountId"/> (any account when null).</summary>
@@ -65,5 +78,6 @@ public sealed class SqliteReceiptStore : IAsyncDisposable
     {
         await _writer.DisposeAsync().ConfigureAwait(false);
         _insert.Dispose();
+        _ledger?.Dispose();
     }
 }

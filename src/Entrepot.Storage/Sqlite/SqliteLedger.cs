@@ -1,0 +1,219 @@
+using System.Globalization;
+using System.Text;
+using Entrepot.Core.Ledger;
+using Entrepot.Core.Trust;
+using Microsoft.Data.Sqlite;
+
+namespace Entrepot.Storage.Sqlite;
+
+/// <summary>
+/// The ledger in SQLite: append-only, hash-chained entries written by one thread (the receipt
+/// writer's), idempotent on the receipt id, with a checkpoint signed by the exchange's key every
+/// <see cref="CheckpointEvery"/> entries and at shutdown.
+/// </summary>
+public sealed class SqliteLedger : IDisposable
+{
+    public const int CheckpointEvery = 1000;
+    private static readonly string[] InsertParameters = ["$s", "$r", "$t", "$c", "$p", "$prev", "$h"];
+
+    private readonly SqliteDatabase _db;
+    private readonly SigningKey _key;
+    private long _seq;
+    private string _hash = LedgerEntry.Genesis;
+    private long _checkpointed;
+
+    public SqliteLedger(SqliteDatabase db, SigningKey key)
+    {
+        _db = db;
+        _key = key;
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1";
+        using (var r = cmd.ExecuteReader())
+        {
+            if (r.Read())
+            {
+                _seq = r.GetInt64(0);
+                _hash = r.GetString(1);
+            }
+        }
+
+        cmd.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM ledger_checkpoints";
+        _checkpointed = (long)cmd.ExecuteScalar()!;
+    }
+
+    public long Count => Interlocked.Read(ref _seq);
+
+    /// <summary>Appends the trades not yet in the ledger, in one transaction; returns how many were new.</summary>
+    public int Append(IEnumerable<(string ReceiptId, DateTimeOffset Timestamp, string Currency, IReadOnlyList<Posting> Postings)> trades)
+    {
+        using var c = _db.Open();
+        using var tx = c.BeginTransaction();
+        using var exists = c.CreateCommand();
+        exists.Transaction = tx;
+        exists.CommandText = "SELECT 1 FROM ledger WHERE receipt_id = $r";
+        var er = exists.Parameters.Add("$r", SqliteType.Text);
+        using var insert = c.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = "INSERT INTO ledger(seq, receipt_id, ts, currency, postings, prev_hash, hash) VALUES ($s, $r, $t, $c, $p, $prev, $h)";
+        var ps = InsertParameters.Select(n => insert.Parameters.Add(n, SqliteType.Text)).ToArray();
+        long seq = _seq;
+        string hash = _hash;
+        int added = 0;
+        foreach (var (receiptId, ts, currency, postings) in trades)
+        {
+            er.Value = receiptId;
+            if (exists.ExecuteScalar() is not null)
+            {
+                continue;
+            }
+
+            var entry = LedgerEntry.Create(seq + 1, receiptId, ts, currency, postings, hash);
+            ps[0].Value = entry.Seq;
+            ps[1].Value = receiptId;
+            ps[2].Value = LedgerEntry.FormatTime(ts);
+            ps[3].Value = currency;
+            ps[4].Value = FormatPostings(postings);
+            ps[5].Value = entry.PreviousHash;
+            ps[6].Value = entry.Hash;
+            insert.ExecuteNonQuery();
+            seq = entry.Seq;
+            hash = entry.Hash;
+            added++;
+        }
+
+        if (seq - _checkpointed >= CheckpointEvery)
+        {
+            Checkpoint(c, tx, seq, hash);
+        }
+
+        tx.Commit();
+        _hash = hash;
+        Interlocked.Exchange(ref _seq, seq);
+        return added;
+    }
+
+    /// <summary>Signs the current end of the chain (at shutdown, or on demand).</summary>
+    public void CheckpointNow()
+    {
+        if (_seq == _checkpointed || _seq == 0)
+        {
+            return;
+        }
+
+        using var c = _db.Open();
+        using var tx = c.BeginTransaction();
+        Checkpoint(c, tx, _seq, _hash);
+        tx.Commit();
+    }
+
+    private void Checkpoint(SqliteConnection c, SqliteTransaction tx, long seq, string hash)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO ledger_checkpoints(seq, hash, ts, key_id, public_key, signature) VALUES ($s, $h, $t, $k, $pk, $sig)";
+        cmd.Parameters.AddWithValue("$s", seq);
+        cmd.Parameters.AddWithValue("$h", hash);
+        cmd.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        cmd.Parameters.AddWithValue("$k", _key.KeyId);
+        cmd.Parameters.AddWithValue("$pk", Receipts.Base64Url(_key.PublicKey));
+        cmd.Parameters.AddWithValue("$sig", Receipts.Base64Url(_key.Sign(CheckpointMessage(seq, hash))));
+        cmd.ExecuteNonQuery();
+        _checkpointed = seq;
+    }
+
+    public static byte[] CheckpointMessage(long seq, string hash) =>
+        Encoding.UTF8.GetBytes($"entrepot-ledger-checkpoint:{seq.ToString(CultureInfo.InvariantCulture)}:{hash}");
+
+    public static string FormatPostings(IReadOnlyList<Posting> postings) =>
+        string.Join("|", postings.Select(p => p.Account + "=" + LedgerEntry.Amount(p.Amount)));
+
+    public static IReadOnlyList<Posting> ParsePostings(string text) => text.Split('|', StringSplitOptions.RemoveEmptyEntries)
+        .Select(part =>
+        {
+            int eq = part.LastIndexOf('=');
+            return new Posting(part[..eq], decimal.Parse(part[(eq + 1)..], NumberStyles.Number, CultureInfo.InvariantCulture));
+        }).ToList();
+
+    /// <summary>
+    /// Verifies a ledger database: the chain and balances (<see cref="LedgerVerifier"/>), every
+    /// checkpoint's signature, and that checkpoints name hashes the chain actually has. Returns null
+    /// when valid, else the first problem.
+    /// </summary>
+    public static string? Verify(SqliteDatabase db, byte[]? trustedPublicKey, out long entries, out int checkpoints)
+    {
+        entries = 0;
+        checkpoints = 0;
+        using var c = db.Open();
+        var marks = new Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)>();
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT seq, hash, key_id, public_key, signature FROM ledger_checkpoints ORDER BY seq";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                marks[r.GetInt64(0)] = (r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4));
+            }
+        }
+
+        var verifier = new LedgerVerifier();
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT seq, receipt_id, ts, currency, postings, prev_hash, hash FROM ledger ORDER BY seq";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                long seq = r.GetInt64(0);
+                var ts = DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+                IReadOnlyList<Posting> postings;
+                try
+                {
+                    postings = ParsePostings(r.GetString(4));
+                }
+                catch (FormatException)
+                {
+                    return $"entry {seq}: postings are unreadable (the row was altered)";
+                }
+
+                var problem = verifier.Next(seq, r.GetString(1), ts, r.GetString(3), postings, r.GetString(5), r.GetString(6), marks.ContainsKey(seq));
+                if (problem is not null)
+                {
+                    entries = verifier.Entries;
+                    return problem;
+                }
+            }
+        }
+
+        entries = verifier.Entries;
+        foreach (var (seq, m) in marks)
+        {
+            var pk = Receipts.FromBase64Url(m.PublicKey);
+            var sig = Receipts.FromBase64Url(m.Signature);
+            if (pk is null || sig is null || !SigningKey.Verify(pk, CheckpointMessage(seq, m.Hash), sig))
+            {
+                return $"checkpoint at entry {seq}: the signature does not verify";
+            }
+
+            if (trustedPublicKey is not null && !pk.AsSpan().SequenceEqual(trustedPublicKey))
+            {
+                return $"checkpoint at entry {seq}: signed by key {m.KeyId}, not the exchange's";
+            }
+
+            if (verifier.HashAt(seq) is not { } h)
+            {
+                return $"checkpoint at entry {seq}: the ledger has no such entry (entries were removed)";
+            }
+
+            if (h != m.Hash)
+            {
+                return $"checkpoint at entry {seq}: the chain's hash there differs from the signed one";
+            }
+
+            checkpoints++;
+        }
+
+        return null;
+    }
+
+    public void Dispose() => CheckpointNow();
+}
