@@ -29,6 +29,8 @@ public static class AdminApi
         admin.MapPost("/accounts/{id}/keys", IssueKey);
         admin.MapDelete("/keys/{keyId}", RevokeKey);
         admin.MapGet("/usage", RecentUsage);
+        admin.MapPut("/accounts/{id}/budget", (HttpContext ctx, string id) => PutBudget(ctx, "account:" + id));
+        admin.MapPut("/keys/{keyId}/budget", (HttpContext ctx, string keyId) => PutBudget(ctx, "key:" + keyId));
         admin.MapGet("/policy", (Border.PolicyRules rules) => Policy(rules, null));
         admin.MapPost("/policy/reload", (Border.PolicyRules rules) =>
         {
@@ -54,6 +56,39 @@ public static class AdminApi
         }
 
         return await next(ic).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets a budget for an account or a key from now on (its spending so far this period
+    /// starts at zero; configuration-file budgets are counted from the usage log at start).</summary>
+    private static async Task<IResult> PutBudget(HttpContext ctx, string scope)
+    {
+        var body = await ReadJsonAsync(ctx, ExchangeJsonContext.Default.BudgetSpec).ConfigureAwait(false);
+        if (body.Error is { } bad)
+        {
+            return bad;
+        }
+
+        var b = body.Value!;
+        if (b.Amount is not >= 0)
+        {
+            return Error(400, "'amount' is required: the limit, at least 0.", "invalid_request_error", "amount");
+        }
+
+        var currency = (b.Currency ?? "USD").ToUpperInvariant();
+        if (currency.Length != 3 || !currency.All(char.IsAsciiLetter))
+        {
+            return Error(400, "'currency' must be an ISO 4217 code such as \"USD\".", "invalid_request_error", "currency");
+        }
+
+        if (!Core.Budgets.BudgetPeriods.TryParse(b.Period, out var period))
+        {
+            return Error(400, "'period' must be total, day or month.", "invalid_request_error", "period");
+        }
+
+        var book = ctx.RequestServices.GetRequiredService<Core.Budgets.BudgetBook>();
+        book.Set(new Core.Budgets.Budget(scope, b.Amount.Value, currency, period));
+        var (spent, held, limit) = book.Status(scope)!.Value;
+        return TypedResults.Json(new BudgetView(scope, limit, currency, period.ToString().ToLowerInvariant(), spent, held), ExchangeJsonContext.Default.BudgetView);
     }
 
     private static IResult Policy(Border.PolicyRules rules, List<string>? errors, int status = 200)

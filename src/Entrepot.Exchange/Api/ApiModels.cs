@@ -121,3 +121,11 @@ public sealed record KeyView(
     [property: JsonPropertyName("public_key")] string PublicKey,
     [property: JsonPropertyName("signer")] string Signer,
     [property: JsonPropertyName("use")] string Use);
+
+public sealed record BudgetView(
+    [property: JsonPropertyName("scope")] string Scope,
+    [property: JsonPropertyName("limit")] decimal Limit,
+    [property: JsonPropertyName("currency")] string Currency,
+    [property: JsonPropertyName("period")] string Period,
+    [property: JsonPropertyName("spent")] decimal Spent,
+    [property: JsonPropertyName("held")] decimal Held);

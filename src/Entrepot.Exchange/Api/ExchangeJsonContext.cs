@@ -21,4 +21,6 @@ namespace Entrepot.Exchange.Api;
 [JsonSerializable(typeof(DeclarationPage))]
 [JsonSerializable(typeof(PolicyView))]
 [JsonSerializable(typeof(KeySetView))]
+[JsonSerializable(typeof(BudgetSpec))]
+[JsonSerializable(typeof(BudgetView))]
 internal sealed partial class ExchangeJsonContext : JsonSerializerContext;

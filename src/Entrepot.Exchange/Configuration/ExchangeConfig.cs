@@ -33,6 +33,9 @@ public sealed record ExchangeSection
 
     /// <summary>The exchange's fee in percent of each trade's cost, posted to exchange:fees in the ledger.</summary>
     [JsonPropertyName("fee_percent")] public decimal FeePercent { get; set; }
+
+    /// <summary>Output tokens a budget hold assumes when a request sets no max_tokens.</summary>
+    [JsonPropertyName("hold_max_tokens")] public int HoldMaxTokens { get; set; } = 4096;
 }
 
 public sealed record AccountSpec
@@ -47,9 +50,21 @@ public sealed record AccountSpec
     /// <summary>The buyer's own statements that rules may require (e.g. ru-localised).</summary>
     [JsonPropertyName("attestations")] public List<string> Attestations { get; set; } = [];
 
+    /// <summary>The account's spending limit: {"amount": 10, "currency": "USD", "period": "month"}.</summary>
+    [JsonPropertyName("budget")] public BudgetSpec? Budget { get; init; }
+
     /// <summary>Keys in clear; stored only as digests.</summary>
     [JsonPropertyName("keys")] public List<string> Keys { get; set; } = [];
 
     /// <summary>Key digests as <c>sha256:hex</c>, for configuration files that must not hold secrets.</summary>
     [JsonPropertyName("key_hashes")] public List<string> KeyHashes { get; set; } = [];
+}
+
+public sealed record BudgetSpec
+{
+    [JsonPropertyName("amount")] public decimal? Amount { get; init; }
+    [JsonPropertyName("currency")] public string? Currency { get; init; }
+
+    /// <summary>total, day or month.</summary>
+    [JsonPropertyName("period")] public string? Period { get; init; }
 }

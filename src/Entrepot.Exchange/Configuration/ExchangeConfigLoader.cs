@@ -87,6 +87,12 @@ public static class ExchangeConfigLoader
                 throw new ConfigurationException($"{source}: 'accounts[{i}].home_jurisdiction' must be an ISO 3166 code such as \"DE\" or \"UA-43\".");
             }
 
+            if (a.Budget is { } b && (b.Amount is not >= 0 || (b.Currency is { } cur && (cur.Length != 3 || !cur.All(char.IsAsciiLetter))) ||
+                !Core.Budgets.BudgetPeriods.TryParse(b.Period, out _)))
+            {
+                throw new ConfigurationException($"{source}: 'accounts[{i}].budget' must be {{\"amount\": n >= 0, \"currency\": \"USD\", \"period\": \"total|day|month\"}}.");
+            }
+
             if (a.DefaultDataClass is not null && !Core.Border.DataClasses.TryParseClass(a.DefaultDataClass, out _))
             {
                 throw new ConfigurationException($"{source}: 'accounts[{i}].default_data_class' must be one of {string.Join(", ", Core.Border.DataClasses.All.Select(Core.Border.DataClasses.Name))}.");

@@ -68,6 +68,8 @@ public sealed class ExchangeHost : IAsyncDisposable
             AdminKeyHash = adminHash,
             DataDir = Path.GetFullPath(dataDir),
             RulesDir = RulesDirectory(x.RulesDir, Path.GetFullPath(dataDir)),
+            FeePercent = x.FeePercent,
+            HoldMaxTokens = x.HoldMaxTokens,
         };
 
         Directory.CreateDirectory(settings.DataDir);
@@ -119,6 +121,9 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(signingKey);
         s.AddSingleton(_ => new SqliteReceiptStore(db, e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5),
             new SqliteLedger(db, signingKey), x.FeePercent));
+        var budgets = new Core.Budgets.BudgetBook(time);
+        LoadBudgets(config, budgets, usageSpent: (account, since, currency) => SpentSince(db, account, since, currency, x.FeePercent));
+        s.AddSingleton(budgets);
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         s.AddOpenTelemetry().WithMetrics(m => m
@@ -154,6 +159,36 @@ public sealed class ExchangeHost : IAsyncDisposable
                 accounts.AddKey(account.Id, "cfg_" + Convert.ToHexStringLower(hash)[..16], hash);
             }
         }
+    }
+
+    private static void LoadBudgets(ExchangeConfig config, Core.Budgets.BudgetBook budgets, Func<string, DateTimeOffset, string, decimal> usageSpent)
+    {
+        foreach (var a in config.Accounts.Where(a => a.Budget is not null))
+        {
+            var b = a.Budget!;
+            var period = Core.Budgets.BudgetPeriods.TryParse(b.Period, out var p) ? p : Core.Budgets.BudgetPeriod.Total;
+            var budget = new Core.Budgets.Budget("account:" + a.Id, b.Amount ?? 0, (b.Currency ?? "USD").ToUpperInvariant(), period);
+            budgets.Set(budget, usageSpent(a.Id!, Core.Budgets.BudgetPeriods.Start(period, TimeProvider.System.GetUtcNow()), budget.Currency));
+        }
+    }
+
+    /// <summary>What an account has spent since a time, fee included, from the usage log (restarts keep budgets honest).</summary>
+    private static decimal SpentSince(SqliteDatabase db, string account, DateTimeOffset since, string currency, decimal feePercent)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT cost FROM usage WHERE account_id = $a AND currency = $c AND ts >= $t";
+        cmd.Parameters.AddWithValue("$a", account);
+        cmd.Parameters.AddWithValue("$c", currency);
+        cmd.Parameters.AddWithValue("$t", since.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        using var r = cmd.ExecuteReader();
+        decimal sum = 0;
+        while (r.Read())
+        {
+            sum += decimal.Parse(r.GetString(0), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return sum * (1 + (feePercent / 100m));
     }
 
     /// <summary>The rules_dir setting, else DATA_DIR/rules, else the packs shipped beside the program.</summary>

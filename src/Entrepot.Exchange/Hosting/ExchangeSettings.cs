@@ -18,6 +18,9 @@ public sealed record ExchangeSettings
     public byte[]? AdminKeyHash { get; init; }
     public required string DataDir { get; init; }
 
+    public decimal FeePercent { get; init; }
+    public int HoldMaxTokens { get; init; } = 4096;
+
     /// <summary>Where the rule packs are read from; null: no packs.</summary>
     public string? RulesDir { get; init; }
 }

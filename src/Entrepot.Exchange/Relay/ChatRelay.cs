@@ -30,6 +30,7 @@ internal sealed partial class ChatRelay(
     IUsageSink usage,
     BorderControl border,
     Storage.Sqlite.SqliteReceiptStore receipts,
+    Core.Budgets.BudgetBook budgets,
     ExchangeMetrics metrics,
     TimeProvider time,
     ILogger<ChatRelay> log)
@@ -128,6 +129,26 @@ internal sealed partial class ChatRelay(
             return;
         }
 
+        string[] scopes = ["account:" + key.Account.Id, "key:" + key.KeyId];
+        var covering = budgets.For(scopes);
+        if (covering.Count > 0)
+        {
+            // Only sellers priced in the budgets' currency can be held against them.
+            allowed.RemoveAll(c => covering.Any(b => !string.Equals(b.Currency, c.Provider.Price.Currency, StringComparison.Ordinal)));
+            var maxCost = allowed.Count == 0 ? 0m : allowed.Max(c => MaxCost(c.Provider, request));
+            trade.Hold = allowed.Count == 0 ? null : budgets.TryHold(scopes, maxCost, out var refusal)
+                ?? await RefuseBudgetAsync(ctx, refusal!).ConfigureAwait(false);
+            if (allowed.Count == 0 && trade.Hold is null)
+            {
+                await RefuseBudgetAsync(ctx, $"No seller of '{request.Model}' prices in your budget's currency ({covering[0].Currency}).").ConfigureAwait(false);
+            }
+
+            if (trade.Hold is null)
+            {
+                return;
+            }
+        }
+
         var forward = Forwarded(body, request);
         try
         {
@@ -138,6 +159,23 @@ internal sealed partial class ChatRelay(
             forward.Dispose();
             await RecordAsync(trade).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The most a request can cost at a seller, fee included: its prompt bytes plus template
+    /// overhead as input tokens (a token is at least one byte), max_tokens (or the configured cap) as
+    /// output.</summary>
+    private decimal MaxCost(Core.Market.Provider p, InferenceRequest request)
+    {
+        long input = request.PromptTextBytes + 256;
+        long output = request.MaxTokens ?? settings.HoldMaxTokens;
+        return p.Price.CostOf(input, output) * (1 + (settings.FeePercent / 100m));
+    }
+
+    private async Task<Core.Budgets.BudgetHold?> RefuseBudgetAsync(HttpContext ctx, string message)
+    {
+        metrics.Request("budget_refused", null);
+        await HttpErrors.WriteAsync(ctx, StatusCodes.Status402PaymentRequired, message, "insufficient_quota", null, "budget_exceeded").ConfigureAwait(false);
+        return null;
     }
 
     /// <summary>451: every candidate was denied; the request went nowhere. The refusal is declared.</summary>
@@ -497,6 +535,7 @@ internal sealed partial class ChatRelay(
             Border = declared,
         }).ConfigureAwait(false);
 
+        trade.Hold?.Settle(cost * (1 + (settings.FeePercent / 100m)));
         if (c is not null && outcome is Outcome.Completed or Outcome.Interrupted)
         {
             // Checked, countersigned and stored by the receipt writer's thread, not here.
@@ -550,6 +589,9 @@ internal sealed partial class ChatRelay(
     private sealed class Trade(string requestId, ApiKeyEntry key, InferenceRequest request, long started, BorderCheck border)
     {
         public BorderCheck Border { get; } = border;
+
+        /// <summary>The budget hold taken before forwarding; settled at the real cost after.</summary>
+        public Core.Budgets.BudgetHold? Hold { get; set; }
 
         /// <summary>The bytes sent to the seller that answered, for the receipt's request hash.</summary>
         public ReadOnlyMemory<byte> SentBytes { get; set; }
