@@ -31,6 +31,8 @@ public static class AdminApi
         admin.MapGet("/usage", RecentUsage);
         admin.MapPut("/accounts/{id}/budget", (HttpContext ctx, string id) => PutBudget(ctx, "account:" + id));
         admin.MapPut("/keys/{keyId}/budget", (HttpContext ctx, string keyId) => PutBudget(ctx, "key:" + keyId));
+        admin.MapPut("/accounts/{id}/limits", (HttpContext ctx, string id) => PutLimits(ctx, "account:" + id));
+        admin.MapPut("/keys/{keyId}/limits", (HttpContext ctx, string keyId) => PutLimits(ctx, "key:" + keyId));
         admin.MapGet("/policy", (Border.PolicyRules rules) => Policy(rules, null));
         admin.MapPost("/policy/reload", (Border.PolicyRules rules) =>
         {
@@ -89,6 +91,29 @@ public static class AdminApi
         book.Set(new Core.Budgets.Budget(scope, b.Amount.Value, currency, period));
         var (spent, held, limit) = book.Status(scope)!.Value;
         return TypedResults.Json(new BudgetView(scope, limit, currency, period.ToString().ToLowerInvariant(), spent, held), ExchangeJsonContext.Default.BudgetView);
+    }
+
+    private static async Task<IResult> PutLimits(HttpContext ctx, string scope)
+    {
+        var body = await ReadJsonAsync(ctx, ExchangeJsonContext.Default.LimitsSpec).ConfigureAwait(false);
+        if (body.Error is { } bad)
+        {
+            return bad;
+        }
+
+        var l = body.Value!;
+        if (l.RequestsPerMinute is < 0)
+        {
+            return Error(400, "'requests_per_minute' must be 0 (none) or more.", "invalid_request_error", "requests_per_minute");
+        }
+
+        if (l.TokensPerMinute is < 0)
+        {
+            return Error(400, "'tokens_per_minute' must be 0 (none) or more.", "invalid_request_error", "tokens_per_minute");
+        }
+
+        ctx.RequestServices.GetRequiredService<RateLimits>().Set(scope, l.RequestsPerMinute, l.TokensPerMinute);
+        return TypedResults.Json(l, ExchangeJsonContext.Default.LimitsSpec);
     }
 
     private static IResult Policy(Border.PolicyRules rules, List<string>? errors, int status = 200)

@@ -22,5 +22,6 @@ namespace Entrepot.Exchange.Api;
 [JsonSerializable(typeof(PolicyView))]
 [JsonSerializable(typeof(KeySetView))]
 [JsonSerializable(typeof(BudgetSpec))]
+[JsonSerializable(typeof(LimitsSpec))]
 [JsonSerializable(typeof(BudgetView))]
 internal sealed partial class ExchangeJsonContext : JsonSerializerContext;

@@ -53,6 +53,9 @@ public sealed record AccountSpec
     /// <summary>The account's spending limit: {"amount": 10, "currency": "USD", "period": "month"}.</summary>
     [JsonPropertyName("budget")] public BudgetSpec? Budget { get; init; }
 
+    /// <summary>{"requests_per_minute": n, "tokens_per_minute": n}.</summary>
+    [JsonPropertyName("limits")] public LimitsSpec? Limits { get; init; }
+
     /// <summary>Keys in clear; stored only as digests.</summary>
     [JsonPropertyName("keys")] public List<string> Keys { get; set; } = [];
 
@@ -67,4 +70,10 @@ public sealed record BudgetSpec
 
     /// <summary>total, day or month.</summary>
     [JsonPropertyName("period")] public string? Period { get; init; }
+}
+
+public sealed record LimitsSpec
+{
+    [JsonPropertyName("requests_per_minute")] public int? RequestsPerMinute { get; init; }
+    [JsonPropertyName("tokens_per_minute")] public int? TokensPerMinute { get; init; }
 }

@@ -124,6 +124,13 @@ public sealed class ExchangeHost : IAsyncDisposable
         var budgets = new Core.Budgets.BudgetBook(time);
         LoadBudgets(config, budgets, usageSpent: (account, since, currency) => SpentSince(db, account, since, currency, x.FeePercent));
         s.AddSingleton(budgets);
+        var limits = new RateLimits();
+        foreach (var a in config.Accounts.Where(a => a.Limits is not null))
+        {
+            limits.Set("account:" + a.Id, a.Limits!.RequestsPerMinute, a.Limits.TokensPerMinute);
+        }
+
+        s.AddSingleton(limits);
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         s.AddOpenTelemetry().WithMetrics(m => m

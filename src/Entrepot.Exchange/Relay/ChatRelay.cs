@@ -31,6 +31,7 @@ internal sealed partial class ChatRelay(
     BorderControl border,
     Storage.Sqlite.SqliteReceiptStore receipts,
     Core.Budgets.BudgetBook budgets,
+    RateLimits limits,
     ExchangeMetrics metrics,
     TimeProvider time,
     ILogger<ChatRelay> log)
@@ -87,6 +88,15 @@ internal sealed partial class ChatRelay(
         {
             metrics.Request("rejected", null);
             await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            return;
+        }
+
+        if (limits.Any && limits.Admit(["account:" + key.Account.Id, "key:" + key.KeyId],
+                TokenEstimator.FromUtf8Bytes(request.PromptTextBytes) + (request.MaxTokens ?? settings.HoldMaxTokens)) is { } limited)
+        {
+            metrics.Request("rate_limited", null);
+            ctx.Response.Headers.RetryAfter = limited.RetryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await HttpErrors.WriteAsync(ctx, StatusCodes.Status429TooManyRequests, limited.Message, "rate_limit_error", null, "rate_limit_exceeded").ConfigureAwait(false);
             return;
         }
 
