@@ -119,3 +119,48 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
         return p.ExitCode;
     }
 }
+
+/// <summary>An exporter node serves only the exchanges it trusts.</summary>
+public class ExchangeIdentityTests(DemoFixture demo) : IClassFixture<DemoFixture>
+{
+    [Fact]
+    public async Task NodeRefusesRequestsNotSignedByItsExchange()
+    {
+        var node = demo.Market.Nodes["de-frankfurt"];
+        var before = node.Received;
+        using var direct = new HttpClient { BaseAddress = node.BaseUrl };
+        direct.DefaultRequestHeaders.Add("Entrepot-Buyer-Jurisdiction", "DE");
+        var json = $$"""{"model":"{{demo.Market.ModelName}}","max_tokens":2,"messages":[{"role":"user","content":"Once"}]}""";
+
+        // Unsigned.
+        var unsigned = await direct.PostAsync("v1/chat/completions", Json.Body(json));
+        var error = await unsigned.AssertOpenAIErrorAsync(401);
+        Assert.Equal("untrusted_exchange", error.GetProperty("code").GetString());
+
+        // Signed by another key (an impostor exchange).
+        using var impostor = SigningKey.LoadOrCreate(SharedModel.TempDir("impostor"));
+        var forged = Signed(impostor, json, json);
+        Assert.Equal(401, (int)(await direct.SendAsync(forged)).StatusCode);
+
+        // Signed by the real exchange but for another body (tampered in transit).
+        using var real = SigningKey.LoadOrCreate(demo.Market.Exchange.Settings.DataDir);
+        Assert.Equal(401, (int)(await direct.SendAsync(Signed(real, json.Replace("Once", "Twice", StringComparison.Ordinal), json))).StatusCode);
+        Assert.Equal(before, node.Received);
+
+        // Through the exchange: served.
+        var ok = await demo.Http.PostChatAsync(json[..^1] + ""","provider":{"only":["de-frankfurt"]}}""");
+        Assert.Equal(200, (int)ok.StatusCode);
+        Assert.Equal(before + 1, node.Received);
+    }
+
+    private static HttpRequestMessage Signed(SigningKey key, string sent, string signedBody)
+    {
+        var (kid, ts, sig) = RequestSignature.Sign(key, "POST", "/v1/chat/completions", DateTimeOffset.UtcNow, "req_x", System.Text.Encoding.UTF8.GetBytes(signedBody));
+        var m = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json.Body(sent) };
+        m.Headers.Add("Entrepot-Request-Id", "req_x");
+        m.Headers.Add(RequestSignature.KeyHeader, kid);
+        m.Headers.Add(RequestSignature.TimestampHeader, ts);
+        m.Headers.Add(RequestSignature.SignatureHeader, sig);
+        return m;
+    }
+}

@@ -47,6 +47,9 @@ public sealed class DemoMarket : IAsyncDisposable
         var providers = new List<ProviderSpec>();
         try
         {
+            // The exchange's signing key first: the nodes serve only requests it signs.
+            using var exchangeKey = Core.Trust.SigningKey.LoadOrCreate(Path.Combine(options.DataDir, "exchange"));
+            var trusted = new TrustedExchange { KeyId = exchangeKey.KeyId, PublicKey = Core.Trust.Receipts.Base64Url(exchangeKey.PublicKey) };
             for (var i = 0; i < data.Nodes.Count; i++)
             {
                 var n = data.Nodes[i];
@@ -60,6 +63,7 @@ public sealed class DemoMarket : IAsyncDisposable
                     Admission = new AdmissionSection { MaxConcurrency = o?.MaxConcurrency ?? 4, MaxQueue = o?.MaxQueue ?? 16 },
                     EmulatedDelayMs = delay,
                     ScreenBuyers = ["ofac"],
+                    TrustedExchanges = [trusted],
                 };
                 config.Node.Price = new NodePrice { Input = n.Price.Input ?? 0, Output = n.Price.Output ?? 0, Currency = n.Price.Currency ?? "USD" };
                 var node = ExporterHost.Create(config, new EmbeddedEngine(model, ownsModel: false), ownsEngine: true,

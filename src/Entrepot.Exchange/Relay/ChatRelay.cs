@@ -32,6 +32,7 @@ internal sealed partial class ChatRelay(
     Storage.Sqlite.SqliteReceiptStore receipts,
     Core.Budgets.BudgetBook budgets,
     RateLimits limits,
+    Core.Trust.SigningKey exchangeKey,
     ExchangeMetrics metrics,
     TimeProvider time,
     ILogger<ChatRelay> log)
@@ -255,6 +256,14 @@ internal sealed partial class ChatRelay(
                 message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Jurisdiction", trade.Key.Account.HomeJurisdiction);
                 message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Account", trade.Key.Account.Id);
                 message.Headers.TryAddWithoutValidation("Entrepot-Attempt", trade.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (provider.Kind == Core.Market.ProviderKind.Exporter)
+                {
+                    // The exchange's identity, so the node can refuse anyone else.
+                    var (kid, ts, sig) = Core.Trust.RequestSignature.Sign(exchangeKey, "POST", message.RequestUri!.AbsolutePath, time.GetUtcNow(), trade.RequestId, sending.Span);
+                    message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.KeyHeader, kid);
+                    message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.TimestampHeader, ts);
+                    message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.SignatureHeader, sig);
+                }
 
                 var sent = Stopwatch.GetTimestamp();
                 HttpResponseMessage upstreamResponse;

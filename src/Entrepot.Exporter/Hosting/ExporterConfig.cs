@@ -20,6 +20,10 @@ public sealed record ExporterConfig
     /// the exchange states in Entrepot-Buyer-Jurisdiction; a denied buyer gets 451.</summary>
     [JsonPropertyName("screen_buyers")] public List<string> ScreenBuyers { get; set; } = [];
 
+    /// <summary>The exchanges this node serves, by their signing keys (from their /.well-known/entrepot/keys);
+    /// when set, every request must carry a valid signature of one of them.</summary>
+    [JsonPropertyName("trusted_exchanges")] public List<TrustedExchange> TrustedExchanges { get; set; } = [];
+
     /// <summary>Where the packs are read from (default: the packs shipped beside the program).</summary>
     [JsonPropertyName("rules_dir")] public string? RulesDir { get; set; }
 }
@@ -30,6 +34,12 @@ public sealed record NodePrice
     [JsonPropertyName("input")] public decimal Input { get; set; }
     [JsonPropertyName("output")] public decimal Output { get; set; }
     [JsonPropertyName("currency")] public string Currency { get; set; } = "USD";
+}
+
+public sealed record TrustedExchange
+{
+    [JsonPropertyName("key_id")] public string? KeyId { get; set; }
+    [JsonPropertyName("public_key")] public string? PublicKey { get; set; }
 }
 
 public sealed record NodeSection

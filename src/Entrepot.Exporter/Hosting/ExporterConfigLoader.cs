@@ -36,6 +36,21 @@ public static class ExporterConfigLoader
 
     public static void Validate(ExporterConfig c, string source)
     {
+        for (var i = 0; i < c.TrustedExchanges.Count; i++)
+        {
+            var t = c.TrustedExchanges[i];
+            var key = Core.Trust.Receipts.FromBase64Url(t.PublicKey);
+            if (key is not { Length: 32 })
+            {
+                throw new InvalidDataException($"{source}: 'trusted_exchanges[{i}].public_key' must be an Ed25519 public key in base64url, as the exchange's /.well-known/entrepot/keys shows it.");
+            }
+
+            if (t.KeyId is not null && t.KeyId != Core.Trust.SigningKey.KeyIdOf(key))
+            {
+                throw new InvalidDataException($"{source}: 'trusted_exchanges[{i}].key_id' does not match its public key.");
+            }
+        }
+
         if (c.Node.Jurisdiction.Length != 2 || !c.Node.Jurisdiction.All(char.IsAsciiLetter))
         {
             throw new InvalidDataException($"{source}: 'node.jurisdiction' must be an ISO 3166-1 alpha-2 code.");

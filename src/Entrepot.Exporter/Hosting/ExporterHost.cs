@@ -39,6 +39,8 @@ public sealed class ExporterHost : IAsyncDisposable
     public ExporterConfig Config { get; }
     public Admission Admission { get; }
 
+    private IReadOnlyDictionary<string, byte[]> _trusted = new Dictionary<string, byte[]>();
+
     /// <summary>Signs a receipt for every response.</summary>
     public ReceiptIssuer Issuer { get; private init; } = null!;
 
@@ -102,6 +104,10 @@ public sealed class ExporterHost : IAsyncDisposable
         {
             Screening = BuyerScreening.Create(config, TimeProvider.System),
             Issuer = new ReceiptIssuer(key, config, TimeProvider.System),
+            _trusted = config.TrustedExchanges
+                .Select(t => (Key: Receipts.FromBase64Url(t.PublicKey), t.KeyId))
+                .Where(t => t.Key is { Length: 32 })
+                .ToDictionary(t => t.KeyId ?? SigningKey.KeyIdOf(t.Key!), t => t.Key!, StringComparer.Ordinal),
         };
         app.MapGet("/.well-known/entrepot/keys", () => TypedResults.Json(KeySet.Of(config.Node.Id, key), ExporterJsonContext.Default.KeySet));
         app.MapPost("/v1/chat/completions", ctx => host.ServeAsync(ctx, EndpointKind.ChatCompletions, keyHashes));
@@ -162,6 +168,17 @@ public sealed class ExporterHost : IAsyncDisposable
         {
             await Http.ErrorAsync(ctx, e.StatusCode, new RequestError(e.Message, null, "bad_request")).ConfigureAwait(false);
             return;
+        }
+
+        if (_trusted.Count > 0)
+        {
+            var h = ctx.Request.Headers;
+            if (RequestSignature.Check(_trusted, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader], h[RequestSignature.SignatureHeader],
+                    ctx.Request.Method, ctx.Request.Path, h[ReceiptIssuer.RequestIdHeader].ToString(), body, TimeProvider.System.GetUtcNow()) is { } untrusted)
+            {
+                await Http.ErrorAsync(ctx, 401, new RequestError(untrusted, null, "untrusted_exchange", "authentication_error")).ConfigureAwait(false);
+                return;
+            }
         }
 
         Interlocked.Increment(ref _received);

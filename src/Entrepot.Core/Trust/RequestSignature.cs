@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Entrepot.Core.Trust;
+
+/// <summary>
+/// The exchange's identity on a request to an exporter node: an Ed25519 signature over the
+/// method, path, a timestamp, the request id and the SHA-256 of the body, in three headers. A node
+/// that lists trusted exchanges serves only requests whose signature verifies with one of their
+/// keys and whose timestamp is within five minutes.
+/// </summary>
+public static class RequestSignature
+{
+    public const string KeyHeader = "Entrepot-Exchange-Key";
+    public const string TimestampHeader = "Entrepot-Exchange-Timestamp";
+    public const string SignatureHeader = "Entrepot-Exchange-Signature";
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
+
+    public static byte[] Message(string method, string path, long timestamp, string requestId, ReadOnlySpan<byte> body) =>
+        Encoding.UTF8.GetBytes($"entrepot-request:{method}:{path}:{timestamp.ToString(CultureInfo.InvariantCulture)}:{requestId}:{Convert.ToHexStringLower(SHA256.HashData(body))}");
+
+    public static (string KeyId, string Timestamp, string Signature) Sign(SigningKey key, string method, string path, DateTimeOffset now, string requestId, ReadOnlySpan<byte> body)
+    {
+        long ts = now.ToUnixTimeSeconds();
+        return (key.KeyId, ts.ToString(CultureInfo.InvariantCulture), Receipts.Base64Url(key.Sign(Message(method, path, ts, requestId, body))));
+    }
+
+    /// <summary>Null when a trusted exchange signed this request recently; else why it is refused.</summary>
+    public static string? Check(IReadOnlyDictionary<string, byte[]> trusted, string? keyId, string? timestamp, string? signature,
+        string method, string path, string requestId, ReadOnlySpan<byte> body, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(keyId) || string.IsNullOrEmpty(signature) || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var ts))
+        {
+            return $"This node serves only its trusted exchanges: the request carries no exchange signature ({KeyHeader}, {TimestampHeader}, {SignatureHeader}).";
+        }
+
+        if (!trusted.TryGetValue(keyId, out var publicKey))
+        {
+            return $"This node serves only its trusted exchanges: key {keyId} is not one of them.";
+        }
+
+        if ((now - DateTimeOffset.FromUnixTimeSeconds(ts)).Duration() > Window)
+        {
+            return "The exchange signature is older (or newer) than five minutes.";
+        }
+
+        var sig = Receipts.FromBase64Url(signature);
+        return sig is not null && SigningKey.Verify(publicKey, Message(method, path, ts, requestId, body), sig)
+            ? null
+            : "The exchange signature does not match this request.";
+    }
+}
