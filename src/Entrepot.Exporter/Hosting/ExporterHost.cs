@@ -89,6 +89,8 @@ public sealed class ExporterHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // A start failure (port in use) is reported by the program in one line; the host would add a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         logging?.Invoke(builder.Logging);
         builder.WebHost.ConfigureKestrel(k =>
         {
