@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Entrepot.Core.Accounts;
 using Entrepot.Core.Border;
 using Entrepot.Core.Border.Policy;
@@ -251,7 +252,7 @@ internal static class PolicyCommand
             var providers = new SqliteProviderStore(db, TimeProvider.System).List()
                 .Select(s => s.ToProvider(out _)).OfType<Core.Market.Provider>().ToDictionary(p => p.Id, StringComparer.Ordinal);
             var log = new SqliteDeclarationLog(db);
-            var changes = new Dictionary<string, (int Count, string Line, string Json)>(StringComparer.Ordinal);
+            var changes = new Dictionary<string, (int Count, string Line, JsonObject Json)>(StringComparer.Ordinal);
             int replayed = 0;
             long after0 = 0;
             var engine = new PolicyEngine(new SubjectCounter());
@@ -287,15 +288,24 @@ internal static class PolicyCommand
                     var key = $"{d.Origin}>{destination}|{seller.Id}|{d.DataClass}|{d.Categories}|{was.Verdict}>{will.Verdict}";
                     var line = $"{d.Origin} -> {destination} ({seller.Id}), {d.DataClass}{(d.Categories.Length > 0 ? " [" + d.Categories + "]" : "")}: " +
                         $"{was.Verdict.Name()} ({Ids(was)}) -> {will.Verdict.Name()} ({Ids(will)})";
-                    var js = $"{{\"origin\":\"{d.Origin}\",\"destination\":\"{destination}\",\"seller\":\"{seller.Id}\",\"data_class\":\"{d.DataClass}\",\"categories\":\"{d.Categories}\"," +
-                        $"\"was\":\"{was.Verdict.Name()}\",\"was_rules\":\"{Ids(was)}\",\"now\":\"{will.Verdict.Name()}\",\"now_rules\":\"{Ids(will)}\"";
+                    var js = new JsonObject
+                    {
+                        ["origin"] = d.Origin, ["destination"] = destination, ["seller"] = seller.Id, ["data_class"] = d.DataClass,
+                        ["categories"] = d.Categories, ["was"] = was.Verdict.Name(), ["was_rules"] = Ids(was),
+                        ["now"] = will.Verdict.Name(), ["now_rules"] = Ids(will),
+                    };
                     changes[key] = changes.TryGetValue(key, out var c) ? (c.Count + 1, line, js) : (1, line, js);
                 }
             }
 
             foreach (var (_, (count, line, js)) in changes.OrderByDescending(kv => kv.Value.Count))
             {
-                Console.WriteLine(pr.GetValue(json) ? js + $",\"declarations\":{count}}}" : $"{count,6} x {line}");
+                if (pr.GetValue(json))
+                {
+                    js["declarations"] = count;
+                }
+
+                Console.WriteLine(pr.GetValue(json) ? js.ToJsonString() : $"{count,6} x {line}");
             }
 
             Console.Error.WriteLine($"{replayed} declarations replayed; {changes.Values.Sum(c => c.Count)} would change, in {changes.Count} flows (packs {before.Fingerprint} -> {after.Fingerprint})");

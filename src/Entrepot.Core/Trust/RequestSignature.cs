@@ -17,14 +17,18 @@ public static class RequestSignature
     public const string SignatureHeader = "Entrepot-Exchange-Signature";
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
 
-    public static byte[] Message(string method, string path, long timestamp, string requestId, ReadOnlySpan<byte> body) =>
-        Encoding.UTF8.GetBytes($"entrepot-request:{method}:{path}:{timestamp.ToString(CultureInfo.InvariantCulture)}:{requestId}:{Convert.ToHexStringLower(SHA256.HashData(body))}");
+    public static byte[] Message(string method, string path, long timestamp, string requestId, string bodySha256) =>
+        Encoding.UTF8.GetBytes($"entrepot-request:{method}:{path}:{timestamp.ToString(CultureInfo.InvariantCulture)}:{requestId}:{bodySha256}");
 
-    public static (string KeyId, string Timestamp, string Signature) Sign(SigningKey key, string method, string path, DateTimeOffset now, string requestId, ReadOnlySpan<byte> body)
+    /// <param name="bodySha256">Hex SHA-256 of the body: the caller usually needs it anyway (receipts).</param>
+    public static (string KeyId, string Timestamp, string Signature) Sign(SigningKey key, string method, string path, DateTimeOffset now, string requestId, string bodySha256)
     {
         long ts = now.ToUnixTimeSeconds();
-        return (key.KeyId, ts.ToString(CultureInfo.InvariantCulture), Receipts.Base64Url(key.Sign(Message(method, path, ts, requestId, body))));
+        return (key.KeyId, ts.ToString(CultureInfo.InvariantCulture), Receipts.Base64Url(key.Sign(Message(method, path, ts, requestId, bodySha256))));
     }
+
+    public static (string KeyId, string Timestamp, string Signature) Sign(SigningKey key, string method, string path, DateTimeOffset now, string requestId, ReadOnlySpan<byte> body) =>
+        Sign(key, method, path, now, requestId, Convert.ToHexStringLower(SHA256.HashData(body)));
 
     /// <summary>Null when a trusted exchange signed this request recently; else why it is refused.</summary>
     public static string? Check(IReadOnlyDictionary<string, byte[]> trusted, string? keyId, string? timestamp, string? signature,
@@ -46,7 +50,7 @@ public static class RequestSignature
         }
 
         var sig = Receipts.FromBase64Url(signature);
-        return sig is not null && SigningKey.Verify(publicKey, Message(method, path, ts, requestId, body), sig)
+        return sig is not null && SigningKey.Verify(publicKey, Message(method, path, ts, requestId, Convert.ToHexStringLower(SHA256.HashData(body))), sig)
             ? null
             : "The exchange signature does not match this request.";
     }

@@ -37,17 +37,7 @@ public sealed class SigningKey : IDisposable
         }
 
         var key = Key.Create(Algorithm, parameters);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var f = new FileStream(path, options))
-        {
-            f.Write(key.Export(KeyBlobFormat.RawPrivateKey));
-        }
-
+        SecretFile.Create(path, key.Export(KeyBlobFormat.RawPrivateKey));
         return new SigningKey(key);
     }
 

@@ -19,17 +19,12 @@ public static class SubjectKey
         }
 
         var key = RandomNumberGenerator.GetBytes(32);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
+        if (File.Exists(path))
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            File.Delete(path); // a truncated key from an interrupted first start
         }
 
-        using (var f = new FileStream(path, options))
-        {
-            f.Write(key);
-        }
-
+        Core.Trust.SecretFile.Create(path, key);
         return key;
     }
 }

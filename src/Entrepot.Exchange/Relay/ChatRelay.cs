@@ -137,6 +137,7 @@ internal sealed partial class ChatRelay(
         if (allowed.Count == 0)
         {
             await RefuseAtBorderAsync(ctx, trade).ConfigureAwait(false);
+            await RecordAsync(trade).ConfigureAwait(false);
             return;
         }
 
@@ -190,30 +191,16 @@ internal sealed partial class ChatRelay(
     }
 
     /// <summary>451: every candidate was denied; the request went nowhere. The refusal is declared.</summary>
-    private async Task RefuseAtBorderAsync(HttpContext ctx, Trade trade)
+    private static async Task RefuseAtBorderAsync(HttpContext ctx, Trade trade)
     {
         var check = trade.Border;
-        var denied = check.Decisions.ToList();
-        ctx.Response.Headers["Entrepot-Policy"] = "verdict=deny; class=" + check.Inspection.Profile.Effective.Name() + "; rules=" +
-            string.Join(",", denied.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct());
-        metrics.Request(Storage.Sqlite.SqliteUsageLog.OutcomeName(Outcome.Refused), null);
+        var rules = string.Join(",", check.Decisions.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct());
+        ctx.Response.Headers["Entrepot-Policy"] = "verdict=deny; class=" + check.Inspection.Profile.Effective.Name() + "; rules=" + rules;
         await HttpErrors.WriteAsync(ctx, StatusCodes.Status451UnavailableForLegalReasons, check.DenialMessage(trade.Request.Model),
             "invalid_request_error", null, "unavailable_for_legal_reasons").ConfigureAwait(false);
-        await usage.RecordAsync(new UsageRecord
-        {
-            RequestId = trade.RequestId,
-            Timestamp = time.GetUtcNow(),
-            AccountId = trade.Key.Account.Id,
-            KeyId = trade.Key.KeyId,
-            Model = trade.Request.Model,
-            OriginJurisdiction = trade.Key.Account.HomeJurisdiction,
-            Outcome = Outcome.Refused,
-            StatusCode = StatusCodes.Status451UnavailableForLegalReasons,
-            Stream = trade.Request.Stream,
-            LatencyMs = Stopwatch.GetElapsedTime(trade.Started).TotalMilliseconds,
-            Border = new BorderRecord(check.Inspection.Profile.Effective.Name(), check.CategoriesSummary(), check.DetectedSummary(), "deny",
-                string.Join(",", denied.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct()), 0, check.Book.Fingerprint),
-        }).ConfigureAwait(false);
+        trade.Outcome = Outcome.Refused;
+        trade.Status = StatusCodes.Status451UnavailableForLegalReasons;
+        trade.Refusal = new BorderRecord(check.Inspection.Profile.Effective.Name(), check.CategoriesSummary(), check.DetectedSummary(), "deny", rules, 0, check.Book.Fingerprint);
     }
 
     private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, RequestBody body, List<Candidate> candidates, Trade trade, CancellationToken aborted)
@@ -240,11 +227,14 @@ internal sealed partial class ChatRelay(
                 var redact = trade.Decision.Verdict == Verdict.Redact;
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
                 timeout.CancelAfter(provider.FirstByteTimeout);
-                var sending = redact ? trade.Border.RedactedBody(body.Span, trade.Request) : forward.Bytes;
-                trade.SentBytes = sending;
+                var redacted = redact ? trade.Border.RedactedBody(body.Span, trade.Request) : null;
+                var sending = redacted ?? forward.Bytes;
+
+                // One hash of the bytes sent serves the exchange's signature and the receipt check.
+                trade.RequestSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(sending.Span));
                 using var message = new HttpRequestMessage(HttpMethod.Post, provider.EndpointUrl(trade.Request.Kind))
                 {
-                    Content = redact ? ForwardContent.Of((byte[])sending.ToArray()) : forward.CreateContent(),
+                    Content = redacted is not null ? ForwardContent.Of(redacted) : forward.CreateContent(),
                     Version = HttpVersion.Version11,
                 };
                 if (provider.ApiKey is { } apiKey)
@@ -259,7 +249,7 @@ internal sealed partial class ChatRelay(
                 if (provider.Kind == Core.Market.ProviderKind.Exporter)
                 {
                     // The exchange's identity, so the node can refuse anyone else.
-                    var (kid, ts, sig) = Core.Trust.RequestSignature.Sign(exchangeKey, "POST", message.RequestUri!.AbsolutePath, time.GetUtcNow(), trade.RequestId, sending.Span);
+                    var (kid, ts, sig) = Core.Trust.RequestSignature.Sign(exchangeKey, "POST", message.RequestUri!.AbsolutePath, time.GetUtcNow(), trade.RequestId, trade.RequestSha256);
                     message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.KeyHeader, kid);
                     message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.TimestampHeader, ts);
                     message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.SignatureHeader, sig);
@@ -551,7 +541,7 @@ internal sealed partial class ChatRelay(
             Stream = trade.Request.Stream,
             LatencyMs = Stopwatch.GetElapsedTime(trade.Started).TotalMilliseconds,
             OverheadUs = trade.OverheadUs,
-            Border = declared,
+            Border = declared ?? trade.Refusal,
         }).ConfigureAwait(false);
 
         trade.Hold?.Settle(cost * (1 + (settings.FeePercent / 100m)));
@@ -575,7 +565,7 @@ internal sealed partial class ChatRelay(
                 Currency = c.Provider.Price.Currency,
                 Started = time.GetUtcNow() - Stopwatch.GetElapsedTime(trade.Started),
                 Finished = time.GetUtcNow(),
-                RequestSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(trade.SentBytes.Span)),
+                RequestSha256 = trade.RequestSha256 ?? "",
                 ResponseSha256 = trade.ResponseSha256 ?? "",
                 SellerReceipt = trade.SellerReceipt,
                 PinnedSellerKeyId = c.Provider.ReceiptKeyId,
@@ -609,11 +599,14 @@ internal sealed partial class ChatRelay(
     {
         public BorderCheck Border { get; } = border;
 
+        /// <summary>The declaration of a refusal at the border (451), when there was one.</summary>
+        public BorderRecord? Refusal { get; set; }
+
         /// <summary>The budget hold taken before forwarding; settled at the real cost after.</summary>
         public Core.Budgets.BudgetHold? Hold { get; set; }
 
-        /// <summary>The bytes sent to the seller that answered, for the receipt's request hash.</summary>
-        public ReadOnlyMemory<byte> SentBytes { get; set; }
+        /// <summary>SHA-256 (hex) of the bytes sent to the seller being tried.</summary>
+        public string? RequestSha256 { get; set; }
         public string? ResponseSha256 { get; set; }
         public string? SellerReceipt { get; set; }
         public long CountedOutput { get; set; }
