@@ -6,6 +6,7 @@ using Entrepot.Core.Market;
 using Entrepot.Core.Trust;
 using Entrepot.Exchange.Configuration;
 using Entrepot.Exchange.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Entrepot.Exchange.Tests;
 
@@ -31,7 +32,9 @@ public class ReceiptRelayTests
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         await host.FlushAsync();
 
-        var doc = JsonNode.Parse(await http.GetStringAsync("v1/receipts/" + r.Headers.GetValues("Entrepot-Request-Id").Single()))!.AsObject();
+        var id = r.Headers.GetValues("Entrepot-Request-Id").Single();
+        var text = await http.GetStringAsync("v1/receipts/" + id);
+        var doc = JsonNode.Parse(text)!.AsObject();
         Assert.Null(Receipts.Verify(doc));
         Assert.Equal("exchange-only", (string?)doc["receipt"]!["kind"]);
         Assert.Null(doc["seller"]);
@@ -40,5 +43,15 @@ public class ReceiptRelayTests
         Assert.Equal(3L, (long)doc["receipt"]!["input_tokens"]!);
         Assert.Equal("0.000005", (string?)doc["receipt"]!["cost"]); // 3 x 1 + 1 x 2 per million
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("v1/receipts/req_unknown")).StatusCode);
+
+        // Countersigned from the trade's row when asked for: the same bytes every time.
+        Assert.Equal(text, await http.GetStringAsync("v1/receipts/" + id));
+
+        // Billed once in the ledger, at the receipt's cost plus the 10 % fee.
+        using var c = host.Services.GetRequiredService<Storage.Sqlite.SqliteDatabase>().Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT postings FROM ledger WHERE receipt_id = $r";
+        cmd.Parameters.AddWithValue("$r", id);
+        Assert.Equal("buyer:buyer=-0.0000055|seller:plain=0.000005|exchange:fees=0.0000005", cmd.ExecuteScalar());
     }
 }

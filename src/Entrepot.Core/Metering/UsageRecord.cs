@@ -3,7 +3,8 @@ namespace Entrepot.Core.Metering;
 /// <summary>One request as metered by the exchange: who, where, how many tokens, at what cost,
 /// and what the border decided. A record with <see cref="Border"/> set is also the customs
 /// declaration of a cross-border trade (or of a refusal): one row serves both, so a trade costs
-/// one insert.</summary>
+/// one insert. The same record carries the receipt evidence, so the receipt and the ledger entry
+/// are written in the same transaction.</summary>
 public sealed record UsageRecord
 {
     public required string RequestId { get; init; }
@@ -28,6 +29,10 @@ public sealed record UsageRecord
 
     /// <summary>The border's record for a declared trade; null for a domestic trade the rules left alone.</summary>
     public BorderRecord? Border { get; init; }
+
+    /// <summary>What the exchange observed for the trade's receipt (and ledger entry); null when
+    /// nothing was delivered.</summary>
+    public Trust.ReceiptEvidence? Receipt { get; init; }
 }
 
 /// <summary>What the border decided for a trade, as declared.</summary>

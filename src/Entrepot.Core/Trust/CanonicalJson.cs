@@ -117,7 +117,8 @@ public static class CanonicalJson
         return false;
     }
 
-    private static void WriteString(string s, StringBuilder sb)
+    /// <summary>Appends a JSON string with exactly RFC 8785's escapes (for writers that build canonical forms by hand).</summary>
+    public static void WriteString(string s, StringBuilder sb)
     {
         sb.Append('"');
         foreach (var c in s)

@@ -27,7 +27,6 @@ public static class Receipts
         long inputTokens, long outputTokens, decimal inputPrice, decimal outputPrice, string currency,
         DateTimeOffset started, DateTimeOffset finished, string requestSha256, string responseSha256)
     {
-        var cost = ((inputTokens * inputPrice) + (outputTokens * outputPrice)) / 1_000_000m;
         return new JsonObject
         {
             ["v"] = 1,
@@ -45,13 +44,21 @@ public static class Receipts
                 ["output"] = outputPrice.ToString(CultureInfo.InvariantCulture),
                 ["currency"] = currency,
             },
-            ["cost"] = cost.ToString("0.##########", CultureInfo.InvariantCulture),
+            ["cost"] = CostText(inputTokens, outputTokens, inputPrice, outputPrice),
             ["started_at"] = started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             ["finished_at"] = finished.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             ["request_sha256"] = requestSha256,
             ["response_sha256"] = responseSha256,
         };
     }
+
+    /// <summary>What a receipt says the trade cost: tokens at prices per million, to 10 decimals.</summary>
+    public static string CostText(long inputTokens, long outputTokens, decimal inputPrice, decimal outputPrice) =>
+        (((inputTokens * inputPrice) + (outputTokens * outputPrice)) / 1_000_000m).ToString("0.##########", CultureInfo.InvariantCulture);
+
+    /// <summary><see cref="CostText"/> as a number: what the ledger bills for an exchange-only receipt.</summary>
+    public static decimal Cost(long inputTokens, long outputTokens, decimal inputPrice, decimal outputPrice) =>
+        decimal.Parse(CostText(inputTokens, outputTokens, inputPrice, outputPrice), NumberStyles.Number, CultureInfo.InvariantCulture);
 
     /// <summary>The seller's signed receipt.</summary>
     public static JsonObject SignAsSeller(JsonObject body, SigningKey key, string sellerId) => new()

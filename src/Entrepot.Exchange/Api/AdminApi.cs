@@ -233,7 +233,7 @@ public static class AdminApi
         return TypedResults.NoContent();
     }
 
-    private static IResult RecentUsage(SqliteUsageLog log, int? limit, string? account) =>
+    private static IResult RecentUsage(SqliteTradeLog log, int? limit, string? account) =>
         TypedResults.Json(log.Recent(limit ?? 100, account), ExchangeJsonContext.Default.IReadOnlyListUsageRow);
 
     private static ProviderStatus Status(Candidate c, Marketplace market)

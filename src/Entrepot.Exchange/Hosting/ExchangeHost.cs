@@ -37,7 +37,7 @@ public sealed class ExchangeHost : IAsyncDisposable
     public ExchangeSettings Settings { get; }
     public IServiceProvider Services => _app.Services;
     public Marketplace Market => _app.Services.GetRequiredService<Marketplace>();
-    public SqliteUsageLog UsageLog => _app.Services.GetRequiredService<SqliteUsageLog>();
+    public SqliteTradeLog TradeLog => _app.Services.GetRequiredService<SqliteTradeLog>();
 
     /// <summary>The address Kestrel bound, known after <see cref="StartAsync"/> (port 0 picks a free one).</summary>
     public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
@@ -110,8 +110,6 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(accounts);
         s.AddSingleton(providerStore);
         s.AddSingleton(market);
-        s.AddSingleton(_ => new SqliteUsageLog(db));
-        s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteUsageLog>());
         s.AddSingleton(_ => UpstreamClient.Create());
         s.AddSingleton<ExchangeMetrics>();
         s.AddSingleton(sp => new PolicyRules(settings.RulesDir, time, sp.GetRequiredService<ILogger<PolicyRules>>()));
@@ -121,8 +119,11 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(_ => new SqliteDeclarationLog(db));
         var signingKey = Core.Trust.SigningKey.LoadOrCreate(settings.DataDir);
         s.AddSingleton(signingKey);
-        s.AddSingleton(_ => new SqliteReceiptStore(db, e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5),
-            new SqliteLedger(db, signingKey), x.FeePercent));
+        Func<Core.Trust.ReceiptEvidence, System.Text.Json.Nodes.JsonObject> countersign =
+            e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5);
+        s.AddSingleton(_ => new SqliteTradeLog(db, countersign, new SqliteLedger(db, signingKey), x.FeePercent));
+        s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteTradeLog>());
+        s.AddSingleton(_ => new SqliteReceiptStore(db, countersign));
         var budgets = new Core.Budgets.BudgetBook(time);
         LoadBudgets(config, budgets, usageSpent: (account, since, currency) => SpentSince(db, account, since, currency, x.FeePercent));
         s.AddSingleton(budgets);
@@ -242,8 +243,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             await Task.Delay(2, ct).ConfigureAwait(false);
         }
 
-        await UsageLog.FlushAsync(ct).ConfigureAwait(false);
-        await _app.Services.GetRequiredService<SqliteReceiptStore>().FlushAsync(ct).ConfigureAwait(false);
+        await TradeLog.FlushAsync(ct).ConfigureAwait(false);
         await _app.Services.GetRequiredService<SqliteSubjectStore>().FlushAsync(ct).ConfigureAwait(false);
     }
 

@@ -29,7 +29,6 @@ internal sealed partial class ChatRelay(
     HttpMessageInvoker upstream,
     IUsageSink usage,
     BorderControl border,
-    Storage.Sqlite.SqliteReceiptStore receipts,
     Core.Budgets.BudgetBook budgets,
     RateLimits limits,
     Core.Trust.SigningKey exchangeKey,
@@ -497,7 +496,7 @@ internal sealed partial class ChatRelay(
         var u = trade.Usage;
         var outcome = trade.Outcome;
         var cost = c is not null && outcome is Outcome.Completed or Outcome.Interrupted ? c.Provider.Price.CostOf(u.InputTokens, u.OutputTokens) : 0m;
-        metrics.Request(Storage.Sqlite.SqliteUsageLog.OutcomeName(outcome), c?.Provider.Id);
+        metrics.Request(Storage.Sqlite.SqliteTradeLog.OutcomeName(outcome), c?.Provider.Id);
         metrics.Tokens(u.InputTokens, u.OutputTokens);
         if (trade.OverheadUs > 0)
         {
@@ -520,10 +519,16 @@ internal sealed partial class ChatRelay(
             }
         }
 
+        var now = time.GetUtcNow();
+        var elapsed = Stopwatch.GetElapsedTime(trade.Started);
+        trade.Hold?.Settle(cost * (1 + (settings.FeePercent / 100m)));
+
+        // The trade writer's thread stores the row, checks and countersigns a seller's receipt and
+        // appends the ledger entry, in one transaction; nothing here waits for it.
         await usage.RecordAsync(new UsageRecord
         {
             RequestId = trade.RequestId,
-            Timestamp = time.GetUtcNow(),
+            Timestamp = now,
             AccountId = trade.Key.Account.Id,
             KeyId = trade.Key.KeyId,
             Model = trade.Request.Model,
@@ -539,16 +544,10 @@ internal sealed partial class ChatRelay(
             StatusCode = trade.Status,
             Attempts = trade.Attempts,
             Stream = trade.Request.Stream,
-            LatencyMs = Stopwatch.GetElapsedTime(trade.Started).TotalMilliseconds,
+            LatencyMs = elapsed.TotalMilliseconds,
             OverheadUs = trade.OverheadUs,
             Border = declared ?? trade.Refusal,
-        }).ConfigureAwait(false);
-
-        trade.Hold?.Settle(cost * (1 + (settings.FeePercent / 100m)));
-        if (c is not null && outcome is Outcome.Completed or Outcome.Interrupted)
-        {
-            // Checked, countersigned and stored by the receipt writer's thread, not here.
-            await receipts.RecordAsync(new Core.Trust.ReceiptEvidence
+            Receipt = c is null || outcome is not (Outcome.Completed or Outcome.Interrupted) ? null : new Core.Trust.ReceiptEvidence
             {
                 RequestId = trade.RequestId,
                 Attempt = trade.Attempts,
@@ -563,14 +562,14 @@ internal sealed partial class ChatRelay(
                 InputPrice = c.Provider.Price.InputPerMillion,
                 OutputPrice = c.Provider.Price.OutputPerMillion,
                 Currency = c.Provider.Price.Currency,
-                Started = time.GetUtcNow() - Stopwatch.GetElapsedTime(trade.Started),
-                Finished = time.GetUtcNow(),
+                Started = now - elapsed,
+                Finished = now,
                 RequestSha256 = trade.RequestSha256 ?? "",
                 ResponseSha256 = trade.ResponseSha256 ?? "",
                 SellerReceipt = trade.SellerReceipt,
                 PinnedSellerKeyId = c.Provider.ReceiptKeyId,
-            }).ConfigureAwait(false);
-        }
+            },
+        }).ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: seller {Provider} failed ({Reason}); trying the next")]

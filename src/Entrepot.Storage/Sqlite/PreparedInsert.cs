@@ -13,8 +13,13 @@ internal sealed class PreparedInsert(SqliteDatabase db, string sql, params strin
     private SqliteCommand? _command;
     private SqliteParameter[] _parameters = [];
 
-    /// <summary>Runs <paramref name="bind"/> and the insert for each item, in one transaction.</summary>
-    public void Write<T>(List<T> batch, Action<T, SqliteParameter[]> bind)
+    /// <summary>Called when the connection is dropped after a failure, for statements prepared on it.</summary>
+    public Action? Failed { get; set; }
+
+    /// <summary>Runs <paramref name="bind"/> and the insert for each item, in one transaction;
+    /// <paramref name="alsoInTransaction"/> writes more in the same transaction and returns what to do
+    /// once it committed.</summary>
+    public void Write<T>(List<T> batch, Action<T, SqliteParameter[]> bind, Func<SqliteConnection, SqliteTransaction, Action?>? alsoInTransaction = null)
     {
         if (_connection is null)
         {
@@ -35,10 +40,13 @@ internal sealed class PreparedInsert(SqliteDatabase db, string sql, params strin
                 _command.ExecuteNonQuery();
             }
 
+            var committed = alsoInTransaction?.Invoke(_connection, tx);
             tx.Commit();
+            committed?.Invoke();
         }
         catch (SqliteException)
         {
+            Failed?.Invoke();
             // Start from a fresh connection on the retry.
             Dispose();
             throw;

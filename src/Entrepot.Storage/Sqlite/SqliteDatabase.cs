@@ -132,6 +132,15 @@ public sealed class SqliteDatabase
             signature TEXT NOT NULL
         );
         """,
+        """
+        ALTER TABLE usage ADD COLUMN receipt TEXT;
+        ALTER TABLE usage ADD COLUMN request_sha256 TEXT;
+        ALTER TABLE usage ADD COLUMN response_sha256 TEXT;
+        ALTER TABLE usage ADD COLUMN counted_input INTEGER;
+        ALTER TABLE usage ADD COLUMN counted_output INTEGER;
+        ALTER TABLE usage ADD COLUMN price_input TEXT;
+        ALTER TABLE usage ADD COLUMN price_output TEXT;
+        """,
     ];
 
     public SqliteDatabase(string path)

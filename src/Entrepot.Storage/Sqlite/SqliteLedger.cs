@@ -21,6 +21,8 @@ public sealed class SqliteLedger : IDisposable
     private long _seq;
     private string _hash = LedgerEntry.Genesis;
     private long _checkpointed;
+    private SqliteCommand? _insert;
+    private SqliteConnection? _insertConnection;
 
     public SqliteLedger(SqliteDatabase db, SigningKey key)
     {
@@ -44,54 +46,104 @@ public sealed class SqliteLedger : IDisposable
 
     public long Count => Interlocked.Read(ref _seq);
 
-    /// <summary>Appends the trades not yet in the ledger, in one transaction; returns how many were new.</summary>
+    /// <summary>Appends the trades not yet in the ledger, in one transaction of its own; returns how many were new.</summary>
     public int Append(IEnumerable<(string ReceiptId, DateTimeOffset Timestamp, string Currency, IReadOnlyList<Posting> Postings)> trades)
     {
         using var c = _db.Open();
         using var tx = c.BeginTransaction();
-        using var exists = c.CreateCommand();
-        exists.Transaction = tx;
-        exists.CommandText = "SELECT 1 FROM ledger WHERE receipt_id = $r";
-        var er = exists.Parameters.Add("$r", SqliteType.Text);
-        using var insert = c.CreateCommand();
+        var pending = Append(c, tx, trades);
+        tx.Commit();
+        Advance(pending);
+        DropPrepared();
+        return pending.Added;
+    }
+
+    /// <summary>
+    /// Appends within the caller's transaction (the trade writer's, so a trade's usage row, receipt and
+    /// ledger entry commit together). The chain's end moves only when the caller, after its commit,
+    /// calls <see cref="Advance"/>: a rolled-back batch leaves the ledger where it was. A receipt id
+    /// already in the ledger is skipped by the unique index (INSERT OR IGNORE), not by a query per entry.
+    /// </summary>
+    public Pending Append(SqliteConnection c, SqliteTransaction tx, IEnumerable<(string ReceiptId, DateTimeOffset Timestamp, string Currency, IReadOnlyList<Posting> Postings)> trades)
+    {
+        var insert = Prepared(c);
         insert.Transaction = tx;
-        insert.CommandText = "INSERT INTO ledger(seq, receipt_id, ts, currency, postings, prev_hash, hash) VALUES ($s, $r, $t, $c, $p, $prev, $h)";
-        var ps = InsertParameters.Select(n => insert.Parameters.Add(n, SqliteType.Text)).ToArray();
+        var ps = insert.Parameters;
         long seq = _seq;
         string hash = _hash;
         int added = 0;
         foreach (var (receiptId, ts, currency, postings) in trades)
         {
-            er.Value = receiptId;
-            if (exists.ExecuteScalar() is not null)
-            {
-                continue;
-            }
-
-            var entry = LedgerEntry.Create(seq + 1, receiptId, ts, currency, postings, hash);
-            ps[0].Value = entry.Seq;
+            var entryHash = LedgerEntry.ComputeHash(seq + 1, receiptId, ts, currency, postings, hash);
+            ps[0].Value = seq + 1;
             ps[1].Value = receiptId;
             ps[2].Value = LedgerEntry.FormatTime(ts);
             ps[3].Value = currency;
             ps[4].Value = FormatPostings(postings);
-            ps[5].Value = entry.PreviousHash;
-            ps[6].Value = entry.Hash;
-            insert.ExecuteNonQuery();
-            seq = entry.Seq;
-            hash = entry.Hash;
+            ps[5].Value = hash;
+            ps[6].Value = entryHash;
+            if (insert.ExecuteNonQuery() == 0)
+            {
+                continue;
+            }
+
+            seq++;
+            hash = entryHash;
             added++;
         }
 
-        if (seq - _checkpointed >= CheckpointEvery)
+        bool checkpoint = seq - _checkpointed >= CheckpointEvery;
+        if (checkpoint)
         {
             Checkpoint(c, tx, seq, hash);
         }
 
-        tx.Commit();
-        _hash = hash;
-        Interlocked.Exchange(ref _seq, seq);
-        return added;
+        return new Pending(seq, hash, added, checkpoint);
     }
+
+    /// <summary>Moves the chain's end after the transaction that wrote <paramref name="pending"/> committed.</summary>
+    public void Advance(Pending pending)
+    {
+        _hash = pending.Hash;
+        Interlocked.Exchange(ref _seq, pending.Seq);
+        if (pending.Checkpointed)
+        {
+            _checkpointed = pending.Seq;
+        }
+    }
+
+    /// <summary>Forgets the prepared statement (its connection failed or is going away).</summary>
+    public void DropPrepared()
+    {
+        _insert?.Dispose();
+        _insert = null;
+        _insertConnection = null;
+    }
+
+    private SqliteCommand Prepared(SqliteConnection c)
+    {
+        if (_insert is not null && ReferenceEquals(_insertConnection, c))
+        {
+            return _insert;
+        }
+
+        DropPrepared();
+        var insert = c.CreateCommand();
+        insert.CommandText = "INSERT OR IGNORE INTO ledger(seq, receipt_id, ts, currency, postings, prev_hash, hash) VALUES ($s, $r, $t, $c, $p, $prev, $h)";
+        insert.Parameters.Add("$s", SqliteType.Integer);
+        foreach (var n in InsertParameters.AsSpan(1))
+        {
+            insert.Parameters.Add(n, SqliteType.Text);
+        }
+
+        insert.Prepare();
+        _insert = insert;
+        _insertConnection = c;
+        return insert;
+    }
+
+    /// <summary>Where the chain will end once the transaction commits.</summary>
+    public readonly record struct Pending(long Seq, string Hash, int Added, bool Checkpointed);
 
     /// <summary>Signs the current end of the chain (at shutdown, or on demand).</summary>
     public void CheckpointNow()
@@ -105,6 +157,7 @@ public sealed class SqliteLedger : IDisposable
         using var tx = c.BeginTransaction();
         Checkpoint(c, tx, _seq, _hash);
         tx.Commit();
+        _checkpointed = _seq;
     }
 
     private void Checkpoint(SqliteConnection c, SqliteTransaction tx, long seq, string hash)
@@ -119,7 +172,6 @@ public sealed class SqliteLedger : IDisposable
         cmd.Parameters.AddWithValue("$pk", Receipts.Base64Url(_key.PublicKey));
         cmd.Parameters.AddWithValue("$sig", Receipts.Base64Url(_key.Sign(CheckpointMessage(seq, hash))));
         cmd.ExecuteNonQuery();
-        _checkpointed = seq;
     }
 
     public static byte[] CheckpointMessage(long seq, string hash) =>
@@ -215,5 +267,9 @@ public sealed class SqliteLedger : IDisposable
         return null;
     }
 
-    public void Dispose() => CheckpointNow();
+    public void Dispose()
+    {
+        DropPrepared();
+        CheckpointNow();
+    }
 }

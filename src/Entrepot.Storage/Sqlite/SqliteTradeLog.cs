@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Entrepot.Core.Ledger;
+using Entrepot.Core.Metering;
+using Entrepot.Core.Trust;
+using Microsoft.Data.Sqlite;
+
+namespace Entrepot.Storage.Sqlite;
+
+/// <summary>
+/// The trade log: usage row (also the customs declaration), receipt and ledger entry of every trade,
+/// written by one <see cref="BatchWriter{T}"/> thread in one transaction per batch, so the three never
+/// disagree and nothing on the request path waits for the database. When the queue is full, writers
+/// wait (back-pressure) rather than drop a record.
+/// <para>
+/// Receipts: a seller's signed receipt (an exporter node's) is checked and countersigned here, on the
+/// writer's thread, and the document stored. An exchange-only receipt (a plain OpenAI-compatible
+/// seller) needs no check at write time: its evidence goes into the usage row and the receipt is
+/// countersigned when asked for (<see cref="SqliteReceiptStore"/>). Ed25519 signatures are
+/// deterministic, so the same row always yields the same document; signing every trade eagerly cost
+/// about 100 µs of CPU per trade (docs/PERFORMANCE.md).
+/// </para>
+/// </summary>
+public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
+{
+    public const int MaxBatch = 1024;
+    private static readonly string[] ReceiptParameters = ["$rid", "$acc", "$pid", "$kind", "$ver", "$flags", "$doc", "$ts"];
+
+    private readonly SqliteDatabase _db;
+    private readonly BatchWriter<UsageRecord> _writer;
+    private readonly PreparedInsert _insert;
+    private readonly Func<ReceiptEvidence, JsonObject>? _countersign;
+    private readonly SqliteLedger? _ledger;
+    private readonly decimal _feePercent;
+
+    /// <param name="countersign">Checks and countersigns a seller's receipt (null: seller receipts are not kept).</param>
+    /// <param name="ledger">Where each delivered trade is billed (buyer, seller and fee postings), once per receipt.</param>
+    /// <param name="linger">How often the writer thread collects what has queued; records are
+    /// committed at most about this much later.</param>
+    public SqliteTradeLog(SqliteDatabase db, Func<ReceiptEvidence, JsonObject>? countersign = null, SqliteLedger? ledger = null, decimal feePercent = 0,
+        int capacity = 65_536, TimeSpan? linger = null)
+    {
+        _db = db;
+        _countersign = countersign;
+        _ledger = ledger;
+        _feePercent = feePercent;
+        _insert = new PreparedInsert(db, """
+            INSERT INTO usage(request_id, ts, account_id, key_id, model, provider_id, origin, destination,
+                input_tokens, output_tokens, usage_estimated, cost, currency, outcome, status, attempts, stream,
+                latency_ms, overhead_us, declared, data_class, categories, detected, verdict, rules, redactions, rulebook,
+                receipt, request_sha256, response_sha256, counted_input, counted_output, price_input, price_output)
+            VALUES ($rid, $ts, $acc, $kid, $model, $pid, $origin, $dest, $in, $out, $est, $cost, $cur, $outcome,
+                $status, $attempts, $stream, $lat, $ovh, $decl, $dc, $cat, $det, $v, $r, $red, $rb,
+                $rc, $rqh, $rsh, $cin, $cout, $pin, $pout)
+            """, "$rid", "$ts", "$acc", "$kid", "$model", "$pid", "$origin", "$dest", "$in", "$out", "$est", "$cost", "$cur", "$outcome", "$status", "$attempts", "$stream", "$lat", "$ovh",
+            "$decl", "$dc", "$cat", "$det", "$v", "$r", "$red", "$rb", "$rc", "$rqh", "$rsh", "$cin", "$cout", "$pin", "$pout")
+        {
+            Failed = () => ledger?.DropPrepared(),
+        };
+        _writer = new BatchWriter<UsageRecord>(Write, "entrepot trade writer", capacity, MaxBatch, linger);
+    }
+
+    /// <summary>Records committed to the database so far.</summary>
+    public long Written => _writer.Written;
+
+    public ValueTask<bool> RecordAsync(UsageRecord record)
+    {
+        var pending = _writer.EnqueueAsync(record);
+        return pending.IsCompletedSuccessfully ? ValueTask.FromResult(true) : Wait(pending);
+    }
+
+    private static async ValueTask<bool> Wait(ValueTask pending)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+            return true;
+        }
+        catch (ChannelClosedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits until every record queued so far is committed.</summary>
+    public Task FlushAsync(CancellationToken ct = default) => _writer.FlushAsync(ct);
+
+    /// <summary>Value of the usage row's receipt column: the document is in the receipts table.</summary>
+    public const string ReceiptStored = "stored";
+
+    /// <summary>Value of the usage row's receipt column: an exchange-only receipt, issued from the row on request.</summary>
+    public const string ReceiptFromRow = "exchange-only";
+
+    private void Write(List<UsageRecord> batch)
+    {
+        // Sellers' receipts are checked and countersigned before the transaction opens, so it stays short.
+        List<(UsageRecord Record, JsonObject Document)>? signed = null;
+        foreach (var r in batch)
+        {
+            if (r.Receipt is { SellerIsExporter: true } e && _countersign is not null)
+            {
+                (signed ??= []).Add((r, _countersign(e)));
+            }
+        }
+
+        _insert.Write(batch, (r, p) => Bind(r, p, signed), (c, tx) =>
+        {
+            if (signed is not null)
+            {
+                InsertDocuments(c, tx, signed);
+            }
+
+            if (_ledger is null)
+            {
+                return null;
+            }
+
+            var pending = _ledger.Append(c, tx, Billable(batch, signed));
+            return () => _ledger.Advance(pending);
+        });
+    }
+
+    private static void Bind(UsageRecord r, SqliteParameter[] p, List<(UsageRecord Record, JsonObject Document)>? signed)
+    {
+        p[0].Value = r.RequestId;
+        p[1].Value = r.Timestamp.ToString("O", CultureInfo.InvariantCulture);
+        p[2].Value = r.AccountId;
+        p[3].Value = (object?)r.KeyId ?? DBNull.Value;
+        p[4].Value = r.Model;
+        p[5].Value = (object?)r.ProviderId ?? DBNull.Value;
+        p[6].Value = r.OriginJurisdiction;
+        p[7].Value = (object?)r.DestinationJurisdiction ?? DBNull.Value;
+        p[8].Value = r.InputTokens;
+        p[9].Value = r.OutputTokens;
+        p[10].Value = r.UsageEstimated ? 1 : 0;
+        p[11].Value = r.Cost.ToString(CultureInfo.InvariantCulture);
+        p[12].Value = r.Currency;
+        p[13].Value = OutcomeName(r.Outcome);
+        p[14].Value = r.StatusCode;
+        p[15].Value = r.Attempts;
+        p[16].Value = r.Stream ? 1 : 0;
+        p[17].Value = r.LatencyMs;
+        p[18].Value = r.OverheadUs;
+        var b = r.Border;
+        p[19].Value = b is null ? 0 : 1;
+        p[20].Value = b?.DataClass ?? "public";
+        p[21].Value = b?.Categories ?? "";
+        p[22].Value = b?.Detected ?? "";
+        p[23].Value = b?.Verdict ?? "allow";
+        p[24].Value = b?.Rules ?? "";
+        p[25].Value = b?.Redactions ?? 0;
+        p[26].Value = b?.RuleBook ?? "";
+        var e = r.Receipt;
+        p[27].Value = e is null ? DBNull.Value : e.SellerIsExporter && signed is not null ? ReceiptStored : ReceiptFromRow;
+        p[28].Value = (object?)e?.RequestSha256 ?? DBNull.Value;
+        p[29].Value = (object?)e?.ResponseSha256 ?? DBNull.Value;
+        p[30].Value = e is null ? DBNull.Value : e.CountedInput;
+        p[31].Value = e is null ? DBNull.Value : e.CountedOutput;
+        p[32].Value = e is null ? DBNull.Value : e.InputPrice.ToString(CultureInfo.InvariantCulture);
+        p[33].Value = e is null ? DBNull.Value : e.OutputPrice.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static void InsertDocuments(SqliteConnection c, SqliteTransaction tx, List<(UsageRecord Record, JsonObject Document)> signed)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            INSERT INTO receipts(request_id, account_id, provider_id, kind, verified, flags, document, created_at)
+            VALUES ($rid, $acc, $pid, $kind, $ver, $flags, $doc, $ts)
+            ON CONFLICT(request_id) DO NOTHING
+            """;
+        var p = ReceiptParameters.Select(n => cmd.Parameters.Add(n, SqliteType.Text)).ToArray();
+        foreach (var (r, doc) in signed)
+        {
+            var check = doc["check"]!;
+            p[0].Value = r.RequestId;
+            p[1].Value = r.AccountId;
+            p[2].Value = r.Receipt!.SellerId;
+            p[3].Value = (string?)doc["receipt"]!["kind"] ?? "";
+            p[4].Value = (bool?)check["seller_signature_verified"] == true ? 1 : 0;
+            p[5].Value = string.Join(",", (check["flags"] as JsonArray ?? []).Select(f => (string?)f));
+            p[6].Value = Encoding.UTF8.GetString(CanonicalJson.Serialize(doc));
+            p[7].Value = r.Timestamp.ToString("O", CultureInfo.InvariantCulture);
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>The ledger entries of a batch: what each receipt says was delivered, at its price (a
+    /// verified seller receipt's cost is the one the seller signed), plus the exchange's fee.</summary>
+    private IEnumerable<(string, DateTimeOffset, string, IReadOnlyList<Posting>)> Billable(List<UsageRecord> batch, List<(UsageRecord Record, JsonObject Document)>? signed)
+    {
+        int s = 0;
+        foreach (var r in batch)
+        {
+            if (r.Receipt is not { } e)
+            {
+                continue;
+            }
+
+            decimal cost;
+            string currency;
+            if (signed is not null && s < signed.Count && ReferenceEquals(signed[s].Record, r))
+            {
+                var body = signed[s++].Document["receipt"]!;
+                cost = decimal.Parse((string?)body["cost"] ?? "0", NumberStyles.Number, CultureInfo.InvariantCulture);
+                currency = (string?)body["price"]?["currency"] ?? e.Currency;
+            }
+            else
+            {
+                cost = Receipts.Cost(e.InputTokens, e.OutputTokens, e.InputPrice, e.OutputPrice);
+                currency = e.Currency;
+            }
+
+            yield return (e.RequestId, e.Finished, currency, LedgerEntry.ForTrade(e.Buyer, e.SellerId, cost, _feePercent));
+        }
+    }
+
+    public static string OutcomeName(Outcome o) => o switch
+    {
+        Outcome.Completed => "completed",
+        Outcome.Rejected => "rejected",
+        Outcome.UpstreamFailed => "upstream_failed",
+        Outcome.Interrupted => "interrupted",
+        Outcome.ClientCancelled => "client_cancelled",
+        Outcome.SellerRejected => "seller_rejected",
+        Outcome.Refused => "refused",
+        _ => o.ToString(),
+    };
+
+    /// <summary>The most recent records, newest first, optionally for one account.</summary>
+    public IReadOnlyList<UsageRow> Recent(int limit, string? accountId = null)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT request_id, ts, account_id, model, provider_id, origin, destination, input_tokens, output_tokens,
+                   usage_estimated, cost, currency, outcome, status, attempts, stream, latency_ms, overhead_us
+            FROM usage WHERE ($acc IS NULL OR account_id = $acc) ORDER BY seq DESC LIMIT $limit
+            """;
+        cmd.Parameters.AddWithValue("$acc", (object?)accountId ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 10_000));
+        using var r = cmd.ExecuteReader();
+        var rows = new List<UsageRow>();
+        while (r.Read())
+        {
+            rows.Add(new UsageRow(
+                r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                r.IsDBNull(4) ? null : r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6),
+                r.GetInt64(7), r.GetInt64(8), r.GetInt64(9) == 1, decimal.Parse(r.GetString(10), CultureInfo.InvariantCulture),
+                r.GetString(11), r.GetString(12), (int)r.GetInt64(13), (int)r.GetInt64(14), r.GetInt64(15) == 1,
+                r.GetDouble(16), r.GetDouble(17)));
+        }
+
+        return rows;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        _insert.Dispose();
+        _ledger?.Dispose();
+    }
+}
