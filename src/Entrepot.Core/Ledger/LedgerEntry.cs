@@ -27,48 +27,97 @@ public sealed record LedgerEntry(long Seq, string ReceiptId, DateTimeOffset Time
     /// </summary>
     public static string ComputeHash(long seq, string receiptId, DateTimeOffset timestamp, string currency, IReadOnlyList<Posting> postings, string previousHash)
     {
-        var sb = Canonical ??= new StringBuilder(256);
-        sb.Clear();
-        sb.Append("{\"currency\":");
-        CanonicalJson.WriteString(currency, sb);
-        sb.Append(",\"postings\":[");
+        var w = new CanonicalWriter(Scratch ??= new byte[1024]);
+        w.Raw("{\"currency\":"u8);
+        w.String(currency);
+        w.Raw(",\"postings\":["u8);
+        Span<char> amount = stackalloc char[40];
         for (int i = 0; i < postings.Count; i++)
         {
-            sb.Append(i == 0 ? "{\"account\":" : ",{\"account\":");
-            CanonicalJson.WriteString(postings[i].Account, sb);
-            sb.Append(",\"amount\":");
-            CanonicalJson.WriteString(Amount(postings[i].Amount), sb);
-            sb.Append('}');
+            w.Raw(i == 0 ? "{\"account\":"u8 : ",{\"account\":"u8);
+            w.String(postings[i].Account);
+            w.Raw(",\"amount\":"u8);
+            w.String(FormatAmount(postings[i].Amount, amount));
+            w.Raw("}"u8);
         }
 
-        sb.Append("],\"prev\":");
-        CanonicalJson.WriteString(previousHash, sb);
-        sb.Append(",\"receipt_id\":");
-        CanonicalJson.WriteString(receiptId, sb);
-        sb.Append(",\"seq\":").Append(seq.ToString(CultureInfo.InvariantCulture));
-        sb.Append(",\"ts\":");
-        CanonicalJson.WriteString(FormatTime(timestamp), sb);
-        sb.Append('}');
+        w.Raw("],\"prev\":"u8);
+        w.String(previousHash);
+        w.Raw(",\"receipt_id\":"u8);
+        w.String(receiptId);
+        w.Raw(",\"seq\":"u8);
+        w.Integer(seq);
+        w.Raw(",\"ts\":"u8);
+        Span<char> time = stackalloc char[32];
+        w.String(FormatTime(timestamp, time));
+        w.Raw("}"u8);
 
         Span<byte> hash = stackalloc byte[32];
-        int max = Encoding.UTF8.GetMaxByteCount(sb.Length);
-        byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(max);
-        try
+        SHA256.HashData(w.Written, hash);
+        Scratch = w.Buffer;
+        return Convert.ToHexStringLower(hash);
+    }
+
+    [ThreadStatic]
+    private static byte[]? Scratch;
+
+    /// <summary>UTF-8 output for <see cref="ComputeHash"/>: literal member names, and strings with
+    /// RFC 8785's escapes (through <see cref="CanonicalJson"/> when a string needs any).</summary>
+    private ref struct CanonicalWriter(byte[] buffer)
+    {
+        private static readonly System.Buffers.SearchValues<char> NeedsEscape =
+            System.Buffers.SearchValues.Create("\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f");
+
+        private int _length;
+
+        public byte[] Buffer { get; private set; } = buffer;
+
+        public readonly ReadOnlySpan<byte> Written => Buffer.AsSpan(0, _length);
+
+        public void Raw(scoped ReadOnlySpan<byte> bytes)
         {
-            int n = 0;
-            foreach (var chunk in sb.GetChunks())
+            Ensure(bytes.Length);
+            bytes.CopyTo(Buffer.AsSpan(_length));
+            _length += bytes.Length;
+        }
+
+        public void String(scoped ReadOnlySpan<char> s)
+        {
+            if (s.IndexOfAny(NeedsEscape) >= 0)
             {
-                n += Encoding.UTF8.GetBytes(chunk.Span, rented.AsSpan(n));
+                var sb = new StringBuilder(s.Length + 8);
+                CanonicalJson.WriteString(s.ToString(), sb);
+                Text(sb.ToString());
+                return;
             }
 
-            SHA256.HashData(rented.AsSpan(0, n), hash);
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            Raw("\""u8);
+            Text(s);
+            Raw("\""u8);
         }
 
-        return Convert.ToHexStringLower(hash);
+        public void Integer(long value)
+        {
+            Ensure(20);
+            value.TryFormat(Buffer.AsSpan(_length), out int n, default, CultureInfo.InvariantCulture);
+            _length += n;
+        }
+
+        private void Text(scoped ReadOnlySpan<char> s)
+        {
+            Ensure(Encoding.UTF8.GetMaxByteCount(s.Length));
+            _length += Encoding.UTF8.GetBytes(s, Buffer.AsSpan(_length));
+        }
+
+        private void Ensure(int more)
+        {
+            if (_length + more > Buffer.Length)
+            {
+                var bigger = new byte[Math.Max(Buffer.Length * 2, _length + more)];
+                Buffer.AsSpan(0, _length).CopyTo(bigger);
+                Buffer = bigger;
+            }
+        }
     }
 
     /// <summary>The entry's content as a JSON object, hashed the slow, general way (for tests and audits).</summary>
@@ -86,13 +135,18 @@ public sealed record LedgerEntry(long Seq, string ReceiptId, DateTimeOffset Time
         ["prev"] = previousHash,
     };
 
-    [ThreadStatic]
-    private static StringBuilder? Canonical;
+    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
 
-    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
+    private static ReadOnlySpan<char> FormatTime(DateTimeOffset t, Span<char> into) =>
+        t.UtcDateTime.TryFormat(into, out int n, TimeFormat, CultureInfo.InvariantCulture) ? into[..n] : FormatTime(t);
 
     /// <summary>Amounts as invariant decimal strings, trailing zeros removed, so the text is canonical.</summary>
     public static string Amount(decimal d) => (d / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
+
+    private static ReadOnlySpan<char> FormatAmount(decimal d, Span<char> into) =>
+        (d / 1.000000000000000000000000000000000m).TryFormat(into, out int n, default, CultureInfo.InvariantCulture) ? into[..n] : Amount(d);
 
     public bool Balanced => Postings.Sum(p => p.Amount) == 0m;
 

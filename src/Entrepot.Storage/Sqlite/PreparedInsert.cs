@@ -7,11 +7,10 @@ namespace Entrepot.Storage.Sqlite;
 /// from its thread): preparing the statement and opening the connection per batch cost more than
 /// the rows themselves at the small batches light load makes.
 /// </summary>
-internal sealed class PreparedInsert(SqliteDatabase db, string sql, params string[] parameters) : IDisposable
+internal sealed class PreparedInsert(SqliteDatabase db, string sql) : IDisposable
 {
     private SqliteConnection? _connection;
-    private SqliteCommand? _command;
-    private SqliteParameter[] _parameters = [];
+    private RawStatement? _statement;
 
     /// <summary>Called when the connection is dropped after a failure, for statements prepared on it.</summary>
     public Action? Failed { get; set; }
@@ -19,25 +18,21 @@ internal sealed class PreparedInsert(SqliteDatabase db, string sql, params strin
     /// <summary>Runs <paramref name="bind"/> and the insert for each item, in one transaction;
     /// <paramref name="alsoInTransaction"/> writes more in the same transaction and returns what to do
     /// once it committed.</summary>
-    public void Write<T>(List<T> batch, Action<T, SqliteParameter[]> bind, Func<SqliteConnection, SqliteTransaction, Action?>? alsoInTransaction = null)
+    public void Write<T>(List<T> batch, Action<T, RawStatement> bind, Func<SqliteConnection, SqliteTransaction, Action?>? alsoInTransaction = null)
     {
         if (_connection is null)
         {
             _connection = db.Open();
-            _command = _connection.CreateCommand();
-            _command.CommandText = sql;
-            _parameters = parameters.Select(n => _command.Parameters.Add(n, SqliteType.Text)).ToArray();
-            _command.Prepare();
+            _statement = new RawStatement(_connection, sql);
         }
 
         try
         {
             using var tx = _connection.BeginTransaction();
-            _command!.Transaction = tx;
             foreach (var item in batch)
             {
-                bind(item, _parameters);
-                _command.ExecuteNonQuery();
+                bind(item, _statement!);
+                _statement!.Execute();
             }
 
             var committed = alsoInTransaction?.Invoke(_connection, tx);
@@ -46,8 +41,8 @@ internal sealed class PreparedInsert(SqliteDatabase db, string sql, params strin
         }
         catch (SqliteException)
         {
-            Failed?.Invoke();
             // Start from a fresh connection on the retry.
+            Failed?.Invoke();
             Dispose();
             throw;
         }
@@ -55,9 +50,9 @@ internal sealed class PreparedInsert(SqliteDatabase db, string sql, params strin
 
     public void Dispose()
     {
-        _command?.Dispose();
+        _statement?.Dispose();
         _connection?.Dispose();
-        _command = null;
+        _statement = null;
         _connection = null;
     }
 }

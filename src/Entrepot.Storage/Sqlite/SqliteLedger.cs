@@ -14,14 +14,13 @@ namespace Entrepot.Storage.Sqlite;
 public sealed class SqliteLedger : IDisposable
 {
     public const int CheckpointEvery = 1000;
-    private static readonly string[] InsertParameters = ["$s", "$r", "$t", "$c", "$p", "$prev", "$h"];
 
     private readonly SqliteDatabase _db;
     private readonly SigningKey _key;
     private long _seq;
     private string _hash = LedgerEntry.Genesis;
     private long _checkpointed;
-    private SqliteCommand? _insert;
+    private RawStatement? _insert;
     private SqliteConnection? _insertConnection;
 
     public SqliteLedger(SqliteDatabase db, SigningKey key)
@@ -67,22 +66,20 @@ public sealed class SqliteLedger : IDisposable
     public Pending Append(SqliteConnection c, SqliteTransaction tx, IEnumerable<(string ReceiptId, DateTimeOffset Timestamp, string Currency, IReadOnlyList<Posting> Postings)> trades)
     {
         var insert = Prepared(c);
-        insert.Transaction = tx;
-        var ps = insert.Parameters;
         long seq = _seq;
         string hash = _hash;
         int added = 0;
         foreach (var (receiptId, ts, currency, postings) in trades)
         {
             var entryHash = LedgerEntry.ComputeHash(seq + 1, receiptId, ts, currency, postings, hash);
-            ps[0].Value = seq + 1;
-            ps[1].Value = receiptId;
-            ps[2].Value = LedgerEntry.FormatTime(ts);
-            ps[3].Value = currency;
-            ps[4].Value = FormatPostings(postings);
-            ps[5].Value = hash;
-            ps[6].Value = entryHash;
-            if (insert.ExecuteNonQuery() == 0)
+            insert.Int(0, seq + 1);
+            insert.Text(1, receiptId);
+            insert.Text(2, LedgerEntry.FormatTime(ts));
+            insert.Text(3, currency);
+            insert.Text(4, FormatPostings(postings));
+            insert.Text(5, hash);
+            insert.Text(6, entryHash);
+            if (insert.Execute() == 0)
             {
                 continue;
             }
@@ -120,7 +117,7 @@ public sealed class SqliteLedger : IDisposable
         _insertConnection = null;
     }
 
-    private SqliteCommand Prepared(SqliteConnection c)
+    private RawStatement Prepared(SqliteConnection c)
     {
         if (_insert is not null && ReferenceEquals(_insertConnection, c))
         {
@@ -128,18 +125,9 @@ public sealed class SqliteLedger : IDisposable
         }
 
         DropPrepared();
-        var insert = c.CreateCommand();
-        insert.CommandText = "INSERT OR IGNORE INTO ledger(seq, receipt_id, ts, currency, postings, prev_hash, hash) VALUES ($s, $r, $t, $c, $p, $prev, $h)";
-        insert.Parameters.Add("$s", SqliteType.Integer);
-        foreach (var n in InsertParameters.AsSpan(1))
-        {
-            insert.Parameters.Add(n, SqliteType.Text);
-        }
-
-        insert.Prepare();
-        _insert = insert;
+        _insert = new RawStatement(c, "INSERT OR IGNORE INTO ledger(seq, receipt_id, ts, currency, postings, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         _insertConnection = c;
-        return insert;
+        return _insert;
     }
 
     /// <summary>Where the chain will end once the transaction commits.</summary>

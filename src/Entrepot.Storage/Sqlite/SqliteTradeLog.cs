@@ -54,8 +54,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
             VALUES ($rid, $ts, $acc, $kid, $model, $pid, $origin, $dest, $in, $out, $est, $cost, $cur, $outcome,
                 $status, $attempts, $stream, $lat, $ovh, $decl, $dc, $cat, $det, $v, $r, $red, $rb,
                 $rc, $rqh, $rsh, $cin, $cout, $pin, $pout)
-            """, "$rid", "$ts", "$acc", "$kid", "$model", "$pid", "$origin", "$dest", "$in", "$out", "$est", "$cost", "$cur", "$outcome", "$status", "$attempts", "$stream", "$lat", "$ovh",
-            "$decl", "$dc", "$cat", "$det", "$v", "$r", "$red", "$rb", "$rc", "$rqh", "$rsh", "$cin", "$cout", "$pin", "$pout")
+            """)
         {
             Failed = () => ledger?.DropPrepared(),
         };
@@ -122,44 +121,66 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         });
     }
 
-    private static void Bind(UsageRecord r, SqliteParameter[] p, List<(UsageRecord Record, JsonObject Document)>? signed)
+    private static void Bind(UsageRecord r, RawStatement p, List<(UsageRecord Record, JsonObject Document)>? signed)
     {
-        p[0].Value = r.RequestId;
-        p[1].Value = r.Timestamp.ToString("O", CultureInfo.InvariantCulture);
-        p[2].Value = r.AccountId;
-        p[3].Value = (object?)r.KeyId ?? DBNull.Value;
-        p[4].Value = r.Model;
-        p[5].Value = (object?)r.ProviderId ?? DBNull.Value;
-        p[6].Value = r.OriginJurisdiction;
-        p[7].Value = (object?)r.DestinationJurisdiction ?? DBNull.Value;
-        p[8].Value = r.InputTokens;
-        p[9].Value = r.OutputTokens;
-        p[10].Value = r.UsageEstimated ? 1 : 0;
-        p[11].Value = r.Cost.ToString(CultureInfo.InvariantCulture);
-        p[12].Value = r.Currency;
-        p[13].Value = OutcomeName(r.Outcome);
-        p[14].Value = r.StatusCode;
-        p[15].Value = r.Attempts;
-        p[16].Value = r.Stream ? 1 : 0;
-        p[17].Value = r.LatencyMs;
-        p[18].Value = r.OverheadUs;
+        Span<char> buffer = stackalloc char[64];
+        p.Text(0, r.RequestId);
+        p.Text(1, r.Timestamp.TryFormat(buffer, out int n, "O", CultureInfo.InvariantCulture) ? buffer[..n] : r.Timestamp.ToString("O", CultureInfo.InvariantCulture));
+        p.Text(2, r.AccountId);
+        p.Text(3, r.KeyId);
+        p.Text(4, r.Model);
+        p.Text(5, r.ProviderId);
+        p.Text(6, r.OriginJurisdiction);
+        p.Text(7, r.DestinationJurisdiction);
+        p.Int(8, r.InputTokens);
+        p.Int(9, r.OutputTokens);
+        p.Int(10, r.UsageEstimated ? 1 : 0);
+        Decimal(p, 11, r.Cost, buffer);
+        p.Text(12, r.Currency);
+        p.Text(13, OutcomeName(r.Outcome));
+        p.Int(14, r.StatusCode);
+        p.Int(15, r.Attempts);
+        p.Int(16, r.Stream ? 1 : 0);
+        p.Real(17, r.LatencyMs);
+        p.Real(18, r.OverheadUs);
         var b = r.Border;
-        p[19].Value = b is null ? 0 : 1;
-        p[20].Value = b?.DataClass ?? "public";
-        p[21].Value = b?.Categories ?? "";
-        p[22].Value = b?.Detected ?? "";
-        p[23].Value = b?.Verdict ?? "allow";
-        p[24].Value = b?.Rules ?? "";
-        p[25].Value = b?.Redactions ?? 0;
-        p[26].Value = b?.RuleBook ?? "";
-        var e = r.Receipt;
-        p[27].Value = e is null ? DBNull.Value : e.SellerIsExporter && signed is not null ? ReceiptStored : ReceiptFromRow;
-        p[28].Value = (object?)e?.RequestSha256 ?? DBNull.Value;
-        p[29].Value = (object?)e?.ResponseSha256 ?? DBNull.Value;
-        p[30].Value = e is null ? DBNull.Value : e.CountedInput;
-        p[31].Value = e is null ? DBNull.Value : e.CountedOutput;
-        p[32].Value = e is null ? DBNull.Value : e.InputPrice.ToString(CultureInfo.InvariantCulture);
-        p[33].Value = e is null ? DBNull.Value : e.OutputPrice.ToString(CultureInfo.InvariantCulture);
+        p.Int(19, b is null ? 0 : 1);
+        p.Text(20, b?.DataClass ?? "public");
+        p.Text(21, b?.Categories ?? "");
+        p.Text(22, b?.Detected ?? "");
+        p.Text(23, b?.Verdict ?? "allow");
+        p.Text(24, b?.Rules ?? "");
+        p.Int(25, b?.Redactions ?? 0);
+        p.Text(26, b?.RuleBook ?? "");
+        if (r.Receipt is not { } e)
+        {
+            for (int i = 27; i <= 33; i++)
+            {
+                p.Null(i);
+            }
+
+            return;
+        }
+
+        p.Text(27, e.SellerIsExporter && signed is not null ? ReceiptStored : ReceiptFromRow);
+        p.Text(28, e.RequestSha256);
+        p.Text(29, e.ResponseSha256);
+        p.Int(30, e.CountedInput);
+        p.Int(31, e.CountedOutput);
+        Decimal(p, 32, e.InputPrice, buffer);
+        Decimal(p, 33, e.OutputPrice, buffer);
+    }
+
+    private static void Decimal(RawStatement p, int i, decimal d, Span<char> buffer)
+    {
+        if (d.TryFormat(buffer, out int n, default, CultureInfo.InvariantCulture))
+        {
+            p.Text(i, buffer[..n]);
+        }
+        else
+        {
+            p.Text(i, d.ToString(CultureInfo.InvariantCulture));
+        }
     }
 
     private static void InsertDocuments(SqliteConnection c, SqliteTransaction tx, List<(UsageRecord Record, JsonObject Document)> signed)
@@ -259,6 +280,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync().ConfigureAwait(false);
+        _ledger?.DropPrepared();
         _insert.Dispose();
         _ledger?.Dispose();
     }
