@@ -135,18 +135,52 @@ public sealed record LedgerEntry(long Seq, string ReceiptId, DateTimeOffset Time
         ["prev"] = previousHash,
     };
 
-    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
+    /// <summary>UTC with seven fractional digits and a Z ("O" on a UTC time, which has a fast path).</summary>
+    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
-    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
-
-    private static ReadOnlySpan<char> FormatTime(DateTimeOffset t, Span<char> into) =>
-        t.UtcDateTime.TryFormat(into, out int n, TimeFormat, CultureInfo.InvariantCulture) ? into[..n] : FormatTime(t);
+    public static ReadOnlySpan<char> FormatTime(DateTimeOffset t, Span<char> into) =>
+        t.UtcDateTime.TryFormat(into, out int n, "O", CultureInfo.InvariantCulture) ? into[..n] : FormatTime(t);
 
     /// <summary>Amounts as invariant decimal strings, trailing zeros removed, so the text is canonical.</summary>
-    public static string Amount(decimal d) => (d / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
+    public static string Amount(decimal d)
+    {
+        Span<char> into = stackalloc char[64];
+        return FormatAmount(d, into).ToString();
+    }
 
-    private static ReadOnlySpan<char> FormatAmount(decimal d, Span<char> into) =>
-        (d / 1.000000000000000000000000000000000m).TryFormat(into, out int n, default, CultureInfo.InvariantCulture) ? into[..n] : Amount(d);
+    /// <summary>
+    /// The canonical amount text: the shortest invariant form (5.500 is "5.5", 5.0 is "5"). Trailing
+    /// zeros are trimmed from the formatted text rather than divided away (a decimal division per
+    /// amount showed in the trade writer's profile); zero keeps the division, which also folds a
+    /// negative zero into "0".
+    /// </summary>
+    public static ReadOnlySpan<char> FormatAmount(decimal d, Span<char> into)
+    {
+        if (d == 0m)
+        {
+            d /= 1.000000000000000000000000000000000m;
+        }
+
+        if (!d.TryFormat(into, out int n, default, CultureInfo.InvariantCulture))
+        {
+            return d.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (d != 0m && into[..n].Contains('.'))
+        {
+            while (into[n - 1] == '0')
+            {
+                n--;
+            }
+
+            if (into[n - 1] == '.')
+            {
+                n--;
+            }
+        }
+
+        return into[..n];
+    }
 
     public bool Balanced => Postings.Sum(p => p.Amount) == 0m;
 

@@ -22,4 +22,8 @@ public enum Outcome
 
     /// <summary>No seller could lawfully receive the request (451); nothing was sent.</summary>
     Refused,
+
+    /// <summary>Delivered by an exporter node whose receipt reached the exchange only through
+    /// reconciliation: the exchange stopped before recording the trade itself.</summary>
+    Reconciled,
 }

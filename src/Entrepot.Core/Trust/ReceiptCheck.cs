@@ -15,6 +15,11 @@ public static class ReceiptCheck
     public static JsonObject Issue(ReceiptEvidence e, SigningKey exchangeKey, string exchangeId, double tolerance)
     {
         var flags = new JsonArray();
+        if (e.Reconciled)
+        {
+            flags.Add("reconciled_from_seller_log");
+        }
+
         JsonObject? body = null;
         JsonObject? seller = null;
         bool verified = false;

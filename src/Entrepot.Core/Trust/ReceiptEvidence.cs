@@ -33,4 +33,8 @@ public sealed record ReceiptEvidence
 
     /// <summary>The seller key id configured for the provider, if pinned.</summary>
     public string? PinnedSellerKeyId { get; init; }
+
+    /// <summary>Rebuilt from the seller's receipt log, not observed by the exchange: the exchange
+    /// stopped before recording the trade. The receipt says so in its flags.</summary>
+    public bool Reconciled { get; init; }
 }

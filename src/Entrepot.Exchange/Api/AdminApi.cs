@@ -29,6 +29,7 @@ public static class AdminApi
         admin.MapPost("/accounts/{id}/keys", IssueKey);
         admin.MapDelete("/keys/{keyId}", RevokeKey);
         admin.MapGet("/usage", RecentUsage);
+        admin.MapPost("/reconcile", Reconcile);
         admin.MapPut("/accounts/{id}/budget", (HttpContext ctx, string id) => PutBudget(ctx, "account:" + id));
         admin.MapPut("/keys/{keyId}/budget", (HttpContext ctx, string keyId) => PutBudget(ctx, "key:" + keyId));
         admin.MapPut("/accounts/{id}/limits", (HttpContext ctx, string id) => PutLimits(ctx, "account:" + id));
@@ -235,6 +236,25 @@ public static class AdminApi
 
     private static IResult RecentUsage(SqliteTradeLog log, int? limit, string? account) =>
         TypedResults.Json(log.Recent(limit ?? 100, account), ExchangeJsonContext.Default.IReadOnlyListUsageRow);
+
+    /// <summary>POST /admin/reconcile[?settle_seconds=N]: one reconciliation pass now, with its report.
+    /// Receipts younger than the settle time (60 s by default) are left for a later pass.</summary>
+    private static async Task<IResult> Reconcile(Settlement.Reconciler reconciler, HttpContext ctx, CancellationToken ct)
+    {
+        var settle = Settlement.Reconciler.DefaultSettle;
+        if (ctx.Request.Query.TryGetValue("settle_seconds", out var v))
+        {
+            if (!int.TryParse(v.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds > 86_400)
+            {
+                return Error(400, "'settle_seconds' must be an integer from 0 to 86400.", "invalid_request_error", "settle_seconds");
+            }
+
+            settle = TimeSpan.FromSeconds(seconds);
+        }
+
+        var report = await reconciler.RunAsync(settle, ct).ConfigureAwait(false);
+        return TypedResults.Json(new ReconcileView(report.Posted, report.AlreadyBilled, report.Rejected, report.Nodes), ExchangeJsonContext.Default.ReconcileView);
+    }
 
     private static ProviderStatus Status(Candidate c, Marketplace market)
     {

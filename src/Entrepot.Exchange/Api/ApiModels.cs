@@ -129,3 +129,10 @@ public sealed record BudgetView(
     [property: JsonPropertyName("period")] string Period,
     [property: JsonPropertyName("spent")] decimal Spent,
     [property: JsonPropertyName("held")] decimal Held);
+
+/// <summary>POST /admin/reconcile: what one pass posted, found already billed, or rejected.</summary>
+public sealed record ReconcileView(
+    [property: JsonPropertyName("posted")] int Posted,
+    [property: JsonPropertyName("already_billed")] int AlreadyBilled,
+    [property: JsonPropertyName("rejected")] int Rejected,
+    [property: JsonPropertyName("nodes")] IReadOnlyList<Settlement.NodeReconciliation> Nodes);

@@ -121,7 +121,11 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(signingKey);
         Func<Core.Trust.ReceiptEvidence, System.Text.Json.Nodes.JsonObject> countersign =
             e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5);
-        s.AddSingleton(_ => new SqliteTradeLog(db, countersign, new SqliteLedger(db, signingKey), x.FeePercent));
+        var ledger = new SqliteLedger(db, signingKey);
+        s.AddSingleton(ledger);
+        s.AddSingleton(_ => new SqliteTradeLog(db, countersign, ledger, x.FeePercent));
+        s.AddSingleton(sp => new Settlement.Reconciler(sp.GetRequiredService<Marketplace>(), sp.GetRequiredService<HttpMessageInvoker>(), signingKey,
+            sp.GetRequiredService<SqliteTradeLog>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>()));
         s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteTradeLog>());
         s.AddSingleton(_ => new SqliteReceiptStore(db, countersign));
         var budgets = new Core.Budgets.BudgetBook(time);
@@ -137,7 +141,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         s.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(ExchangeMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http")
+            .AddMeter(ExchangeMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
 
         var app = builder.Build();
@@ -227,11 +231,43 @@ public sealed class ExchangeHost : IAsyncDisposable
         _ = _app.Services.GetRequiredService<BorderControl>();
         Market.ReloadKeys();
         await _app.StartAsync(ct).ConfigureAwait(false);
+        _reconciling = ReconcileLoopAsync(_stopping.Token);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
     }
 
     public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _reconciling = Task.CompletedTask;
+
+    /// <summary>The first reconciliation after a start: done (or failed) once this completes.</summary>
+    public Task FirstReconciliation { get; private set; } = Task.CompletedTask;
+
+    /// <summary>
+    /// Reconciles with the exporter nodes once at start, taking every receipt as settled (nothing this
+    /// process forwarded can still be in flight), then every five minutes, taking only receipts older
+    /// than a minute (younger ones may still be on their way into the trade log).
+    /// </summary>
+    private async Task ReconcileLoopAsync(CancellationToken ct)
+    {
+        var reconciler = _app.Services.GetRequiredService<Settlement.Reconciler>();
+        var first = reconciler.RunAsync(TimeSpan.Zero, ct);
+        FirstReconciliation = first;
+        try
+        {
+            await first.ConfigureAwait(false);
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
+                await reconciler.RunAsync(Settlement.Reconciler.DefaultSettle, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
 
     /// <summary>Waits until every request in the relay has finished its bookkeeping and the
     /// background writers have committed it (usage, declarations, subject counts).</summary>
@@ -249,6 +285,16 @@ public sealed class ExchangeHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _reconciling.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Cancelled with the host.
+        }
+
         // Stop first so requests in flight finish and record what they did; disposing alone would
         // abort them and drop their usage and declarations.
         using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10)))

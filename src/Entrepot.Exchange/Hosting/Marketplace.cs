@@ -34,6 +34,9 @@ public sealed class Marketplace
     }
 
     public RouteTable Routes => Volatile.Read(ref _routes);
+
+    /// <summary>The buyer accounts.</summary>
+    public SqliteAccountStore Accounts => _accounts;
     public KeyRing Keys => Volatile.Read(ref _keys);
 
     public bool IsConfigured(string providerId) => _configured.Any(p => p.Id == providerId);

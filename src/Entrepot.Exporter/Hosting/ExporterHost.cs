@@ -44,6 +44,9 @@ public sealed class ExporterHost : IAsyncDisposable
     /// <summary>Signs a receipt for every response.</summary>
     public ReceiptIssuer Issuer { get; private init; } = null!;
 
+    /// <summary>Every receipt this node signed, in order (served to its trusted exchanges for reconciliation).</summary>
+    public Storage.Sqlite.SqliteIssuedReceiptLog ReceiptLog { get; private init; } = null!;
+
     /// <summary>Buyer screening by rule packs; null when the node screens no one.</summary>
     public BuyerScreening? Screening { get; private init; }
 
@@ -101,11 +104,14 @@ public sealed class ExporterHost : IAsyncDisposable
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Microsoft.AspNetCore.Server.Kestrel").AddPrometheusExporter());
 
         var app = builder.Build();
-        var key = SigningKey.LoadOrCreate(dataDir ?? Path.Combine(Path.GetTempPath(), "entrepot-node-" + config.Node.Id));
+        var nodeDir = dataDir ?? Path.Combine(Path.GetTempPath(), "entrepot-node-" + config.Node.Id);
+        var key = SigningKey.LoadOrCreate(nodeDir);
+        var receiptLog = Storage.Sqlite.SqliteIssuedReceiptLog.Open(nodeDir);
         var host = new ExporterHost(app, config, engine, ownsEngine, admission)
         {
             Screening = BuyerScreening.Create(config, TimeProvider.System),
-            Issuer = new ReceiptIssuer(key, config, TimeProvider.System),
+            Issuer = new ReceiptIssuer(key, config, TimeProvider.System, receiptLog),
+            ReceiptLog = receiptLog,
             _trusted = config.TrustedExchanges
                 .Select(t => (Key: Receipts.FromBase64Url(t.PublicKey), t.KeyId))
                 .Where(t => t.Key is { Length: 32 })
@@ -116,6 +122,7 @@ public sealed class ExporterHost : IAsyncDisposable
         app.MapPost("/v1/completions", ctx => host.ServeAsync(ctx, EndpointKind.Completions, keyHashes));
         app.MapGet("/v1/models", () => TypedResults.Json(
             new NodeModels("list", engine.Models.Select(m => new NodeModel(m, "model", 0, config.Node.Id)).ToList()), ExporterJsonContext.Default.NodeModels));
+        app.MapGet("/v1/receipts", ctx => host.ListReceiptsAsync(ctx, keyHashes));
         app.MapGet("/healthz", () => TypedResults.Json(host.Health(), ExporterJsonContext.Default.NodeHealth));
         app.MapPrometheusScrapingEndpoint("/metrics");
         return host;
@@ -206,6 +213,85 @@ public sealed class ExporterHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <c>GET /v1/receipts?since=SEQ&amp;limit=N</c>: the node's receipt log after a sequence number,
+    /// for an exchange reconciling what it missed. Receipts name buyers, so only the node's exchanges
+    /// may read it: with trusted_exchanges, a signature by one of them over the path and query; else
+    /// a valid exchange key. An open node (neither configured) serves its log to no one.
+    /// </summary>
+    private async Task ListReceiptsAsync(HttpContext ctx, List<byte[]> keyHashes)
+    {
+        var h = ctx.Request.Headers;
+        var target = ctx.Request.Path + ctx.Request.QueryString;
+        string? refusal;
+        if (_trusted.Count > 0)
+        {
+            refusal = RequestSignature.Check(_trusted, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader], h[RequestSignature.SignatureHeader],
+                "GET", target, h[ReceiptIssuer.RequestIdHeader].ToString(), [], TimeProvider.System.GetUtcNow());
+        }
+        else if (keyHashes.Count > 0)
+        {
+            var header = h.Authorization.ToString();
+            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : default;
+            var ok = false;
+            foreach (var k in keyHashes)
+            {
+                ok |= !token.IsEmpty && ApiKeyHash.Matches(token, k);
+            }
+
+            refusal = ok ? null : "This node serves its receipt log only to its exchanges: missing or invalid key.";
+        }
+        else
+        {
+            refusal = "This node has neither trusted_exchanges nor exchange_keys configured, so it serves its receipt log to no one.";
+        }
+
+        if (refusal is not null)
+        {
+            await Http.ErrorAsync(ctx, 401, new RequestError(refusal, null, "untrusted_exchange", "authentication_error")).ConfigureAwait(false);
+            return;
+        }
+
+        var q = ctx.Request.Query;
+        long since = 0;
+        int limit = 500;
+        if (q.TryGetValue("since", out var sv) && !long.TryParse(sv.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out since))
+        {
+            await Http.ErrorAsync(ctx, 400, new RequestError("'since' must be a non-negative integer (a sequence number from this log).", "since", "invalid_value")).ConfigureAwait(false);
+            return;
+        }
+
+        if (q.TryGetValue("limit", out var lv) && (!int.TryParse(lv.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 5000))
+        {
+            await Http.ErrorAsync(ctx, 400, new RequestError("'limit' must be an integer from 1 to 5000.", "limit", "invalid_value")).ConfigureAwait(false);
+            return;
+        }
+
+        var rows = ReceiptLog.Since(since, limit + 1);
+        bool more = rows.Count > limit;
+        ctx.Response.ContentType = "application/json";
+        await using var w = new System.Text.Json.Utf8JsonWriter(ctx.Response.Body);
+        w.WriteStartObject();
+        w.WriteString("object", "list");
+        w.WriteStartArray("data");
+        long last = since;
+        foreach (var r in rows.Take(limit))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seq", r.Seq);
+            w.WritePropertyName("receipt");
+            w.WriteRawValue(r.Document, skipInputValidation: true);
+            w.WriteEndObject();
+            last = r.Seq;
+        }
+
+        w.WriteEndArray();
+        w.WriteNumber("next_since", last);
+        w.WriteBoolean("has_more", more);
+        w.WriteEndObject();
+        await w.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+    }
+
     public async Task StartAsync(CancellationToken ct = default)
     {
         await _app.StartAsync(ct).ConfigureAwait(false);
@@ -218,6 +304,7 @@ public sealed class ExporterHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync().ConfigureAwait(false);
+        await ReceiptLog.DisposeAsync().ConfigureAwait(false);
         Admission.Dispose();
         if (_ownsEngine)
         {

@@ -13,9 +13,10 @@ namespace Entrepot.Exporter.Hosting;
 /// response as delivered, reads the token counts from the response's usage, prices them at the
 /// node's own list price, and hands the signed receipt over in the <c>Entrepot-Receipt</c> header
 /// (whole responses, which are buffered for it) or as a final <c>entrepot.receipt</c> event after
-/// the stream (which is not buffered: it is hashed as it passes).
+/// the stream (which is not buffered: it is hashed as it passes). Every receipt is committed to the
+/// node's receipt log before it is handed over, so the exchange can fetch any it missed.
 /// </summary>
-public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimeProvider time)
+public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimeProvider time, Entrepot.Storage.Sqlite.SqliteIssuedReceiptLog? log = null)
 {
     public const string BuyerHeader = "Entrepot-Buyer-Account";
     public const string AttemptHeader = "Entrepot-Attempt";
@@ -48,6 +49,7 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
             {
                 UsageReader.TryRead(bytes.Span, out var input, out var output);
                 var receipt = Sign(ctx, started, requestHash, Convert.ToHexStringLower(SHA256.HashData(bytes.Span)), input, output);
+                await LogAsync(receipt).ConfigureAwait(false);
                 ctx.Response.Headers[Receipts.Header] = Receipts.ToHeader(receipt);
             }
 
@@ -70,9 +72,30 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
         if (ctx.Response.StatusCode < 300)
         {
             var receipt = Sign(ctx, started, requestHash, tee.Hash(), tee.Usage.PromptTokens, tee.Usage.CompletionTokens);
+            await LogAsync(receipt).ConfigureAwait(false);
             var evt = Encoding.UTF8.GetBytes($"event: {Receipts.SseEvent}\ndata: {Encoding.UTF8.GetString(CanonicalJson.Serialize(receipt))}\n\n");
             await original.WriteAsync(evt, ctx.RequestAborted).ConfigureAwait(false);
             await original.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Commits the receipt to the node's log. A log that cannot be written (disk full) does
+    /// not stop the trade: the receipt still goes out with the response, and the failure is reported.</summary>
+    private async Task LogAsync(System.Text.Json.Nodes.JsonObject receipt)
+    {
+        if (log is null)
+        {
+            return;
+        }
+
+        var body = receipt["receipt"]!;
+        try
+        {
+            await log.LogAsync((string)body["request_id"]!, (int)body["attempt"]!, time.GetUtcNow(), Encoding.UTF8.GetString(CanonicalJson.Serialize(receipt))).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or ObjectDisposedException)
+        {
+            Console.Error.WriteLine($"entrepot: receipt {(string?)body["request_id"]} could not be written to the node's receipt log: {e.Message}");
         }
     }
 

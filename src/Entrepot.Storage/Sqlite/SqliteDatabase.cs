@@ -141,9 +141,37 @@ public sealed class SqliteDatabase
         ALTER TABLE usage ADD COLUMN price_input TEXT;
         ALTER TABLE usage ADD COLUMN price_output TEXT;
         """,
+        """
+        CREATE TABLE reconcile_cursors (
+            provider_id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
     ];
 
+    /// <summary>An exporter node's database: only its log of issued receipts.</summary>
+    private static readonly string[] ExporterMigrations =
+    [
+        """
+        CREATE TABLE issued_receipts (
+            seq INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            issued_at TEXT NOT NULL,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX issued_receipts_request ON issued_receipts(request_id);
+        """,
+    ];
+
+    /// <summary>The exchange's database (accounts, trades, receipts, ledger).</summary>
     public SqliteDatabase(string path)
+        : this(path, Migrations)
+    {
+    }
+
+    private SqliteDatabase(string path, string[] migrations)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir))
@@ -159,8 +187,11 @@ public sealed class SqliteDatabase
             Cache = SqliteCacheMode.Private,
             Pooling = true,
         }.ToString();
-        Migrate();
+        Migrate(migrations);
     }
+
+    /// <summary>An exporter node's database.</summary>
+    public static SqliteDatabase ForExporter(string path) => new(path, ExporterMigrations);
 
     public string FilePath { get; }
     public string ConnectionString { get; }
@@ -176,7 +207,7 @@ public sealed class SqliteDatabase
         return c;
     }
 
-    private void Migrate()
+    private void Migrate(string[] migrations)
     {
         using var c = Open();
         using (var wal = c.CreateCommand())
@@ -203,11 +234,11 @@ public sealed class SqliteDatabase
             version = (long)read.ExecuteScalar()!;
         }
 
-        for (var v = (int)version; v < Migrations.Length; v++)
+        for (var v = (int)version; v < migrations.Length; v++)
         {
             using var m = c.CreateCommand();
             m.Transaction = tx;
-            m.CommandText = Migrations[v] + $"; INSERT INTO schema_version(version) VALUES ({v + 1});";
+            m.CommandText = migrations[v] + $"; INSERT INTO schema_version(version) VALUES ({v + 1});";
             m.ExecuteNonQuery();
         }
 

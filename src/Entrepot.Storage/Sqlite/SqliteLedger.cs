@@ -45,6 +45,16 @@ public sealed class SqliteLedger : IDisposable
 
     public long Count => Interlocked.Read(ref _seq);
 
+    /// <summary>Whether the ledger holds an entry for <paramref name="receiptId"/> (committed ones only).</summary>
+    public bool Contains(string receiptId)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT 1 FROM ledger WHERE receipt_id = $r";
+        cmd.Parameters.AddWithValue("$r", receiptId);
+        return cmd.ExecuteScalar() is not null;
+    }
+
     /// <summary>Appends the trades not yet in the ledger, in one transaction of its own; returns how many were new.</summary>
     public int Append(IEnumerable<(string ReceiptId, DateTimeOffset Timestamp, string Currency, IReadOnlyList<Posting> Postings)> trades)
     {
@@ -69,14 +79,15 @@ public sealed class SqliteLedger : IDisposable
         long seq = _seq;
         string hash = _hash;
         int added = 0;
+        Span<char> text = stackalloc char[512];
         foreach (var (receiptId, ts, currency, postings) in trades)
         {
             var entryHash = LedgerEntry.ComputeHash(seq + 1, receiptId, ts, currency, postings, hash);
             insert.Int(0, seq + 1);
             insert.Text(1, receiptId);
-            insert.Text(2, LedgerEntry.FormatTime(ts));
+            insert.Text(2, LedgerEntry.FormatTime(ts, text));
             insert.Text(3, currency);
-            insert.Text(4, FormatPostings(postings));
+            insert.Text(4, FormatPostings(postings, text));
             insert.Text(5, hash);
             insert.Text(6, entryHash);
             if (insert.Execute() == 0)
@@ -165,8 +176,36 @@ public sealed class SqliteLedger : IDisposable
     public static byte[] CheckpointMessage(long seq, string hash) =>
         Encoding.UTF8.GetBytes($"entrepot-ledger-checkpoint:{seq.ToString(CultureInfo.InvariantCulture)}:{hash}");
 
-    public static string FormatPostings(IReadOnlyList<Posting> postings) =>
-        string.Join("|", postings.Select(p => p.Account + "=" + LedgerEntry.Amount(p.Amount)));
+    public static string FormatPostings(IReadOnlyList<Posting> postings) => FormatPostings(postings, stackalloc char[512]).ToString();
+
+    /// <summary>"account=amount|account=amount", written into <paramref name="into"/> when it fits.</summary>
+    public static ReadOnlySpan<char> FormatPostings(IReadOnlyList<Posting> postings, Span<char> into)
+    {
+        Span<char> amount = stackalloc char[64];
+        int n = 0;
+        for (int i = 0; i < postings.Count; i++)
+        {
+            var a = LedgerEntry.FormatAmount(postings[i].Amount, amount);
+            var account = postings[i].Account;
+            if (n + account.Length + a.Length + 2 > into.Length)
+            {
+                return string.Join("|", postings.Select(p => p.Account + "=" + LedgerEntry.Amount(p.Amount)));
+            }
+
+            if (i > 0)
+            {
+                into[n++] = '|';
+            }
+
+            account.CopyTo(into[n..]);
+            n += account.Length;
+            into[n++] = '=';
+            a.CopyTo(into[n..]);
+            n += a.Length;
+        }
+
+        return into[..n];
+    }
 
     public static IReadOnlyList<Posting> ParsePostings(string text) => text.Split('|', StringSplitOptions.RemoveEmptyEntries)
         .Select(part =>

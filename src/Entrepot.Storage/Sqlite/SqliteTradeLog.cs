@@ -94,6 +94,18 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
 
     private void Write(List<UsageRecord> batch)
     {
+        // A trade rebuilt from a seller's receipt log is posted only if the ledger does not already
+        // bill it. This thread is the ledger's only writer, so the check cannot race another post.
+        if (_ledger is not null && batch.Exists(r => r.Receipt is { Reconciled: true }))
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            batch.RemoveAll(r => r.Receipt is { Reconciled: true } e && (!seen.Add(e.RequestId) || _ledger.Contains(e.RequestId)));
+            if (batch.Count == 0)
+            {
+                return;
+            }
+        }
+
         // Sellers' receipts are checked and countersigned before the transaction opens, so it stays short.
         List<(UsageRecord Record, JsonObject Document)>? signed = null;
         foreach (var r in batch)
@@ -247,6 +259,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         Outcome.ClientCancelled => "client_cancelled",
         Outcome.SellerRejected => "seller_rejected",
         Outcome.Refused => "refused",
+        Outcome.Reconciled => "reconciled",
         _ => o.ToString(),
     };
 

@@ -29,4 +29,28 @@ public class LedgerEntryTests
         Assert.True(entry.Balanced);
         Assert.Equal(3, entry.Postings.Count);
     }
+
+    [Theory]
+    [InlineData("5.500", "5.5")]
+    [InlineData("5.000", "5")]
+    [InlineData("100", "100")]
+    [InlineData("-0.00000550", "-0.0000055")]
+    [InlineData("0.000", "0")]
+    [InlineData("-0.000", "0")]
+    [InlineData("79228162514264337593543950335", "79228162514264337593543950335")]
+    [InlineData("0.0000000000000000000000000010", "0.000000000000000000000000001")]
+    public void AmountsHaveOneCanonicalText(string value, string expected)
+    {
+        var d = decimal.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(expected, LedgerEntry.Amount(d));
+        // The form ledgers were written with before the text was trimmed: division by one.
+        Assert.Equal((d / 1.000000000000000000000000000000000m).ToString(System.Globalization.CultureInfo.InvariantCulture), LedgerEntry.Amount(d));
+    }
+
+    [Fact]
+    public void TimesAreUtcWithSevenDigitsAndZ()
+    {
+        var t = new DateTimeOffset(2026, 11, 28, 12, 0, 1, TimeSpan.FromHours(8)).AddTicks(1234567);
+        Assert.Equal("2026-11-28T04:00:01.1234567Z", LedgerEntry.FormatTime(t));
+    }
 }
