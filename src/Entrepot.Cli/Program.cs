@@ -18,5 +18,6 @@ var root = new RootCommand("Entrepot: a self-hostable exchange for cross-border 
     PolicyCommand.Create(),
     ReceiptCommand.Create(),
     LedgerCommand.Create(),
+    ReportCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -103,6 +103,91 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
         Assert.Equal(0, await Run("ledger", "verify", "--data-dir", dir));
     }
 
+    [Fact]
+    public async Task Invoice_JsonAndCsv_TotalsMatchTheLedgerExactly()
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(200, (int)(await demo.Http.PostChatAsync($$"""{"model":"{{demo.Market.ModelName}}","max_tokens":{{3 + i}},"messages":[{"role":"user","content":"Once"}]}""")).StatusCode);
+        }
+
+        await demo.Market.Exchange.FlushAsync();
+        var dir = demo.Market.Exchange.Settings.DataDir;
+        var period = DateTime.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Core.Ledger.Invoice.TryParsePeriod(period, out var from, out var to));
+
+        // The ledger's own figure: every entry of the month, the buyer's postings negated, per currency.
+        var expected = new Dictionary<string, (int Trades, decimal Total)>();
+        var db = new Storage.Sqlite.SqliteDatabase(Path.Combine(dir, "exchange.db"));
+        using (var c = db.Open())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT ts, currency, postings FROM ledger";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var ts = DateTimeOffset.Parse(r.GetString(0), System.Globalization.CultureInfo.InvariantCulture);
+                var debit = Storage.Sqlite.SqliteLedger.ParsePostings(r.GetString(2)).Where(p => p.Account == "buyer:demo-buyer").Sum(p => -p.Amount);
+                if (ts >= from && ts < to && debit != 0)
+                {
+                    var (n, t) = expected.GetValueOrDefault(r.GetString(1));
+                    expected[r.GetString(1)] = (n + 1, t + debit);
+                }
+            }
+        }
+
+        Assert.NotEmpty(expected);
+        var json = await RunOutput("report", "invoice", "--account", "demo-buyer", "--period", period, "--data-dir", dir);
+        Assert.Equal(0, json.Code);
+        using var invoice = JsonDocument.Parse(json.Output);
+        var totals = invoice.RootElement.GetProperty("totals").EnumerateArray().ToDictionary(t => t.GetProperty("currency").GetString()!);
+        Assert.Equal(expected.Keys.Order(), totals.Keys.Order());
+        foreach (var (currency, (trades, total)) in expected)
+        {
+            Assert.Equal(trades, totals[currency].GetProperty("trades").GetInt32());
+            Assert.Equal(total, decimal.Parse(totals[currency].GetProperty("total").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+            var net = decimal.Parse(totals[currency].GetProperty("net").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            var fees = decimal.Parse(totals[currency].GetProperty("fees").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(total, net + fees);
+        }
+
+        Assert.Equal(expected.Values.Sum(v => v.Trades), invoice.RootElement.GetProperty("lines").GetArrayLength());
+
+        var csv = await RunOutput("report", "invoice", "--account", "demo-buyer", "--period", period, "--data-dir", dir, "--format", "csv");
+        Assert.Equal(0, csv.Code);
+        var rows = csv.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToList();
+        foreach (var (currency, (trades, total)) in expected)
+        {
+            var lines = rows.Where(r => r[0] != "TOTAL" && r[7] == currency).ToList();
+            Assert.Equal(trades, lines.Count);
+            Assert.Equal(total, lines.Sum(r => decimal.Parse(r[10], System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.Equal(total, decimal.Parse(rows.Single(r => r[0] == "TOTAL" && r[7] == currency)[10], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var bad = await RunOutput("report", "invoice", "--account", "demo-buyer", "--period", "2026-13", "--data-dir", dir);
+        Assert.NotEqual(0, bad.Code);
+        Assert.Contains("YYYY-MM", bad.Output, StringComparison.Ordinal);
+        var unknown = await RunOutput("report", "invoice", "--account", "nobody", "--period", period, "--data-dir", dir);
+        Assert.NotEqual(0, unknown.Code);
+        Assert.Contains("nobody", unknown.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Output)> RunOutput(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, await stdout + stderr);
+    }
+
     private static async Task<int> Run(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

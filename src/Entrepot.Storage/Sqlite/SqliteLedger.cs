@@ -109,6 +109,44 @@ public sealed class SqliteLedger : IDisposable
         return new Pending(seq, hash, added, checkpoint);
     }
 
+    /// <summary>
+    /// The invoice of <paramref name="account"/> for the entries timed in [from, to): every ledger entry
+    /// debiting the buyer, with the model and tokens of its trade from the usage log when it has them.
+    /// </summary>
+    public static Invoice Invoice(SqliteDatabase db, string account, string period, DateTimeOffset from, DateTimeOffset to)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        // The posting text is matched loosely here and exactly by Invoice.LineOf.
+        cmd.CommandText = """
+            SELECT l.seq, l.receipt_id, l.ts, l.currency, l.postings, l.hash,
+                   (SELECT u.provider_id FROM usage u WHERE u.request_id = l.receipt_id ORDER BY u.seq LIMIT 1),
+                   (SELECT u.model FROM usage u WHERE u.request_id = l.receipt_id ORDER BY u.seq LIMIT 1),
+                   (SELECT u.input_tokens FROM usage u WHERE u.request_id = l.receipt_id ORDER BY u.seq LIMIT 1),
+                   (SELECT u.output_tokens FROM usage u WHERE u.request_id = l.receipt_id ORDER BY u.seq LIMIT 1)
+            FROM ledger l
+            WHERE l.ts >= $from AND l.ts < $to AND instr(l.postings, $buyer) > 0
+            ORDER BY l.seq
+            """;
+        cmd.Parameters.AddWithValue("$from", LedgerEntry.FormatTime(from));
+        cmd.Parameters.AddWithValue("$to", LedgerEntry.FormatTime(to));
+        cmd.Parameters.AddWithValue("$buyer", "buyer:" + account + "=");
+        using var r = cmd.ExecuteReader();
+        var lines = new List<InvoiceLine>();
+        while (r.Read())
+        {
+            var time = DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+            var line = Core.Ledger.Invoice.LineOf(account, r.GetInt64(0), r.GetString(1), time, r.GetString(3), ParsePostings(r.GetString(4)), r.GetString(5),
+                r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? 0 : r.GetInt64(8), r.IsDBNull(9) ? 0 : r.GetInt64(9));
+            if (line is not null)
+            {
+                lines.Add(line);
+            }
+        }
+
+        return new Invoice(account, period, from, to, lines);
+    }
+
     /// <summary>Moves the chain's end after the transaction that wrote <paramref name="pending"/> committed.</summary>
     public void Advance(Pending pending)
     {
