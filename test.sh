@@ -5,6 +5,36 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 results="$(mktemp -d)"
+
+# A real PostgreSQL for the storage tests: a throw-away cluster in a temporary directory on a free
+# loopback port, stopped and removed when the tests end. An ENTREPOT_TEST_POSTGRES already set is used
+# as is. initdb refuses to run as root, so as root the cluster belongs to the postgres user.
+pg_dir=""
+stop_postgres() {
+  if [ -n "$pg_dir" ]; then
+    $as_pg pg_ctl -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
+}
+trap stop_postgres EXIT
+if [ -z "${ENTREPOT_TEST_POSTGRES:-}" ]; then
+  command -v initdb >/dev/null && command -v pg_ctl >/dev/null || { echo "test.sh: PostgreSQL 15 (initdb, pg_ctl) is needed on the PATH" >&2; exit 1; }
+  as_pg=""
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    as_pg="runuser -u postgres --"
+  fi
+  pg_dir="$(mktemp -d /tmp/entrepot-pg.XXXXXX)"
+  [ -z "$as_pg" ] || chown postgres "$pg_dir"
+  pg_port=55432
+  while (exec 3<>/dev/tcp/127.0.0.1/$pg_port) 2>/dev/null; do pg_port=$((pg_port + 1)); done
+  $as_pg initdb -D "$pg_dir/data" -U entrepot --auth=trust -E UTF8 --locale=C >"$pg_dir/initdb.log" 2>&1 || { cat "$pg_dir/initdb.log"; exit 1; }
+  # fsync off: a test cluster thrown away after the run need not survive a power cut.
+  $as_pg pg_ctl -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -o "-h 127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=200" start >/dev/null \
+    || { cat "$pg_dir/postgres.log"; exit 1; }
+  export ENTREPOT_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=entrepot;Database=postgres"
+  echo "PostgreSQL $(postgres --version | awk '{print $3}') for the tests on 127.0.0.1:$pg_port"
+fi
 dotnet build Entrepot.slnx -c Release -v quiet -nologo || exit 1
 dotnet test Entrepot.slnx -c Release --no-build -nologo --logger "trx" --results-directory "$results" 2>&1 | tee "$results/out.txt"
 status=${PIPESTATUS[0]}

@@ -18,7 +18,7 @@ public class LedgerEntryBenchmarks
     public string Hash() => LedgerEntry.ComputeHash(123456, "req_019abcdef0123456789abcdef0123456", _ts, "USD", _postings, LedgerEntry.Genesis);
 
     [Benchmark]
-    public string PostingsText() => SqliteLedger.FormatPostings(_postings);
+    public string PostingsText() => Entrepot.Storage.LedgerRows.FormatPostings(_postings);
 
     [Benchmark]
     public string Time() => LedgerEntry.FormatTime(_ts);

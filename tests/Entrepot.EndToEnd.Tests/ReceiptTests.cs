@@ -127,7 +127,7 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
             while (r.Read())
             {
                 var ts = DateTimeOffset.Parse(r.GetString(0), System.Globalization.CultureInfo.InvariantCulture);
-                var debit = Storage.Sqlite.SqliteLedger.ParsePostings(r.GetString(2)).Where(p => p.Account == "buyer:demo-buyer").Sum(p => -p.Amount);
+                var debit = Storage.LedgerRows.ParsePostings(r.GetString(2)).Where(p => p.Account == "buyer:demo-buyer").Sum(p => -p.Amount);
                 if (ts >= from && ts < to && debit != 0)
                 {
                     var (n, t) = expected.GetValueOrDefault(r.GetString(1));

@@ -1,49 +1,128 @@
 using Entrepot.Core.Ledger;
 using Entrepot.Core.Trust;
+using Entrepot.Storage.Postgres;
 using Entrepot.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
 
 namespace Entrepot.Storage.Tests;
 
-/// <summary>The SQLite ledger: idempotent appends, balanced double entries, signed checkpoints, and
-/// verification that names the first altered, removed or inserted row.</summary>
-public class LedgerTests
+/// <summary>The ledger on SQLite.</summary>
+public sealed class SqliteLedgerTests : LedgerTests
 {
-    private static (SqliteDatabase Db, SigningKey Key, string Dir) Fresh()
+    protected override IStore Fresh() => new SqliteStore();
+
+    private sealed class SqliteStore : IStore
     {
-        var dir = Directory.CreateTempSubdirectory("entrepot-ledger-").FullName;
-        return (new SqliteDatabase(Path.Combine(dir, "exchange.db")), SigningKey.LoadOrCreate(dir), dir);
+        private readonly SqliteDatabase _db;
+
+        public SqliteStore()
+        {
+            var dir = Directory.CreateTempSubdirectory("entrepot-ledger-").FullName;
+            _db = new SqliteDatabase(Path.Combine(dir, "exchange.db"));
+            Key = SigningKey.LoadOrCreate(dir);
+        }
+
+        public SigningKey Key { get; }
+
+        public ILedgerStore Ledger() => new SqliteLedger(_db, Key);
+
+        public string? Verify(byte[]? trusted, out long entries, out int checkpoints) => SqliteLedger.Verify(_db, trusted, out entries, out checkpoints);
+
+        public void Exec(string sql)
+        {
+            using var c = _db.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
+
+/// <summary>The same ledger tests on a real PostgreSQL (the one test.sh starts), each in a fresh database.</summary>
+public sealed class PostgresLedgerTests : LedgerTests
+{
+    protected override IStore Fresh() => new PostgresStore();
+
+    [Fact]
+    public void TwoWritersInterleaving_ExtendOneChain()
+    {
+        using var store = new PostgresStore();
+        using var a = store.Ledger();
+        using var b = store.Ledger();
+        Parallel.For(0, 40, i => (i % 2 == 0 ? a : b).Append(Trades(i * 50 + 1, 60)));
+        Assert.Null(store.Verify(store.Key.PublicKey, out var entries, out _));
+        Assert.Equal(40 * 50 + 10, entries); // overlapping batches bill each receipt once
     }
 
-    private static List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)> Trades(int from, int count) =>
+    private sealed class PostgresStore : IStore
+    {
+        private readonly PostgresDatabase _db;
+
+        public PostgresStore()
+        {
+            _db = new PostgresDatabase(TestPostgres.FreshDatabase());
+            Key = SigningKey.LoadOrCreate(Directory.CreateTempSubdirectory("entrepot-pgledger-").FullName);
+        }
+
+        public SigningKey Key { get; }
+
+        public ILedgerStore Ledger() => new PostgresLedger(_db, Key);
+
+        public string? Verify(byte[]? trusted, out long entries, out int checkpoints) => PostgresLedger.Verify(_db, trusted, out entries, out checkpoints);
+
+        public void Exec(string sql)
+        {
+            using var c = _db.Open();
+            using var cmd = new Npgsql.NpgsqlCommand(sql, c);
+            cmd.ExecuteNonQuery();
+        }
+
+        public void Dispose() => _db.Dispose();
+    }
+}
+
+/// <summary>The ledger, whichever store holds it: idempotent appends, balanced double entries, signed
+/// checkpoints, and verification that names the first altered, removed or inserted row.</summary>
+public abstract class LedgerTests
+{
+    protected interface IStore : IDisposable
+    {
+        SigningKey Key { get; }
+
+        ILedgerStore Ledger();
+
+        string? Verify(byte[]? trusted, out long entries, out int checkpoints);
+
+        void Exec(string sql);
+    }
+
+    protected abstract IStore Fresh();
+
+    protected static List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)> Trades(int from, int count) =>
         Enumerable.Range(from, count).Select(i => ("req_" + i, DateTimeOffset.UnixEpoch.AddSeconds(i), "USD",
             LedgerEntry.ForTrade("buyer-" + (i % 3), "seller-" + (i % 2), 0.000123m * i, 2m))).ToList();
-
-    private static void Exec(SqliteDatabase db, string sql)
-    {
-        using var c = db.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
 
     [Fact]
     public void AppendsAreIdempotentOnTheReceipt_BalancedAndVerify()
     {
-        var (db, key, _) = Fresh();
-        using var ledger = new SqliteLedger(db, key);
+        using var store = Fresh();
+        var key = store.Key;
+        using var ledger = store.Ledger();
         Assert.Equal(2500, ledger.Append(Trades(1, 2500)));
         Assert.Equal(0, ledger.Append(Trades(1, 2500)));   // a retry or replay bills nothing twice
         Assert.Equal(9, ledger.Append(Trades(2495, 15)));   // the overlap is skipped, the rest appended
         ledger.CheckpointNow();
-        Assert.Null(SqliteLedger.Verify(db, key.PublicKey, out var entries, out var checkpoints));
+        Assert.Null(store.Verify(key.PublicKey, out var entries, out var checkpoints));
         Assert.Equal(2509, entries);
         Assert.Equal(2, checkpoints);                        // at 2,500 (every 1,000 or more) and at 2,509 (on demand)
 
         // A restarted writer continues the same chain.
-        using var again = new SqliteLedger(db, key);
+        using var again = store.Ledger();
         again.Append(Trades(5000, 3));
-        Assert.Null(SqliteLedger.Verify(db, key.PublicKey, out entries, out _));
+        Assert.Null(store.Verify(key.PublicKey, out entries, out _));
         Assert.Equal(2512, entries);
     }
 
@@ -55,15 +134,16 @@ public class LedgerTests
     [InlineData("UPDATE ledger_checkpoints SET hash = 'ab' || substr(hash, 3) WHERE seq = 2000", "checkpoint at entry 2000: the signature does not verify")]
     public void TamperingIsFound_AndTheFirstBadEntryNamed(string tamper, string expected)
     {
-        var (db, key, _) = Fresh();
-        using (var ledger = new SqliteLedger(db, key))
+        using var store = Fresh();
+        var key = store.Key;
+        using (var ledger = store.Ledger())
         {
             ledger.Append(Trades(1, 2000));
         }
 
-        Assert.Null(SqliteLedger.Verify(db, key.PublicKey, out _, out _));
-        Exec(db, tamper);
-        var problem = SqliteLedger.Verify(db, key.PublicKey, out _, out _);
+        Assert.Null(store.Verify(key.PublicKey, out _, out _));
+        store.Exec(tamper);
+        var problem = store.Verify(key.PublicKey, out _, out _);
         Assert.NotNull(problem);
         Assert.StartsWith(expected, problem, StringComparison.Ordinal);
     }
@@ -71,30 +151,33 @@ public class LedgerTests
     [Fact]
     public void InsertedForgedRow_IsFound()
     {
-        var (db, key, _) = Fresh();
-        using (var ledger = new SqliteLedger(db, key))
+        using var store = Fresh();
+        var key = store.Key;
+        using (var ledger = store.Ledger())
         {
             ledger.Append(Trades(1, 50));
         }
 
         // A forged entry appended with a valid-looking hash chain still lacks a signed checkpoint... and
         // one inserted in the middle breaks the chain at once.
-        Exec(db, "UPDATE ledger SET seq = seq + 100 WHERE seq > 25");
-        Exec(db, "INSERT INTO ledger(seq, receipt_id, ts, currency, postings, prev_hash, hash) SELECT 26, 'forged', ts, currency, postings, prev_hash, hash FROM ledger WHERE seq = 25");
-        var problem = SqliteLedger.Verify(db, key.PublicKey, out _, out _);
+        store.Exec("UPDATE ledger SET seq = -seq WHERE seq > 25");
+        store.Exec("UPDATE ledger SET seq = 100 - seq WHERE seq < 0");
+        store.Exec("INSERT INTO ledger(seq, receipt_id, ts, currency, postings, prev_hash, hash) SELECT 26, 'forged', ts, currency, postings, prev_hash, hash FROM ledger WHERE seq = 25");
+        var problem = store.Verify(key.PublicKey, out _, out _);
         Assert.StartsWith("entry 26", problem, StringComparison.Ordinal);
     }
 
     [Fact]
     public void AnotherKeysCheckpoint_IsRefused()
     {
-        var (db, key, _) = Fresh();
-        using (var ledger = new SqliteLedger(db, key))
+        using var store = Fresh();
+        var key = store.Key;
+        using (var ledger = store.Ledger())
         {
             ledger.Append(Trades(1, 10));
         }
 
         using var other = SigningKey.LoadOrCreate(Directory.CreateTempSubdirectory("entrepot-other-").FullName);
-        Assert.Contains("not the exchange's", SqliteLedger.Verify(db, other.PublicKey, out _, out _), StringComparison.Ordinal);
+        Assert.Contains("not the exchange's", store.Verify(other.PublicKey, out _, out _), StringComparison.Ordinal);
     }
 }

@@ -12,10 +12,19 @@ internal static class LedgerCommand
     public static Command Create()
     {
         var dataDir = CommonOptions.DataDir();
-        var verify = new Command("verify", "Verify the ledger: chain, balances and signed checkpoints; exit 1 naming the first bad entry.") { dataDir };
+        var postgres = new Option<string?>("--postgres")
+        {
+            Description = "Verify the ledger in this PostgreSQL database (an Npgsql connection string) instead of the data dir's SQLite file; the data dir's key, if any, pins the checkpoints.",
+        };
+        var verify = new Command("verify", "Verify the ledger: chain, balances and signed checkpoints; exit 1 naming the first bad entry.") { dataDir, postgres };
         verify.SetAction(pr =>
         {
             var dir = Path.GetFullPath(pr.GetValue(dataDir)!);
+            if (pr.GetValue(postgres) is { } connection)
+            {
+                return VerifyPostgres(connection, dir);
+            }
+
             if (!File.Exists(Path.Combine(dir, "exchange.db")) && File.Exists(Path.Combine(dir, "exchange", "exchange.db")))
             {
                 dir = Path.Combine(dir, "exchange"); // the demo's layout
@@ -46,5 +55,38 @@ internal static class LedgerCommand
             return 0;
         });
         return new Command("ledger", "Work with the exchange's ledger.") { verify };
+    }
+
+    private static int VerifyPostgres(string connection, string dir)
+    {
+        byte[]? trusted = null;
+        if (File.Exists(Path.Combine(dir, SigningKey.FileName)))
+        {
+            using var key = SigningKey.LoadOrCreate(dir);
+            trusted = key.PublicKey;
+        }
+
+        string? problem;
+        long entries;
+        int checkpoints;
+        try
+        {
+            using var db = new Storage.Postgres.PostgresDatabase(connection);
+            problem = Storage.Postgres.PostgresLedger.Verify(db, trusted, out entries, out checkpoints);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or ArgumentException)
+        {
+            return CommonOptions.Fail($"cannot read the PostgreSQL ledger: {e.Message}");
+        }
+
+        if (problem is not null)
+        {
+            Console.Error.WriteLine($"INVALID after {entries} good entries: {problem}");
+            return 1;
+        }
+
+        Console.WriteLine($"VALID: {entries} entries, chain intact, every entry balanced, {checkpoints} signed checkpoint{(checkpoints == 1 ? "" : "s")} verified" +
+            (trusted is null ? " (no local exchange key to pin them to)" : " with the exchange's key"));
+        return 0;
     }
 }

@@ -11,7 +11,7 @@ namespace Entrepot.Storage.Sqlite;
 /// writer's), idempotent on the receipt id, with a checkpoint signed by the exchange's key every
 /// <see cref="CheckpointEvery"/> entries and at shutdown.
 /// </summary>
-public sealed class SqliteLedger : IDisposable
+public sealed class SqliteLedger : ILedgerStore
 {
     public const int CheckpointEvery = 1000;
 
@@ -87,7 +87,7 @@ public sealed class SqliteLedger : IDisposable
             insert.Text(1, receiptId);
             insert.Text(2, LedgerEntry.FormatTime(ts, text));
             insert.Text(3, currency);
-            insert.Text(4, FormatPostings(postings, text));
+            insert.Text(4, LedgerRows.FormatPostings(postings, text));
             insert.Text(5, hash);
             insert.Text(6, entryHash);
             if (insert.Execute() == 0)
@@ -136,7 +136,7 @@ public sealed class SqliteLedger : IDisposable
         while (r.Read())
         {
             var time = DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-            var line = Core.Ledger.Invoice.LineOf(account, r.GetInt64(0), r.GetString(1), time, r.GetString(3), ParsePostings(r.GetString(4)), r.GetString(5),
+            var line = Core.Ledger.Invoice.LineOf(account, r.GetInt64(0), r.GetString(1), time, r.GetString(3), LedgerRows.ParsePostings(r.GetString(4)), r.GetString(5),
                 r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? 0 : r.GetInt64(8), r.IsDBNull(9) ? 0 : r.GetInt64(9));
             if (line is not null)
             {
@@ -207,50 +207,9 @@ public sealed class SqliteLedger : IDisposable
         cmd.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
         cmd.Parameters.AddWithValue("$k", _key.KeyId);
         cmd.Parameters.AddWithValue("$pk", Receipts.Base64Url(_key.PublicKey));
-        cmd.Parameters.AddWithValue("$sig", Receipts.Base64Url(_key.Sign(CheckpointMessage(seq, hash))));
+        cmd.Parameters.AddWithValue("$sig", Receipts.Base64Url(_key.Sign(LedgerRows.CheckpointMessage(seq, hash))));
         cmd.ExecuteNonQuery();
     }
-
-    public static byte[] CheckpointMessage(long seq, string hash) =>
-        Encoding.UTF8.GetBytes($"entrepot-ledger-checkpoint:{seq.ToString(CultureInfo.InvariantCulture)}:{hash}");
-
-    public static string FormatPostings(IReadOnlyList<Posting> postings) => FormatPostings(postings, stackalloc char[512]).ToString();
-
-    /// <summary>"account=amount|account=amount", written into <paramref name="into"/> when it fits.</summary>
-    public static ReadOnlySpan<char> FormatPostings(IReadOnlyList<Posting> postings, Span<char> into)
-    {
-        Span<char> amount = stackalloc char[64];
-        int n = 0;
-        for (int i = 0; i < postings.Count; i++)
-        {
-            var a = LedgerEntry.FormatAmount(postings[i].Amount, amount);
-            var account = postings[i].Account;
-            if (n + account.Length + a.Length + 2 > into.Length)
-            {
-                return string.Join("|", postings.Select(p => p.Account + "=" + LedgerEntry.Amount(p.Amount)));
-            }
-
-            if (i > 0)
-            {
-                into[n++] = '|';
-            }
-
-            account.CopyTo(into[n..]);
-            n += account.Length;
-            into[n++] = '=';
-            a.CopyTo(into[n..]);
-            n += a.Length;
-        }
-
-        return into[..n];
-    }
-
-    public static IReadOnlyList<Posting> ParsePostings(string text) => text.Split('|', StringSplitOptions.RemoveEmptyEntries)
-        .Select(part =>
-        {
-            int eq = part.LastIndexOf('=');
-            return new Posting(part[..eq], decimal.Parse(part[(eq + 1)..], NumberStyles.Number, CultureInfo.InvariantCulture));
-        }).ToList();
 
     /// <summary>
     /// Verifies a ledger database: the chain and balances (<see cref="LedgerVerifier"/>), every
@@ -285,7 +244,7 @@ public sealed class SqliteLedger : IDisposable
                 IReadOnlyList<Posting> postings;
                 try
                 {
-                    postings = ParsePostings(r.GetString(4));
+                    postings = LedgerRows.ParsePostings(r.GetString(4));
                 }
                 catch (FormatException)
                 {
@@ -302,35 +261,10 @@ public sealed class SqliteLedger : IDisposable
         }
 
         entries = verifier.Entries;
-        foreach (var (seq, m) in marks)
-        {
-            var pk = Receipts.FromBase64Url(m.PublicKey);
-            var sig = Receipts.FromBase64Url(m.Signature);
-            if (pk is null || sig is null || !SigningKey.Verify(pk, CheckpointMessage(seq, m.Hash), sig))
-            {
-                return $"checkpoint at entry {seq}: the signature does not verify";
-            }
-
-            if (trustedPublicKey is not null && !pk.AsSpan().SequenceEqual(trustedPublicKey))
-            {
-                return $"checkpoint at entry {seq}: signed by key {m.KeyId}, not the exchange's";
-            }
-
-            if (verifier.HashAt(seq) is not { } h)
-            {
-                return $"checkpoint at entry {seq}: the ledger has no such entry (entries were removed)";
-            }
-
-            if (h != m.Hash)
-            {
-                return $"checkpoint at entry {seq}: the chain's hash there differs from the signed one";
-            }
-
-            checkpoints++;
-        }
-
-        return null;
+        return LedgerRows.VerifyCheckpoints(verifier, marks, trustedPublicKey, out checkpoints);
     }
+
+    public string? Verify(byte[]? trustedPublicKey, out long entries, out int checkpoints) => Verify(_db, trustedPublicKey, out entries, out checkpoints);
 
     public void Dispose()
     {

@@ -1,0 +1,82 @@
+using Npgsql;
+
+namespace Entrepot.Storage.Postgres;
+
+/// <summary>
+/// The exchange's PostgreSQL database (Npgsql), for deployments of several exchange nodes: a pooled
+/// data source and the schema migrations, applied on open under an advisory lock so nodes starting
+/// together migrate once.
+/// </summary>
+public sealed class PostgresDatabase : IDisposable
+{
+    /// <summary>Same tables and column text as the SQLite store, so the same verifier checks both.</summary>
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE ledger (
+            seq BIGINT PRIMARY KEY,
+            receipt_id TEXT NOT NULL UNIQUE,
+            ts TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            postings TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE TABLE ledger_checkpoints (
+            seq BIGINT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            public_key TEXT NOT NULL,
+            signature TEXT NOT NULL
+        );
+        """,
+    ];
+
+    /// <summary>Advisory lock ids (any fixed numbers unique to Entrepot).</summary>
+    internal const long MigrationLock = 0x456e7472_65706f01;
+    internal const long LedgerLock = 0x456e7472_65706f02;
+
+    public PostgresDatabase(string connectionString)
+    {
+        DataSource = NpgsqlDataSource.Create(connectionString);
+        Migrate();
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    public NpgsqlConnection Open() => DataSource.OpenConnection();
+
+    /// <summary>The schema version applied.</summary>
+    public int Version { get; private set; }
+
+    private void Migrate()
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        Exec(c, tx, $"SELECT pg_advisory_xact_lock({MigrationLock})");
+        Exec(c, tx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        int version;
+        using (var read = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM schema_version", c, tx))
+        {
+            version = (int)read.ExecuteScalar()!;
+        }
+
+        for (var v = version; v < Migrations.Length; v++)
+        {
+            Exec(c, tx, Migrations[v]);
+            Exec(c, tx, $"INSERT INTO schema_version(version) VALUES ({v + 1})");
+        }
+
+        tx.Commit();
+        Version = Migrations.Length;
+    }
+
+    private static void Exec(NpgsqlConnection c, NpgsqlTransaction tx, string sql)
+    {
+        using var cmd = new NpgsqlCommand(sql, c, tx);
+        cmd.ExecuteNonQuery();
+    }
+
+    public void Dispose() => DataSource.Dispose();
+}

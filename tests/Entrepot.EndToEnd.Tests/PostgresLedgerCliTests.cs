@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Entrepot.Core.Ledger;
+using Entrepot.Core.Trust;
+using Entrepot.Storage.Postgres;
+using Npgsql;
+
+namespace Entrepot.EndToEnd.Tests;
+
+/// <summary>`entrepot ledger verify --postgres` against a ledger in the real PostgreSQL the test command starts.</summary>
+public class PostgresLedgerCliTests
+{
+    [Fact]
+    public async Task LedgerVerify_Postgres_AcceptsTheChain_NamesTheAlteredEntry()
+    {
+        var server = Environment.GetEnvironmentVariable("ENTREPOT_TEST_POSTGRES")
+            ?? throw new InvalidOperationException("ENTREPOT_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts a throw-away PostgreSQL.");
+        var name = "entrepot_cli_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var admin = new NpgsqlConnection(server))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var connection = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        var dir = SharedModel.TempDir("pg-ledger");
+        using (var key = SigningKey.LoadOrCreate(dir))
+        using (var db = new PostgresDatabase(connection))
+        using (var ledger = new PostgresLedger(db, key))
+        {
+            ledger.Append(Enumerable.Range(1, 30).Select(i => ("req_" + i, DateTimeOffset.UnixEpoch.AddMinutes(i), "USD",
+                LedgerEntry.ForTrade("buyer", "seller", 0.01m * i, 2m))));
+        }
+
+        var ok = await Run("ledger", "verify", "--data-dir", dir, "--postgres", connection);
+        Assert.True(ok.Code == 0, ok.Output);
+        Assert.Contains("VALID: 30 entries", ok.Output, StringComparison.Ordinal);
+
+        await using (var c = new NpgsqlConnection(connection))
+        {
+            await c.OpenAsync();
+            await using var tamper = new NpgsqlCommand("UPDATE ledger SET postings = replace(postings, 'seller=', 'sellerx=') WHERE seq = 17", c);
+            await tamper.ExecuteNonQueryAsync();
+        }
+
+        var bad = await Run("ledger", "verify", "--data-dir", dir, "--postgres", connection);
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("entry 17", bad.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Output)> Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, await stdout + stderr);
+    }
+}

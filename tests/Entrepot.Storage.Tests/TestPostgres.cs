@@ -1,0 +1,27 @@
+using Npgsql;
+
+namespace Entrepot.Storage.Tests;
+
+/// <summary>The real PostgreSQL the test command starts (ENTREPOT_TEST_POSTGRES); each caller gets a
+/// database of its own, so tests never see each other's rows.</summary>
+internal static class TestPostgres
+{
+    public static string FreshDatabase()
+    {
+        var server = Environment.GetEnvironmentVariable("ENTREPOT_TEST_POSTGRES");
+        if (string.IsNullOrEmpty(server))
+        {
+            throw new InvalidOperationException("ENTREPOT_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts a throw-away PostgreSQL, or point it at one.");
+        }
+
+        var name = "entrepot_test_" + Guid.NewGuid().ToString("N")[..12];
+        using (var c = new NpgsqlConnection(server))
+        {
+            c.Open();
+            using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", c);
+            cmd.ExecuteNonQuery();
+        }
+
+        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+}
