@@ -19,5 +19,6 @@ var root = new RootCommand("Entrepot: a self-hostable exchange for cross-border 
     ReceiptCommand.Create(),
     LedgerCommand.Create(),
     ReportCommand.Create(),
+    TlsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -19,13 +19,28 @@ public class DemoFixture : IAsyncLifetime
 
     public ChatClient Chat(string? key = null) => new(Market.ModelName, new ApiKeyCredential(key ?? ApiKey), new OpenAIClientOptions { Endpoint = V1 });
 
+    public string DataDir { get; } = SharedModel.TempDir("demo");
+
+    /// <summary>A client for talking to an exporter node directly, as the exchange does: over TLS,
+    /// trusting the demo market's private CA and nothing else.</summary>
+    public HttpClient NodeClient(Uri baseAddress)
+    {
+        var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(DataDir, "tls", "ca.crt")));
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, cert, chain, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors && cert is not null && Core.Trust.PrivateCa.Validates(ca, cert, chain),
+        };
+        return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
     public async Task InitializeAsync()
     {
         Market = await DemoMarket.StartAsync(new DemoOptions
         {
             Port = 0,
             ApiKey = ApiKey,
-            DataDir = SharedModel.TempDir("demo"),
+            DataDir = DataDir,
             ModelPath = SharedModel.Path,
             DelayScale = 0.1,
             Nodes = Overrides,

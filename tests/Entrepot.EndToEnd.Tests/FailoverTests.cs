@@ -23,7 +23,7 @@ public class FailoverTests(SmallNodeDemoFixture demo) : IClassFixture<SmallNodeD
     public async Task SaturatedExporter_Answers429_AndExchangeMovesOn()
     {
         var node = demo.Market.Nodes["us-ashburn"];
-        using var direct = new HttpClient { BaseAddress = node.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        using var direct = demo.NodeClient(node.BaseUrl);
         direct.DefaultRequestHeaders.Add("Entrepot-Buyer-Jurisdiction", "DE"); // the demo nodes screen buyers
         // The demo's nodes serve only requests the exchange signed: sign this one with its key.
         var json = $$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"Hi"}],"max_tokens":3}""";

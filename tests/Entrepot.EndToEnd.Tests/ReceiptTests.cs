@@ -47,7 +47,9 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
         Assert.DoesNotContain("receipt_tokens_differ_from_response_usage", flags);
 
         // The published keys are the ones that signed.
-        using var keys = JsonDocument.Parse(await new HttpClient().GetStringAsync(new Uri(demo.Market.Nodes["us-ashburn"].BaseUrl, ".well-known/entrepot/keys")));
+        using var nodeClient = demo.NodeClient(demo.Market.Nodes["us-ashburn"].BaseUrl);
+        Assert.Equal("https", demo.Market.Nodes["us-ashburn"].BaseUrl.Scheme);
+        using var keys = JsonDocument.Parse(await nodeClient.GetStringAsync(".well-known/entrepot/keys"));
         Assert.Equal((string?)doc["seller"]!["key_id"], keys.RootElement.GetProperty("keys")[0].GetProperty("kid").GetString());
         using var exchangeKeys = JsonDocument.Parse(await new HttpClient().GetStringAsync(new Uri(demo.Market.Exchange.BaseUrl, ".well-known/entrepot/keys")));
         Assert.Equal((string?)doc["exchange"]!["key_id"], exchangeKeys.RootElement.GetProperty("keys")[0].GetProperty("kid").GetString());
@@ -213,7 +215,7 @@ public class ExchangeIdentityTests(DemoFixture demo) : IClassFixture<DemoFixture
     {
         var node = demo.Market.Nodes["de-frankfurt"];
         var before = node.Received;
-        using var direct = new HttpClient { BaseAddress = node.BaseUrl };
+        using var direct = demo.NodeClient(node.BaseUrl);
         direct.DefaultRequestHeaders.Add("Entrepot-Buyer-Jurisdiction", "DE");
         var json = $$"""{"model":"{{demo.Market.ModelName}}","max_tokens":2,"messages":[{"role":"user","content":"Once"}]}""";
 
@@ -247,5 +249,51 @@ public class ExchangeIdentityTests(DemoFixture demo) : IClassFixture<DemoFixture
         m.Headers.Add(RequestSignature.TimestampHeader, ts);
         m.Headers.Add(RequestSignature.SignatureHeader, sig);
         return m;
+    }
+}
+
+/// <summary>The demo market's links run over TLS with its private CA; a node whose certificate does
+/// not chain to that CA is never spoken to.</summary>
+public class TransportSecurityTests(DemoFixture demo) : IClassFixture<DemoFixture>
+{
+    [Fact]
+    public async Task NodeWithACertificateFromAnotherCa_IsRefusedAtTheHandshake()
+    {
+        Assert.All(demo.Market.Nodes.Values, n => Assert.Equal("https", n.BaseUrl.Scheme));
+
+        var rogueDir = SharedModel.TempDir("rogue-ca");
+        using var rogueCa = PrivateCa.LoadOrCreate(rogueDir, "Not the market's CA");
+        var (cert, key) = rogueCa.Issue("rogue", ["127.0.0.1", "localhost"], rogueDir);
+        using var exchangeKey = SigningKey.LoadOrCreate(demo.Market.Exchange.Settings.DataDir);
+        var config = new Exporter.Hosting.ExporterConfig
+        {
+            Node = new Exporter.Hosting.NodeSection { Id = "rogue", Jurisdiction = "DE", Port = 0 },
+            Engine = new Exporter.Hosting.EngineSection { Kind = "upstream", BaseUrl = "http://127.0.0.1:9/v1", Models = [demo.Market.ModelName] },
+            TrustedExchanges = [new Exporter.Hosting.TrustedExchange { KeyId = exchangeKey.KeyId, PublicKey = Receipts.Base64Url(exchangeKey.PublicKey) }],
+            Tls = new Exporter.Hosting.TlsSection { CertFile = cert, KeyFile = key },
+        };
+        await using var rogue = Exporter.Hosting.ExporterHost.Create(config,
+            new Exporter.Engines.UpstreamEngine(new Uri("http://127.0.0.1:9/v1/"), null, [demo.Market.ModelName]), ownsEngine: true, dataDir: Path.Combine(rogueDir, "node"));
+        await rogue.StartAsync();
+
+        using var admin = new HttpClient { BaseAddress = demo.Market.Exchange.BaseUrl };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", demo.Market.AdminKey);
+        var put = await admin.PutAsync("admin/providers/rogue", Json.Body($$$"""
+            {"kind":"exporter","base_url":"{{{new Uri(rogue.BaseUrl, "v1").AbsoluteUri}}}","jurisdiction":"DE","models":["{{{demo.Market.ModelName}}}"],
+             "price":{"input":0.01,"output":0.01,"currency":"USD"}}
+            """));
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        try
+        {
+            var r = await demo.Http.PostChatAsync($$$"""
+                {"model":"{{{demo.Market.ModelName}}}","max_tokens":2,"messages":[{"role":"user","content":"Once"}],"provider":{"only":["rogue"],"allow_fallbacks":false}}
+                """);
+            Assert.InRange((int)r.StatusCode, 500, 599);
+            Assert.Equal(0, rogue.Received);
+        }
+        finally
+        {
+            await admin.DeleteAsync("admin/providers/rogue");
+        }
     }
 }

@@ -50,6 +50,9 @@ public sealed class DemoMarket : IAsyncDisposable
             // The exchange's signing key first: the nodes serve only requests it signs.
             using var exchangeKey = Core.Trust.SigningKey.LoadOrCreate(Path.Combine(options.DataDir, "exchange"));
             var trusted = new TrustedExchange { KeyId = exchangeKey.KeyId, PublicKey = Core.Trust.Receipts.Base64Url(exchangeKey.PublicKey) };
+            // The links to the nodes run over TLS with certificates from the market's own CA.
+            var tlsDir = Path.Combine(options.DataDir, "tls");
+            using var ca = Core.Trust.PrivateCa.LoadOrCreate(tlsDir, "Entrepot demo market CA");
             for (var i = 0; i < data.Nodes.Count; i++)
             {
                 var n = data.Nodes[i];
@@ -65,6 +68,8 @@ public sealed class DemoMarket : IAsyncDisposable
                     ScreenBuyers = ["ofac"],
                     TrustedExchanges = [trusted],
                 };
+                var (certFile, keyFile) = ca.Issue(n.Id, ["127.0.0.1", "localhost"], tlsDir);
+                config.Tls = new TlsSection { CertFile = certFile, KeyFile = keyFile };
                 config.Node.Price = new NodePrice { Input = n.Price.Input ?? 0, Output = n.Price.Output ?? 0, Currency = n.Price.Currency ?? "USD" };
                 var node = ExporterHost.Create(config, new EmbeddedEngine(model, ownsModel: false), ownsEngine: true,
                     dataDir: Path.Combine(options.DataDir, "nodes", n.Id));
@@ -99,6 +104,7 @@ public sealed class DemoMarket : IAsyncDisposable
                     Port = options.Port,
                     AdminKey = adminKey,
                     FeePercent = 2,
+                    TlsCaFile = Path.Combine(tlsDir, Core.Trust.PrivateCa.CertificateFile),
                 },
                 Accounts = [new AccountSpec { Id = "demo-buyer", Name = "Demo buyer", HomeJurisdiction = data.Exchange.Jurisdiction, Keys = [apiKey] }],
                 Providers = providers,

@@ -36,6 +36,10 @@ public sealed record ExchangeSection
 
     /// <summary>Output tokens a budget hold assumes when a request sets no max_tokens.</summary>
     [JsonPropertyName("hold_max_tokens")] public int HoldMaxTokens { get; set; } = 4096;
+
+    /// <summary>A private CA's certificate (PEM, as <c>entrepot tls ca</c> writes it) that sellers'
+    /// HTTPS certificates may chain to, besides the system's roots.</summary>
+    [JsonPropertyName("tls_ca_file")] public string? TlsCaFile { get; set; }
 }
 
 public sealed record AccountSpec

@@ -110,7 +110,8 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(accounts);
         s.AddSingleton(providerStore);
         s.AddSingleton(market);
-        s.AddSingleton(_ => UpstreamClient.Create());
+        var privateCa = x.TlsCaFile is { } caFile ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile)) : null;
+        s.AddSingleton(_ => UpstreamClient.Create(privateCa));
         s.AddSingleton<ExchangeMetrics>();
         s.AddSingleton(sp => new PolicyRules(settings.RulesDir, time, sp.GetRequiredService<ILogger<PolicyRules>>()));
         s.AddSingleton<SubjectCounter>();

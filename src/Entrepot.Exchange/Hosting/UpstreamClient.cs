@@ -9,8 +9,17 @@ namespace Entrepot.Exchange.Hosting;
 /// </summary>
 public static class UpstreamClient
 {
-    public static HttpMessageInvoker Create() => new(new SocketsHttpHandler
+    /// <param name="privateCa">A deployment's own CA: a seller certificate that chains to it is
+    /// accepted even though no system root knows it; everything else is checked as usual.</param>
+    public static HttpMessageInvoker Create(System.Security.Cryptography.X509Certificates.X509Certificate2? privateCa = null) => new(new SocketsHttpHandler
     {
+        SslOptions = privateCa is null ? new() : new System.Net.Security.SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None
+                || (errors == System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors && certificate is not null
+                    && Core.Trust.PrivateCa.Validates(privateCa, System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), chain)),
+        },
         UseProxy = false,
         UseCookies = false,
         AllowAutoRedirect = false,

@@ -26,6 +26,16 @@ public sealed record ExporterConfig
 
     /// <summary>Where the packs are read from (default: the packs shipped beside the program).</summary>
     [JsonPropertyName("rules_dir")] public string? RulesDir { get; set; }
+
+    /// <summary>Serve HTTPS with this certificate (for example one from <c>entrepot tls issue</c>).</summary>
+    [JsonPropertyName("tls")] public TlsSection? Tls { get; set; }
+}
+
+/// <summary>A node's TLS certificate and key, PEM files.</summary>
+public sealed record TlsSection
+{
+    [JsonPropertyName("cert_file")] public string? CertFile { get; set; }
+    [JsonPropertyName("key_file")] public string? KeyFile { get; set; }
 }
 
 /// <summary>A price per million tokens.</summary>

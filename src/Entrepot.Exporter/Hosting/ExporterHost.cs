@@ -99,8 +99,17 @@ public sealed class ExporterHost : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = MaxBodyBytes;
-            k.Listen(IPAddress.Parse(config.Node.Host), port ?? config.Node.Port);
+            if (config.Tls is { CertFile: { } certFile, KeyFile: { } keyFile })
+            {
+                var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certFile, keyFile);
+                k.Listen(IPAddress.Parse(config.Node.Host), port ?? config.Node.Port, l => l.UseHttps(certificate));
+            }
+            else
+            {
+                k.Listen(IPAddress.Parse(config.Node.Host), port ?? config.Node.Port);
+            }
         });
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Microsoft.AspNetCore.Server.Kestrel").AddPrometheusExporter());
 
         var app = builder.Build();
