@@ -36,6 +36,9 @@ public static class ExchangeConfigLoader
         return config;
     }
 
+    private static bool LooksLikePem(string path, string label) =>
+        File.Exists(path) && File.ReadAllText(path).Contains("-----BEGIN " + label + "-----", StringComparison.Ordinal);
+
     public static void Validate(ExchangeConfig config, string source)
     {
         var x = config.Exchange;
@@ -57,6 +60,11 @@ public static class ExchangeConfigLoader
         if (ParseSort(x.DefaultSort) is null)
         {
             throw new ConfigurationException($"{source}: 'exchange.default_sort' must be balanced, price, latency or throughput.");
+        }
+
+        if (x.TlsCaFile is { } ca && !LooksLikePem(ca, "CERTIFICATE"))
+        {
+            throw new ConfigurationException($"{source}: 'exchange.tls_ca_file' must name a PEM certificate file (as `entrepot tls ca` writes ca.crt); {ca} is not one.");
         }
 
         if (x.AdminKeyHash is not null && !ApiKeyHash.TryParse(x.AdminKeyHash, out _))

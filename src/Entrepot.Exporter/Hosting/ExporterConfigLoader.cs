@@ -36,6 +36,19 @@ public static class ExporterConfigLoader
 
     public static void Validate(ExporterConfig c, string source)
     {
+        if (c.Tls is { } tls)
+        {
+            if (tls.CertFile is not { } cert || !File.Exists(cert) || !File.ReadAllText(cert).Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"{source}: 'tls.cert_file' must name a PEM certificate file (as `entrepot tls issue` writes NAME.crt).");
+            }
+
+            if (tls.KeyFile is not { } key || !File.Exists(key) || !File.ReadAllText(key).Contains("PRIVATE KEY-----", StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"{source}: 'tls.key_file' must name a PEM private key file (as `entrepot tls issue` writes NAME.key).");
+            }
+        }
+
         for (var i = 0; i < c.TrustedExchanges.Count; i++)
         {
             var t = c.TrustedExchanges[i];
