@@ -106,6 +106,27 @@ public class ReconciliationTests
             await stopLoad.CancelAsync();
             await Task.WhenAll(load);
 
+            // Requests the killed exchange had in flight may still finish at the nodes (and be
+            // receipted): read the logs once the nodes are idle.
+            using (var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) })
+            {
+                var idleBy = DateTime.UtcNow.AddSeconds(30);
+                foreach (var (_, port) in nodes)
+                {
+                    while (true)
+                    {
+                        using var health = JsonDocument.Parse(await probe.GetStringAsync($"http://127.0.0.1:{port}/healthz"));
+                        if (health.RootElement.GetProperty("in_flight").GetInt32() + health.RootElement.GetProperty("queued").GetInt32() == 0)
+                        {
+                            break;
+                        }
+
+                        Assert.True(DateTime.UtcNow < idleBy, "a node stayed busy after the exchange was killed");
+                        await Task.Delay(50);
+                    }
+                }
+            }
+
             var issued = new List<string>();
             foreach (var (id, _) in nodes)
             {

@@ -58,6 +58,50 @@ public class BudgetTests
         Assert.Equal(ok * 0.000004m * 1.05m, billed);      // 3 + 1 tokens at 1 per million, plus the 5 % fee
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BudgetInEuros_SellerInDollars_HeldAndSettledAtTheRateTable(bool withRates)
+    {
+        await using var upstream = await FaultyUpstream.StartAsync();
+        var config = new ExchangeConfig
+        {
+            Exchange = new ExchangeSection
+            {
+                Port = 0, FeePercent = 5, AdminKey = AdminKey,
+                Rates = withRates ? new RatesSection { Base = "USD", Source = "test table", AsOf = "2026-11-27", PerBase = new() { ["EUR"] = 0.8m } } : null,
+            },
+            Accounts = [new AccountSpec { Id = "buyer", Keys = [Key], Budget = new BudgetSpec { Amount = 1m, Currency = "EUR", Period = "month" } }],
+            Providers = [new ProviderSpec { Id = "p", Kind = "openai", BaseUrl = upstream.V1.AbsoluteUri, Jurisdiction = "DE", Models = ["m"], Price = new PriceSpec { Input = 1m, Output = 1m, Currency = "USD" } }],
+        };
+        var dir = Path.Combine(Path.GetTempPath(), "entrepot-tests", "budget-fx-" + Guid.NewGuid().ToString("N")[..8]);
+        await using (var host = ExchangeHost.Create(config, dir))
+        {
+            await host.StartAsync();
+            using var http = new HttpClient { BaseAddress = host.BaseUrl };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+            var r = await http.PostAsync("v1/chat/completions", new StringContent("""{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"));
+            if (!withRates)
+            {
+                // No rate: a dollar price cannot be held against a euro budget, and the buyer is told why.
+                Assert.Equal(HttpStatusCode.PaymentRequired, r.StatusCode);
+                Assert.Contains("currency (EUR)", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                return;
+            }
+
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            await host.FlushAsync();
+            var (spent, held, _) = host.Services.GetRequiredService<BudgetBook>().Status("account:buyer")!.Value;
+            Assert.Equal(0m, held);
+            Assert.Equal(0.000004m * 1.05m * 0.8m, spent); // 4 tokens at 1 USD per million, 5 % fee, at 0.8 EUR per USD
+        }
+
+        // A restart counts what was spent, converted the same way.
+        await using var again = ExchangeHost.Create(config, dir);
+        var (spentAfter, _, _) = again.Services.GetRequiredService<BudgetBook>().Status("account:buyer")!.Value;
+        Assert.Equal(0.000004m * 1.05m * 0.8m, spentAfter);
+    }
+
     [Fact]
     public async Task KeyBudgetSetByAdmin_Applies_BadBudgetNamesTheField()
     {

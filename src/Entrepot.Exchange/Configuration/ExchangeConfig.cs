@@ -40,6 +40,18 @@ public sealed record ExchangeSection
     /// <summary>A private CA's certificate (PEM, as <c>entrepot tls ca</c> writes it) that sellers'
     /// HTTPS certificates may chain to, besides the system's roots.</summary>
     [JsonPropertyName("tls_ca_file")] public string? TlsCaFile { get; set; }
+
+    /// <summary>Currency rates for budgets in another currency than a seller's prices.</summary>
+    [JsonPropertyName("rates")] public RatesSection? Rates { get; set; }
+}
+
+/// <summary>Units of each currency per one unit of <c>base</c>, with their source and date.</summary>
+public sealed record RatesSection
+{
+    [JsonPropertyName("base")] public string? Base { get; set; }
+    [JsonPropertyName("source")] public string? Source { get; set; }
+    [JsonPropertyName("as_of")] public string? AsOf { get; set; }
+    [JsonPropertyName("per_base")] public Dictionary<string, decimal> PerBase { get; set; } = [];
 }
 
 public sealed record AccountSpec

@@ -67,6 +67,27 @@ public static class ExchangeConfigLoader
             throw new ConfigurationException($"{source}: 'exchange.tls_ca_file' must name a PEM certificate file (as `entrepot tls ca` writes ca.crt); {ca} is not one.");
         }
 
+        if (x.Rates is { } rates)
+        {
+            if (rates.Base is not { Length: 3 } || !rates.Base.All(char.IsAsciiLetter))
+            {
+                throw new ConfigurationException($"{source}: 'exchange.rates.base' must be an ISO 4217 code such as \"USD\".");
+            }
+
+            if (string.IsNullOrWhiteSpace(rates.Source))
+            {
+                throw new ConfigurationException($"{source}: 'exchange.rates.source' is required: say where the rates come from.");
+            }
+
+            foreach (var (code, rate) in rates.PerBase)
+            {
+                if (code.Length != 3 || !code.All(char.IsAsciiLetter) || rate <= 0)
+                {
+                    throw new ConfigurationException($"{source}: 'exchange.rates.per_base.{code}' must be a positive rate for an ISO 4217 code.");
+                }
+            }
+        }
+
         if (x.AdminKeyHash is not null && !ApiKeyHash.TryParse(x.AdminKeyHash, out _))
         {
             throw new ConfigurationException($"{source}: 'exchange.admin_key_hash' must be sha256: followed by 64 hex digits.");

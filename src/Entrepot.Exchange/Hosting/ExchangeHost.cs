@@ -70,6 +70,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             RulesDir = RulesDirectory(x.RulesDir, Path.GetFullPath(dataDir)),
             FeePercent = x.FeePercent,
             HoldMaxTokens = x.HoldMaxTokens,
+            Rates = x.Rates is { Base: { } rateBase } r ? new Core.Market.ExchangeRates(rateBase, r.PerBase, r.Source ?? "", r.AsOf ?? "") : null,
         };
 
         Directory.CreateDirectory(settings.DataDir);
@@ -130,7 +131,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteTradeLog>());
         s.AddSingleton(_ => new SqliteReceiptStore(db, countersign));
         var budgets = new Core.Budgets.BudgetBook(time);
-        LoadBudgets(config, budgets, usageSpent: (account, since, currency) => SpentSince(db, account, since, currency, x.FeePercent));
+        LoadBudgets(config, budgets, usageSpent: (account, since, currency) => SpentSince(db, account, since, currency, x.FeePercent, settings.Rates));
         s.AddSingleton(budgets);
         var limits = new RateLimits();
         foreach (var a in config.Accounts.Where(a => a.Limits is not null))
@@ -188,22 +189,31 @@ public sealed class ExchangeHost : IAsyncDisposable
     }
 
     /// <summary>What an account has spent since a time, fee included, from the usage log (restarts keep budgets honest).</summary>
-    private static decimal SpentSince(SqliteDatabase db, string account, DateTimeOffset since, string currency, decimal feePercent)
+    private static decimal SpentSince(SqliteDatabase db, string account, DateTimeOffset since, string currency, decimal feePercent, Core.Market.ExchangeRates? rates)
     {
         using var c = db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT cost FROM usage WHERE account_id = $a AND currency = $c AND ts >= $t";
+        cmd.CommandText = "SELECT cost, currency FROM usage WHERE account_id = $a AND ts >= $t";
         cmd.Parameters.AddWithValue("$a", account);
-        cmd.Parameters.AddWithValue("$c", currency);
         cmd.Parameters.AddWithValue("$t", since.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         using var r = cmd.ExecuteReader();
         decimal sum = 0;
         while (r.Read())
         {
-            sum += decimal.Parse(r.GetString(0), System.Globalization.CultureInfo.InvariantCulture);
+            // Each trade as it was settled against the budget: in its currency, or converted at the rate table.
+            var cost = decimal.Parse(r.GetString(0), System.Globalization.CultureInfo.InvariantCulture) * (1 + (feePercent / 100m));
+            var from = r.GetString(1);
+            if (from == currency)
+            {
+                sum += cost;
+            }
+            else if (rates is not null && rates.TryConvert(cost, from, currency, out var converted))
+            {
+                sum += converted;
+            }
         }
 
-        return sum * (1 + (feePercent / 100m));
+        return sum;
     }
 
     /// <summary>The rules_dir setting, else DATA_DIR/rules, else the packs shipped beside the program.</summary>

@@ -21,6 +21,9 @@ public sealed record ExchangeSettings
     public decimal FeePercent { get; init; }
     public int HoldMaxTokens { get; init; } = 4096;
 
+    /// <summary>Rates for holding and settling a seller's price against a budget in another currency; null: none.</summary>
+    public Core.Market.ExchangeRates? Rates { get; init; }
+
     /// <summary>Where the rule packs are read from; null: no packs.</summary>
     public string? RulesDir { get; init; }
 }

@@ -144,9 +144,14 @@ internal sealed partial class ChatRelay(
         var covering = budgets.For(scopes);
         if (covering.Count > 0)
         {
-            // Only sellers priced in the budgets' currency can be held against them.
-            allowed.RemoveAll(c => covering.Any(b => !string.Equals(b.Currency, c.Provider.Price.Currency, StringComparison.Ordinal)));
-            var maxCost = allowed.Count == 0 ? 0m : allowed.Max(c => MaxCost(c.Provider, request));
+            // Sellers priced in the budgets' currency are held as priced; others only when the rate
+            // table converts their price into it (budgets in scope must then share one currency).
+            var currency = covering[0].Currency;
+            var rates = covering.All(b => b.Currency == currency) ? settings.Rates : null;
+            allowed.RemoveAll(c => !string.Equals(c.Provider.Price.Currency, currency, StringComparison.Ordinal)
+                && (rates is null || !rates.CanConvert(c.Provider.Price.Currency, currency) || covering.Any(b => b.Currency != currency)));
+            trade.HoldCurrency = currency;
+            var maxCost = allowed.Count == 0 ? 0m : allowed.Max(c => InHoldCurrency(MaxCost(c.Provider, request), c.Provider.Price.Currency, currency));
             trade.Hold = allowed.Count == 0 ? null : budgets.TryHold(scopes, maxCost, out var refusal)
                 ?? await RefuseBudgetAsync(ctx, refusal!).ConfigureAwait(false);
             if (allowed.Count == 0 && trade.Hold is null)
@@ -181,6 +186,10 @@ internal sealed partial class ChatRelay(
         long output = request.MaxTokens ?? settings.HoldMaxTokens;
         return p.Price.CostOf(input, output) * (1 + (settings.FeePercent / 100m));
     }
+
+    /// <summary>An amount in a seller's currency as the budget sees it.</summary>
+    private decimal InHoldCurrency(decimal amount, string from, string to) =>
+        from == to ? amount : settings.Rates!.TryConvert(amount, from, to, out var converted) ? converted : throw new InvalidOperationException($"no rate from {from} to {to}");
 
     private async Task<Core.Budgets.BudgetHold?> RefuseBudgetAsync(HttpContext ctx, string message)
     {
@@ -521,7 +530,11 @@ internal sealed partial class ChatRelay(
 
         var now = time.GetUtcNow();
         var elapsed = Stopwatch.GetElapsedTime(trade.Started);
-        trade.Hold?.Settle(cost * (1 + (settings.FeePercent / 100m)));
+        if (trade.Hold is { } hold)
+        {
+            var charged = cost * (1 + (settings.FeePercent / 100m));
+            hold.Settle(c is null ? charged : InHoldCurrency(charged, c.Provider.Price.Currency, trade.HoldCurrency!));
+        }
 
         // The trade writer's thread stores the row, checks and countersigns a seller's receipt and
         // appends the ledger entry, in one transaction; nothing here waits for it.
@@ -603,6 +616,9 @@ internal sealed partial class ChatRelay(
 
         /// <summary>The budget hold taken before forwarding; settled at the real cost after.</summary>
         public Core.Budgets.BudgetHold? Hold { get; set; }
+
+        /// <summary>The currency of the budgets the hold is against.</summary>
+        public string? HoldCurrency { get; set; }
 
         /// <summary>SHA-256 (hex) of the bytes sent to the seller being tried.</summary>
         public string? RequestSha256 { get; set; }
