@@ -38,12 +38,16 @@ internal static class ReportCommand
 
             var db = new SqliteDatabase(path);
             var id = pr.GetValue(account)!;
-            if (new SqliteAccountStore(db, TimeProvider.System).Find(id) is null)
+            if (new SqliteAccountStore(db, TimeProvider.System).Find(id) is not { } buyer)
             {
                 return CommonOptions.Fail($"no account '{id}' in {path}.");
             }
 
-            var result = SqliteLedger.Invoice(db, id, pr.GetValue(period)!, from, to);
+            var result = SqliteLedger.Invoice(db, id, pr.GetValue(period)!, from, to) with
+            {
+                AccountCurrency = buyer.Currency,
+                Rates = SqliteRateTable.Load(db),
+            };
             using var stream = pr.GetValue(output) is { } file ? File.Create(file) : Console.OpenStandardOutput();
             if (pr.GetValue(format) == "csv")
             {

@@ -11,7 +11,8 @@ public sealed record Account(
     string Name,
     string HomeJurisdiction = "DE",
     DataClass DefaultDataClass = DataClass.Public,
-    IReadOnlyList<string>? Attestations = null)
+    IReadOnlyList<string>? Attestations = null,
+    string Currency = "USD")
 {
     public static bool IsJurisdiction(string? code) =>
         code is { Length: 2 or >= 4 and <= 6 } &&

@@ -12,6 +12,44 @@ namespace Entrepot.Core.Ledger;
 /// </summary>
 public sealed record Invoice(string Account, string Period, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<InvoiceLine> Lines)
 {
+    /// <summary>The account's currency, for the converted total; null: no conversion shown.</summary>
+    public string? AccountCurrency { get; init; }
+
+    /// <summary>The rate table the converted total uses (its source and date are printed with it).</summary>
+    public Market.ExchangeRates? Rates { get; init; }
+
+    /// <summary>
+    /// What the buyer owes in its own currency: each currency's exact total converted at the rate
+    /// table, and the currencies that could not be converted (no rate), which are left out of it.
+    /// </summary>
+    public (decimal Total, IReadOnlyList<string> Unconverted)? InAccountCurrency()
+    {
+        if (AccountCurrency is not { } to)
+        {
+            return null;
+        }
+
+        decimal sum = 0;
+        var missing = new List<string>();
+        foreach (var t in Totals)
+        {
+            if (t.Currency == to)
+            {
+                sum += t.Total;
+            }
+            else if (Rates is not null && Rates.TryConvert(t.Total, t.Currency, to, out var converted))
+            {
+                sum += converted;
+            }
+            else
+            {
+                missing.Add(t.Currency);
+            }
+        }
+
+        return (sum, missing);
+    }
+
     /// <summary>Totals per currency: net (sellers), fees (exchange) and total (what the buyer owes).</summary>
     public IReadOnlyList<InvoiceTotal> Totals => Lines
         .GroupBy(l => l.Currency, StringComparer.Ordinal)
@@ -83,6 +121,40 @@ public sealed record Invoice(string Account, string Period, DateTimeOffset From,
         }
 
         w.WriteEndArray();
+        if (InAccountCurrency() is { } converted)
+        {
+            w.WriteStartObject("account_currency");
+            w.WriteString("currency", AccountCurrency);
+            w.WriteString("total", LedgerEntry.Amount(converted.Total));
+            w.WriteStartArray("unconverted");
+            foreach (var c in converted.Unconverted)
+            {
+                w.WriteStringValue(c);
+            }
+
+            w.WriteEndArray();
+            if (Rates is not null && Totals.Any(t => t.Currency != AccountCurrency))
+            {
+                w.WriteStartObject("rates");
+                w.WriteString("base", Rates.BaseCurrency);
+                w.WriteString("source", Rates.Source);
+                w.WriteString("as_of", Rates.AsOf);
+                foreach (var t in Totals.Where(t => Rates.PerBase.ContainsKey(t.Currency)))
+                {
+                    w.WriteString(t.Currency, Rates.PerBase[t.Currency].ToString(CultureInfo.InvariantCulture));
+                }
+
+                if (Rates.PerBase.TryGetValue(AccountCurrency!, out var own))
+                {
+                    w.WriteString(AccountCurrency!, own.ToString(CultureInfo.InvariantCulture));
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        }
+
         if (Lines.Count > 0)
         {
             w.WriteNumber("ledger_first_seq", Lines[0].Seq);
@@ -126,6 +198,17 @@ public sealed record Invoice(string Account, string Period, DateTimeOffset From,
         foreach (var t in Totals)
         {
             output.WriteLine(string.Join(',', "TOTAL", "", "", "", "", "", "", t.Currency, LedgerEntry.Amount(t.Net), LedgerEntry.Amount(t.Fees), LedgerEntry.Amount(t.Total)));
+        }
+
+        if (InAccountCurrency() is { } converted && Totals.Any(t => t.Currency != AccountCurrency))
+        {
+            var note = Rates is null ? "no rate table" : $"rates {Rates.BaseCurrency} base, {Rates.Source}, {Rates.AsOf}";
+            if (converted.Unconverted.Count > 0)
+            {
+                note += "; not converted: " + string.Join(' ', converted.Unconverted);
+            }
+
+            output.WriteLine(string.Join(',', "TOTAL_CONVERTED", "", "", "", Csv(note), "", "", AccountCurrency, "", "", LedgerEntry.Amount(converted.Total)));
         }
     }
 

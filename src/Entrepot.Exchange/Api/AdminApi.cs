@@ -203,7 +203,13 @@ public static class AdminApi
             return Error(400, "'attestations' must be a list of names such as \"ru-localised\".", "invalid_request_error", "attestations");
         }
 
-        var account = new Account(a.Id, a.Name ?? a.Id, home.ToUpperInvariant(), dataClass, (a.Attestations ?? []).Select(t => t.Trim().ToLowerInvariant()).ToArray());
+        if (a.Currency is { } currency && (currency.Length != 3 || !currency.All(char.IsAsciiLetter)))
+        {
+            return Error(400, "'currency' must be an ISO 4217 code such as \"EUR\".", "invalid_request_error", "currency");
+        }
+
+        var account = new Account(a.Id, a.Name ?? a.Id, home.ToUpperInvariant(), dataClass, (a.Attestations ?? []).Select(t => t.Trim().ToLowerInvariant()).ToArray(),
+            (a.Currency ?? "USD").ToUpperInvariant());
         accounts.Upsert(account);
         ctx.RequestServices.GetRequiredService<Marketplace>().ReloadKeys();
         return TypedResults.Json(AccountView.Of(account), ExchangeJsonContext.Default.AccountView, statusCode: 201);

@@ -27,17 +27,19 @@ public sealed record NewAccount(
     [property: JsonPropertyName("name")] string? Name,
     [property: JsonPropertyName("home_jurisdiction")] string? HomeJurisdiction,
     [property: JsonPropertyName("default_data_class")] string? DefaultDataClass = null,
-    [property: JsonPropertyName("attestations")] List<string>? Attestations = null);
+    [property: JsonPropertyName("attestations")] List<string>? Attestations = null,
+    [property: JsonPropertyName("currency")] string? Currency = null);
 
 public sealed record AccountView(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("home_jurisdiction")] string HomeJurisdiction,
     [property: JsonPropertyName("default_data_class")] string DefaultDataClass = "public",
-    [property: JsonPropertyName("attestations")] IReadOnlyList<string>? Attestations = null)
+    [property: JsonPropertyName("attestations")] IReadOnlyList<string>? Attestations = null,
+    [property: JsonPropertyName("currency")] string Currency = "USD")
 {
     public static AccountView Of(Core.Accounts.Account a) =>
-        new(a.Id, a.Name, a.HomeJurisdiction, Core.Border.DataClasses.Name(a.DefaultDataClass), a.Attestations ?? []);
+        new(a.Id, a.Name, a.HomeJurisdiction, Core.Border.DataClasses.Name(a.DefaultDataClass), a.Attestations ?? [], a.Currency);
 }
 
 public sealed record IssuedKey(

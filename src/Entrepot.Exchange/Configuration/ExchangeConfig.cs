@@ -66,6 +66,9 @@ public sealed record AccountSpec
     /// <summary>The buyer's own statements that rules may require (e.g. ru-localised).</summary>
     [JsonPropertyName("attestations")] public List<string> Attestations { get; set; } = [];
 
+    /// <summary>The currency the account is invoiced in (ISO 4217, default USD); its budget's default.</summary>
+    [JsonPropertyName("currency")] public string? Currency { get; init; }
+
     /// <summary>The account's spending limit: {"amount": 10, "currency": "USD", "period": "month"}.</summary>
     [JsonPropertyName("budget")] public BudgetSpec? Budget { get; init; }
 

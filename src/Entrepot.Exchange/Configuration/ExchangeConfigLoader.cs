@@ -101,6 +101,11 @@ public static class ExchangeConfigLoader
                 throw new ConfigurationException($"{source}: 'accounts[{i}].id' is required.");
             }
 
+            if (a.Currency is { } accountCurrency && (accountCurrency.Length != 3 || !accountCurrency.All(char.IsAsciiLetter)))
+            {
+                throw new ConfigurationException($"{source}: 'accounts[{i}].currency' must be an ISO 4217 code such as \"EUR\".");
+            }
+
             if (a.KeyHashes.Any(h => !ApiKeyHash.TryParse(h, out _)))
             {
                 throw new ConfigurationException($"{source}: 'accounts[{i}].key_hashes' entries must be sha256: followed by 64 hex digits.");

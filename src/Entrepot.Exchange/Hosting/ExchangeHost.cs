@@ -123,6 +123,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(signingKey);
         Func<Core.Trust.ReceiptEvidence, System.Text.Json.Nodes.JsonObject> countersign =
             e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5);
+        SqliteRateTable.Save(db, settings.Rates);
         var ledger = new SqliteLedger(db, signingKey);
         s.AddSingleton(ledger);
         s.AddSingleton(_ => new SqliteTradeLog(db, countersign, ledger, x.FeePercent));
@@ -166,7 +167,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             var dataClass = a.DefaultDataClass is { } dc && DataClasses.TryParseClass(dc, out var parsed) ? parsed : DataClass.Public;
 
             var account = new Account(a.Id!, a.Name ?? a.Id!, (a.HomeJurisdiction ?? defaultJurisdiction).ToUpperInvariant(), dataClass,
-                a.Attestations.Select(t => t.Trim().ToLowerInvariant()).ToArray());
+                a.Attestations.Select(t => t.Trim().ToLowerInvariant()).ToArray(), (a.Currency ?? "USD").ToUpperInvariant());
             accounts.Upsert(account);
             var hashes = a.Keys.Select(k => ApiKeyHash.Compute(k))
                 .Concat(a.KeyHashes.Select(t => ApiKeyHash.TryParse(t, out var b) ? b : []));
@@ -183,7 +184,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         {
             var b = a.Budget!;
             var period = Core.Budgets.BudgetPeriods.TryParse(b.Period, out var p) ? p : Core.Budgets.BudgetPeriod.Total;
-            var budget = new Core.Budgets.Budget("account:" + a.Id, b.Amount ?? 0, (b.Currency ?? "USD").ToUpperInvariant(), period);
+            var budget = new Core.Budgets.Budget("account:" + a.Id, b.Amount ?? 0, (b.Currency ?? a.Currency ?? "USD").ToUpperInvariant(), period);
             budgets.Set(budget, usageSpent(a.Id!, Core.Budgets.BudgetPeriods.Start(period, TimeProvider.System.GetUtcNow()), budget.Currency));
         }
     }

@@ -12,7 +12,7 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
     {
         using var c = db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, name, home_jurisdiction, default_data_class, attestations FROM accounts WHERE id = $id";
+        cmd.CommandText = "SELECT id, name, home_jurisdiction, default_data_class, attestations, currency FROM accounts WHERE id = $id";
         cmd.Parameters.AddWithValue("$id", id);
         using var r = cmd.ExecuteReader();
         return r.Read() ? Read(r, 0) : null;
@@ -22,7 +22,7 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
     {
         using var c = db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, name, home_jurisdiction, default_data_class, attestations FROM accounts ORDER BY id";
+        cmd.CommandText = "SELECT id, name, home_jurisdiction, default_data_class, attestations, currency FROM accounts ORDER BY id";
         using var r = cmd.ExecuteReader();
         var list = new List<Account>();
         while (r.Read())
@@ -39,16 +39,17 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
         using var c = db.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            INSERT INTO accounts(id, name, home_jurisdiction, default_data_class, attestations, created_at)
-            VALUES ($id, $name, $j, $dc, $att, $ts)
+            INSERT INTO accounts(id, name, home_jurisdiction, default_data_class, attestations, currency, created_at)
+            VALUES ($id, $name, $j, $dc, $att, $cur, $ts)
             ON CONFLICT(id) DO UPDATE SET name = excluded.name, home_jurisdiction = excluded.home_jurisdiction,
-                default_data_class = excluded.default_data_class, attestations = excluded.attestations
+                default_data_class = excluded.default_data_class, attestations = excluded.attestations, currency = excluded.currency
             """;
         cmd.Parameters.AddWithValue("$dc", account.DefaultDataClass.Name());
         cmd.Parameters.AddWithValue("$att", string.Join(',', account.Attestations ?? []));
         cmd.Parameters.AddWithValue("$id", account.Id);
         cmd.Parameters.AddWithValue("$name", account.Name);
         cmd.Parameters.AddWithValue("$j", account.HomeJurisdiction);
+        cmd.Parameters.AddWithValue("$cur", account.Currency);
         cmd.Parameters.AddWithValue("$ts", Now());
         cmd.ExecuteNonQuery();
     }
@@ -85,7 +86,7 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
         using var c = db.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT k.key_id, k.hash, a.id, a.name, a.home_jurisdiction, a.default_data_class, a.attestations
+            SELECT k.key_id, k.hash, a.id, a.name, a.home_jurisdiction, a.default_data_class, a.attestations, a.currency
             FROM api_keys k JOIN accounts a ON a.id = k.account_id
             WHERE k.revoked_at IS NULL
             """;
@@ -107,7 +108,7 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
         var dc = DataClasses.TryParseClass(r.GetString(at + 3), out var parsed) ? parsed : DataClass.Public;
         var att = r.GetString(at + 4);
         return new Account(r.GetString(at), r.GetString(at + 1), r.GetString(at + 2), dc,
-            att.Length == 0 ? [] : att.Split(','));
+            att.Length == 0 ? [] : att.Split(','), r.GetString(at + 5));
     }
 
     private string Now() => time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);

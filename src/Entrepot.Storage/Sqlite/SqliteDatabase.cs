@@ -148,6 +148,16 @@ public sealed class SqliteDatabase
             updated_at TEXT NOT NULL
         );
         """,
+        """
+        ALTER TABLE accounts ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
+        CREATE TABLE rates (
+            currency TEXT PRIMARY KEY,
+            per_base TEXT NOT NULL,
+            base TEXT NOT NULL,
+            source TEXT NOT NULL,
+            as_of TEXT NOT NULL
+        );
+        """,
     ];
 
     /// <summary>An exporter node's database: only its log of issued receipts.</summary>
