@@ -103,6 +103,37 @@ public class BudgetTests
     }
 
     [Fact]
+    public async Task AdminBudget_IsStored_ARestartKeepsItWithWhatWasSpent()
+    {
+        await using var upstream = await FaultyUpstream.StartAsync();
+        var config = new ExchangeConfig
+        {
+            Exchange = new ExchangeSection { Port = 0, AdminKey = AdminKey },
+            Accounts = [new AccountSpec { Id = "buyer", Keys = [Key] }],
+            Providers = [new ProviderSpec { Id = "p", Kind = "openai", BaseUrl = upstream.V1.AbsoluteUri, Jurisdiction = "DE", Models = ["m"], Price = new PriceSpec { Input = 1m, Output = 1m } }],
+        };
+        var dir = Path.Combine(Path.GetTempPath(), "entrepot-tests", "budget-stored-" + Guid.NewGuid().ToString("N")[..8]);
+        const string request = """{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}""";
+        await using (var host = ExchangeHost.Create(config, dir))
+        {
+            await host.StartAsync();
+            using var admin = new HttpClient { BaseAddress = host.BaseUrl };
+            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsync("admin/accounts/buyer/budget", new StringContent("""{"amount":1,"currency":"USD","period":"month"}""", Encoding.UTF8, "application/json"))).StatusCode);
+            using var http = new HttpClient { BaseAddress = host.BaseUrl };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("v1/chat/completions", new StringContent(request, Encoding.UTF8, "application/json"))).StatusCode);
+            await host.FlushAsync();
+        }
+
+        await using var again = ExchangeHost.Create(config, dir);
+        var (spent, held, limit) = again.Services.GetRequiredService<BudgetBook>().Status("account:buyer")!.Value;
+        Assert.Equal(1m, limit);
+        Assert.Equal(0.000004m, spent); // the one request's 4 tokens at 1 per million, counted again from the usage log
+        Assert.Equal(0m, held);
+    }
+
+    [Fact]
     public async Task KeyBudgetSetByAdmin_Applies_BadBudgetNamesTheField()
     {
         await using var upstream = await FaultyUpstream.StartAsync();

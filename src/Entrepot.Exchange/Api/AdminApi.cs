@@ -61,8 +61,8 @@ public static class AdminApi
         return await next(ic).ConfigureAwait(false);
     }
 
-    /// <summary>Sets a budget for an account or a key from now on (its spending so far this period
-    /// starts at zero; configuration-file budgets are counted from the usage log at start).</summary>
+    /// <summary>Sets a budget for an account or a key, stored so a restart keeps it; what the scope
+    /// already spent this period (from the usage log) counts against it.</summary>
     private static async Task<IResult> PutBudget(HttpContext ctx, string scope)
     {
         var body = await ReadJsonAsync(ctx, ExchangeJsonContext.Default.BudgetSpec).ConfigureAwait(false);
@@ -89,7 +89,11 @@ public static class AdminApi
         }
 
         var book = ctx.RequestServices.GetRequiredService<Core.Budgets.BudgetBook>();
-        book.Set(new Core.Budgets.Budget(scope, b.Amount.Value, currency, period));
+        var budget = new Core.Budgets.Budget(scope, b.Amount.Value, currency, period);
+        ctx.RequestServices.GetRequiredService<SqliteBudgetStore>().Save(budget);
+        var spentSoFar = ctx.RequestServices.GetRequiredService<BudgetSpending>()
+            .Since(scope, Core.Budgets.BudgetPeriods.Start(period, ctx.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()), currency);
+        book.Set(budget, spentSoFar);
         var (spent, held, limit) = book.Status(scope)!.Value;
         return TypedResults.Json(new BudgetView(scope, limit, currency, period.ToString().ToLowerInvariant(), spent, held), ExchangeJsonContext.Default.BudgetView);
     }

@@ -132,8 +132,12 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteTradeLog>());
         s.AddSingleton(_ => new SqliteReceiptStore(db, countersign));
         var budgets = new Core.Budgets.BudgetBook(time);
-        LoadBudgets(config, budgets, usageSpent: (account, since, currency) => SpentSince(db, account, since, currency, x.FeePercent, settings.Rates));
+        var spending = new BudgetSpending((scope, since, currency) => SpentSince(db, scope, since, currency, x.FeePercent, settings.Rates));
+        var budgetStore = new SqliteBudgetStore(db, time);
+        LoadBudgets(config, budgets, budgetStore, spending, time);
         s.AddSingleton(budgets);
+        s.AddSingleton(spending);
+        s.AddSingleton(budgetStore);
         var limits = new RateLimits();
         foreach (var a in config.Accounts.Where(a => a.Limits is not null))
         {
@@ -178,24 +182,30 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
     }
 
-    private static void LoadBudgets(ExchangeConfig config, Core.Budgets.BudgetBook budgets, Func<string, DateTimeOffset, string, decimal> usageSpent)
+    /// <summary>Configuration budgets, then those set through the admin API (later, so they win), each
+    /// starting from what its scope spent this period according to the usage log.</summary>
+    private static void LoadBudgets(ExchangeConfig config, Core.Budgets.BudgetBook budgets, SqliteBudgetStore stored, BudgetSpending spending, TimeProvider time)
     {
-        foreach (var a in config.Accounts.Where(a => a.Budget is not null))
+        var all = config.Accounts.Where(a => a.Budget is not null).Select(a =>
         {
             var b = a.Budget!;
             var period = Core.Budgets.BudgetPeriods.TryParse(b.Period, out var p) ? p : Core.Budgets.BudgetPeriod.Total;
-            var budget = new Core.Budgets.Budget("account:" + a.Id, b.Amount ?? 0, (b.Currency ?? a.Currency ?? "USD").ToUpperInvariant(), period);
-            budgets.Set(budget, usageSpent(a.Id!, Core.Budgets.BudgetPeriods.Start(period, TimeProvider.System.GetUtcNow()), budget.Currency));
+            return new Core.Budgets.Budget("account:" + a.Id, b.Amount ?? 0, (b.Currency ?? a.Currency ?? "USD").ToUpperInvariant(), period);
+        }).Concat(stored.All());
+        foreach (var budget in all)
+        {
+            budgets.Set(budget, spending.Since(budget.Scope, Core.Budgets.BudgetPeriods.Start(budget.Period, time.GetUtcNow()), budget.Currency));
         }
     }
 
     /// <summary>What an account has spent since a time, fee included, from the usage log (restarts keep budgets honest).</summary>
-    private static decimal SpentSince(SqliteDatabase db, string account, DateTimeOffset since, string currency, decimal feePercent, Core.Market.ExchangeRates? rates)
+    private static decimal SpentSince(SqliteDatabase db, string scope, DateTimeOffset since, string currency, decimal feePercent, Core.Market.ExchangeRates? rates)
     {
         using var c = db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT cost, currency FROM usage WHERE account_id = $a AND ts >= $t";
-        cmd.Parameters.AddWithValue("$a", account);
+        bool key = scope.StartsWith("key:", StringComparison.Ordinal);
+        cmd.CommandText = $"SELECT cost, currency FROM usage WHERE {(key ? "key_id" : "account_id")} = $a AND ts >= $t";
+        cmd.Parameters.AddWithValue("$a", scope[(scope.IndexOf(':', StringComparison.Ordinal) + 1)..]);
         cmd.Parameters.AddWithValue("$t", since.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         using var r = cmd.ExecuteReader();
         decimal sum = 0;

@@ -158,6 +158,15 @@ public sealed class SqliteDatabase
             as_of TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE budgets (
+            scope TEXT PRIMARY KEY,
+            amount TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            period TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
     ];
 
     /// <summary>An exporter node's database: only its log of issued receipts.</summary>
