@@ -56,6 +56,48 @@ public static class LedgerRows
             return new Posting(part[..eq], decimal.Parse(part[(eq + 1)..], NumberStyles.Number, CultureInfo.InvariantCulture));
         }).ToList();
 
+    /// <summary>Reads checkpoint rows (seq, hash, key_id, public_key, signature).</summary>
+    public static Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)> ReadCheckpoints(System.Data.Common.DbDataReader r)
+    {
+        var marks = new Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)>();
+        while (r.Read())
+        {
+            marks[r.GetInt64(0)] = (r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4));
+        }
+
+        return marks;
+    }
+
+    /// <summary>
+    /// Feeds ledger rows (seq, receipt_id, ts, currency, postings, prev_hash, hash, in seq order) to
+    /// <paramref name="verifier"/>; null when the chain holds, else the first problem.
+    /// </summary>
+    public static string? VerifyChain(System.Data.Common.DbDataReader r, LedgerVerifier verifier, IReadOnlyDictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)> marks)
+    {
+        while (r.Read())
+        {
+            long seq = r.GetInt64(0);
+            IReadOnlyList<Posting> postings;
+            DateTimeOffset ts;
+            try
+            {
+                ts = DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+                postings = ParsePostings(r.GetString(4));
+            }
+            catch (FormatException)
+            {
+                return $"entry {seq}: the row is unreadable (it was altered)";
+            }
+
+            if (verifier.Next(seq, r.GetString(1), ts, r.GetString(3), postings, r.GetString(5), r.GetString(6), marks.ContainsKey(seq)) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>After the chain was read through <paramref name="verifier"/>: every checkpoint signed
     /// by a valid key (the exchange's when <paramref name="trustedPublicKey"/> is given) over a hash the
     /// chain has at that entry. Null when all hold, else the first problem.</summary>

@@ -8,41 +8,11 @@ namespace Entrepot.EndToEnd.Tests;
 /// stdout, exit codes.</summary>
 public class BorderCliTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(string? stdin, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        if (stdin is not null)
-        {
-            await p.StandardInput.WriteAsync(stdin);
-        }
-
-        p.StandardInput.Close();
-        var output = p.StandardOutput.ReadToEndAsync();
-        var error = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await output, await error);
-    }
-
     [Fact]
     public async Task Scan_Json_GivesUtf16OffsetsOnMixedLanguageText()
     {
         const string text = "客户张伟，邮箱 zhang.wei@example.cn，身份证 11010519491231002X；Karte 4111 1111 1111 1111.";
-        var (code, output, _) = await Run(text, "scan", "--json");
+        var (code, output, _) = await EntrepotCli.RunWithInputAsync(text, "scan", "--json");
         Assert.Equal(0, code);
         var entities = JsonDocument.Parse(output).RootElement.GetProperty("entities").EnumerateArray().ToList();
         Assert.Equal(["email", "cn_resident_id", "payment_card"], entities.Select(e => e.GetProperty("type").GetString()));
@@ -56,7 +26,7 @@ public class BorderCliTests
     [Fact]
     public async Task Scan_Jsonl_OneResultPerLine_BadLinesNamed()
     {
-        var (code, output, err) = await Run("{\"text\":\"ip 10.1.2.3\"}\n{\"nope\":1}\n{\"text\":\"nothing here\"}\n", "scan", "--jsonl");
+        var (code, output, err) = await EntrepotCli.RunWithInputAsync("{\"text\":\"ip 10.1.2.3\"}\n{\"nope\":1}\n{\"text\":\"nothing here\"}\n", "scan", "--jsonl");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
         Assert.Equal("10.1.2.3", JsonDocument.Parse(lines[0]).RootElement.GetProperty("entities")[0].GetProperty("text").GetString());
@@ -69,7 +39,7 @@ public class BorderCliTests
     [Fact]
     public async Task PolicyCheck_Json_DeniesWithCitation_ExitCode2()
     {
-        var (code, output, _) = await Run(null, "policy", "check", "--from", "US", "--to", "HK", "--data-class", "government-related", "--json");
+        var (code, output, _) = await EntrepotCli.RunWithInputAsync(null, "policy", "check", "--from", "US", "--to", "HK", "--data-class", "government-related", "--json");
         Assert.Equal(2, code);
         var root = JsonDocument.Parse(output).RootElement;
         Assert.Equal("deny", root.GetProperty("verdict").GetString());
@@ -83,7 +53,7 @@ public class BorderCliTests
     [Fact]
     public async Task PolicyCheck_Text_RedactsForNonAdequateDestination()
     {
-        var (code, output, _) = await Run(null, "policy", "check", "--from", "DE", "--to", "SG", "--text", "mail jane@example.com or +49 30 1234567", "--json");
+        var (code, output, _) = await EntrepotCli.RunWithInputAsync(null, "policy", "check", "--from", "DE", "--to", "SG", "--text", "mail jane@example.com or +49 30 1234567", "--json");
         Assert.Equal(0, code);
         var root = JsonDocument.Parse(output).RootElement;
         Assert.Equal("redact", root.GetProperty("verdict").GetString());
@@ -94,13 +64,13 @@ public class BorderCliTests
     public async Task PolicyLint_ShippedPacksOk_BrokenPackNamesFileLineField()
     {
         var shipped = Path.Combine(AppContext.BaseDirectory, "rules");
-        var (ok, output, _) = await Run(null, "policy", "lint", shipped);
+        var (ok, output, _) = await EntrepotCli.RunWithInputAsync(null, "policy", "lint", shipped);
         Assert.Equal(0, ok);
         Assert.Contains("ok: 6 packs", output, StringComparison.Ordinal);
 
         var dir = SharedModel.TempDir("lint");
         File.WriteAllText(Path.Combine(dir, "bad.yaml"), "pack: bad\ntitle: Bad\nsource: https://example.org\nrules:\n  - id: x\n    title: t\n    citation: c\n    effective_from: 2024-01-01\n    effect: forbid\n");
-        var (code, _, err) = await Run(null, "policy", "lint", dir);
+        var (code, _, err) = await EntrepotCli.RunWithInputAsync(null, "policy", "lint", dir);
         Assert.Equal(1, code);
         Assert.Contains("bad.yaml:9: rules[0].effect: unknown effect 'forbid'", err, StringComparison.Ordinal);
     }
@@ -131,7 +101,7 @@ public class BorderCliTests
                 text.Replace("requires: scc\n    otherwise: redact\n    notes: >-\n      The current clauses", "requires: scc\n    otherwise: deny\n    notes: >-\n      The current clauses", StringComparison.Ordinal));
         }
 
-        var (code, output, err) = await Run(null, "policy", "diff", shipped, stricter, "--replay", dataDir);
+        var (code, output, err) = await EntrepotCli.RunWithInputAsync(null, "policy", "diff", shipped, stricter, "--replay", dataDir);
         Assert.Equal(0, code);
         Assert.Contains("DE -> SG (sg-singapore), personal [personal-identifiers]: redact (eu-gdpr-scc) -> deny (eu-gdpr-scc)", output, StringComparison.Ordinal);
         Assert.Contains("1 would change", err, StringComparison.Ordinal);

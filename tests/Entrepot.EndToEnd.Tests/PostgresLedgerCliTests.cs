@@ -32,7 +32,7 @@ public class PostgresLedgerCliTests
                 LedgerEntry.ForTrade("buyer", "seller", 0.01m * i, 2m))));
         }
 
-        var ok = await Run("ledger", "verify", "--data-dir", dir, "--postgres", connection);
+        var ok = await EntrepotCli.RunAsync("ledger", "verify", "--data-dir", dir, "--postgres", connection);
         Assert.True(ok.Code == 0, ok.Output);
         Assert.Contains("VALID: 30 entries", ok.Output, StringComparison.Ordinal);
 
@@ -43,24 +43,9 @@ public class PostgresLedgerCliTests
             await tamper.ExecuteNonQueryAsync();
         }
 
-        var bad = await Run("ledger", "verify", "--data-dir", dir, "--postgres", connection);
+        var bad = await EntrepotCli.RunAsync("ledger", "verify", "--data-dir", dir, "--postgres", connection);
         Assert.Equal(1, bad.Code);
         Assert.Contains("entry 17", bad.Output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Output)> Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stdout + stderr);
-    }
 }

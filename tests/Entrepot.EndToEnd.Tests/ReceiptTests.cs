@@ -67,8 +67,8 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
         var bad = Path.Combine(dir, "bad.json");
         await File.WriteAllTextAsync(bad, doc.ToJsonString());
 
-        Assert.Equal(0, await Run("receipt", "verify", good, "--exchange-key", (string)doc["exchange"]!["key_id"]!));
-        Assert.Equal(1, await Run("receipt", "verify", bad));
+        Assert.Equal(0, (await EntrepotCli.RunAsync("receipt", "verify", good, "--exchange-key", (string)doc["exchange"]!["key_id"]!)).Code);
+        Assert.Equal(1, (await EntrepotCli.RunAsync("receipt", "verify", bad)).Code);
 
         // Another buyer cannot read it.
         using var admin = new HttpClient { BaseAddress = demo.Market.Exchange.BaseUrl };
@@ -102,7 +102,7 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
             Assert.Equal(0, r.GetInt64(2));
         }
 
-        Assert.Equal(0, await Run("ledger", "verify", "--data-dir", dir));
+        Assert.Equal(0, (await EntrepotCli.RunAsync("ledger", "verify", "--data-dir", dir)).Code);
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
         }
 
         Assert.NotEmpty(expected);
-        var json = await RunOutput("report", "invoice", "--account", "demo-buyer", "--period", period, "--data-dir", dir);
+        var json = await EntrepotCli.RunAsync("report", "invoice", "--account", "demo-buyer", "--period", period, "--data-dir", dir);
         Assert.Equal(0, json.Code);
         using var invoice = JsonDocument.Parse(json.Output);
         var totals = invoice.RootElement.GetProperty("totals").EnumerateArray().ToDictionary(t => t.GetProperty("currency").GetString()!);
@@ -155,7 +155,7 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
 
         Assert.Equal(expected.Values.Sum(v => v.Trades), invoice.RootElement.GetProperty("lines").GetArrayLength());
 
-        var csv = await RunOutput("report", "invoice", "--account", "demo-buyer", "--period", period, "--data-dir", dir, "--format", "csv");
+        var csv = await EntrepotCli.RunAsync("report", "invoice", "--account", "demo-buyer", "--period", period, "--data-dir", dir, "--format", "csv");
         Assert.Equal(0, csv.Code);
         var rows = csv.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToList();
         foreach (var (currency, (trades, total)) in expected)
@@ -166,45 +166,14 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
             Assert.Equal(total, decimal.Parse(rows.Single(r => r[0] == "TOTAL" && r[7] == currency)[10], System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        var bad = await RunOutput("report", "invoice", "--account", "demo-buyer", "--period", "2026-13", "--data-dir", dir);
+        var bad = await EntrepotCli.RunAsync("report", "invoice", "--account", "demo-buyer", "--period", "2026-13", "--data-dir", dir);
         Assert.NotEqual(0, bad.Code);
         Assert.Contains("YYYY-MM", bad.Output, StringComparison.Ordinal);
-        var unknown = await RunOutput("report", "invoice", "--account", "nobody", "--period", period, "--data-dir", dir);
+        var unknown = await EntrepotCli.RunAsync("report", "invoice", "--account", "nobody", "--period", period, "--data-dir", dir);
         Assert.NotEqual(0, unknown.Code);
         Assert.Contains("nobody", unknown.Output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Output)> RunOutput(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stdout + stderr);
-    }
-
-    private static async Task<int> Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        await p.StandardOutput.ReadToEndAsync();
-        await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return p.ExitCode;
-    }
 }
 
 /// <summary>An exporter node serves only the exchanges it trusts.</summary>

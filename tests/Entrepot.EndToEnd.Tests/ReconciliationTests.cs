@@ -60,10 +60,10 @@ public class ReconciliationTests
         {
             foreach (var (id, _) in nodes)
             {
-                running.Add(await StartAsync("exporter", "--config", Path.Combine(root, id + ".json"), "--data-dir", Path.Combine(root, id)));
+                running.Add(await EntrepotCli.StartUntilReadyAsync("exporter", "--config", Path.Combine(root, id + ".json"), "--data-dir", Path.Combine(root, id)));
             }
 
-            var exchange = await StartAsync("exchange", "--config", exchangeConfig, "--data-dir", exchangeDir);
+            var exchange = await EntrepotCli.StartUntilReadyAsync("exchange", "--config", exchangeConfig, "--data-dir", exchangeDir);
             running.Add(exchange);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{exchangePort}/v1/"), Timeout = TimeSpan.FromSeconds(30) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", BuyerKey);
@@ -142,7 +142,7 @@ public class ReconciliationTests
 
             // Restart: the reconciler runs at start; a second pass through the admin API waits for it
             // and must find nothing more to post.
-            running.Add(await StartAsync("exchange", "--config", exchangeConfig, "--data-dir", exchangeDir));
+            running.Add(await EntrepotCli.StartUntilReadyAsync("exchange", "--config", exchangeConfig, "--data-dir", exchangeDir));
             using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{exchangePort}/") };
             admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
             var second = await admin.PostAsync("admin/reconcile?settle_seconds=0", null);
@@ -163,7 +163,7 @@ public class ReconciliationTests
             Assert.True(missing > 0, $"the kill left no receipt to reconcile ({issued.Count} issued, all billed); the test proved nothing");
 
             // The reconciled receipts are countersigned, say so, and the ledger verifies.
-            var verify = await RunAsync("ledger", "verify", "--data-dir", exchangeDir);
+            var verify = await EntrepotCli.RunAsync("ledger", "verify", "--data-dir", exchangeDir);
             Assert.True(verify.Code == 0, verify.Output);
             using var buyer = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{exchangePort}/v1/") };
             buyer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", BuyerKey);
@@ -198,7 +198,7 @@ public class ReconciliationTests
               "trusted_exchanges": [ { "key_id": "{{trusted.KeyId}}", "public_key": "{{Receipts.Base64Url(trusted.PublicKey)}}" } ]
             }
             """);
-        using var node = await StartAsync("exporter", "--config", config, "--data-dir", Path.Combine(root, "node"));
+        using var node = await EntrepotCli.StartUntilReadyAsync("exporter", "--config", config, "--data-dir", Path.Combine(root, "node"));
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
@@ -276,53 +276,4 @@ public class ReconciliationTests
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private static async Task<Process> StartAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        var p = Process.Start(start)!;
-        var output = new List<string>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            while (await p.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-            {
-                output.Add(line);
-                if (line.Contains("ready", StringComparison.Ordinal))
-                {
-                    // Keep draining so the child never blocks on a full pipe.
-                    _ = p.StandardOutput.ReadToEndAsync();
-                    _ = p.StandardError.ReadToEndAsync();
-                    return p;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        p.Kill(entireProcessTree: true);
-        throw new InvalidOperationException($"entrepot {string.Join(' ', args)} did not start:\n{string.Join('\n', output)}\n{await p.StandardError.ReadToEndAsync()}");
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stdout + stderr);
-    }
 }

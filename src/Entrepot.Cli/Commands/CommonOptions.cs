@@ -13,6 +13,20 @@ internal static class CommonOptions
         DefaultValueFactory = _ => ".entrepot",
     };
 
+    /// <summary>The exchange database under a data dir (or under its exchange/ folder, the demo's
+    /// layout); null when there is none. <paramref name="dir"/> is the folder that holds it.</summary>
+    public static string? ExchangeDatabase(string dataDir, out string dir)
+    {
+        dir = dataDir;
+        if (!File.Exists(Path.Combine(dir, "exchange.db")) && File.Exists(Path.Combine(dir, "exchange", "exchange.db")))
+        {
+            dir = Path.Combine(dir, "exchange");
+        }
+
+        var path = Path.Combine(dir, "exchange.db");
+        return File.Exists(path) ? path : null;
+    }
+
     public static Option<string?> Config(string description) => new("--config") { Description = description };
 
     /// <summary>Runs until Ctrl-C, SIGINT or SIGTERM, then returns so the caller can stop cleanly.</summary>

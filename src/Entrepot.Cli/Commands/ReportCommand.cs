@@ -24,16 +24,10 @@ internal static class ReportCommand
                 return CommonOptions.Fail($"--period must be a month as YYYY-MM (e.g. {DateTime.UtcNow:yyyy-MM}), not '{pr.GetValue(period)}'.");
             }
 
-            var dir = Path.GetFullPath(pr.GetValue(dataDir)!);
-            if (!File.Exists(Path.Combine(dir, "exchange.db")) && File.Exists(Path.Combine(dir, "exchange", "exchange.db")))
+            var given = Path.GetFullPath(pr.GetValue(dataDir)!);
+            if (CommonOptions.ExchangeDatabase(given, out _) is not { } path)
             {
-                dir = Path.Combine(dir, "exchange"); // the demo's layout
-            }
-
-            var path = Path.Combine(dir, "exchange.db");
-            if (!File.Exists(path))
-            {
-                return CommonOptions.Fail($"no exchange database at {path}.");
+                return CommonOptions.Fail($"no exchange database at {Path.Combine(given, "exchange.db")}.");
             }
 
             var db = new SqliteDatabase(path);

@@ -113,41 +113,21 @@ public sealed class PostgresLedger(PostgresDatabase db, SigningKey key) : ILedge
         using var c = db.Open();
         // One snapshot for the checkpoints and the chain, so a writer appending meanwhile is not misread.
         using var tx = c.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
-        var marks = new Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)>();
+        Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)> marks;
         using (var cmd = new NpgsqlCommand("SELECT seq, hash, key_id, public_key, signature FROM ledger_checkpoints ORDER BY seq", c, tx))
         using (var r = cmd.ExecuteReader())
         {
-            while (r.Read())
-            {
-                marks[r.GetInt64(0)] = (r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4));
-            }
+            marks = LedgerRows.ReadCheckpoints(r);
         }
 
         var verifier = new LedgerVerifier();
         using (var cmd = new NpgsqlCommand("SELECT seq, receipt_id, ts, currency, postings, prev_hash, hash FROM ledger ORDER BY seq", c, tx))
         using (var r = cmd.ExecuteReader())
         {
-            while (r.Read())
+            if (LedgerRows.VerifyChain(r, verifier, marks) is { } problem)
             {
-                long seq = r.GetInt64(0);
-                IReadOnlyList<Posting> postings;
-                DateTimeOffset ts;
-                try
-                {
-                    ts = DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-                    postings = LedgerRows.ParsePostings(r.GetString(4));
-                }
-                catch (FormatException)
-                {
-                    return $"entry {seq}: the row is unreadable (it was altered)";
-                }
-
-                var problem = verifier.Next(seq, r.GetString(1), ts, r.GetString(3), postings, r.GetString(5), r.GetString(6), marks.ContainsKey(seq));
-                if (problem is not null)
-                {
-                    entries = verifier.Entries;
-                    return problem;
-                }
+                entries = verifier.Entries;
+                return problem;
             }
         }
 

@@ -221,15 +221,12 @@ public sealed class SqliteLedger : ILedgerStore
         entries = 0;
         checkpoints = 0;
         using var c = db.Open();
-        var marks = new Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)>();
+        Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)> marks;
         using (var cmd = c.CreateCommand())
         {
             cmd.CommandText = "SELECT seq, hash, key_id, public_key, signature FROM ledger_checkpoints ORDER BY seq";
             using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                marks[r.GetInt64(0)] = (r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4));
-            }
+            marks = LedgerRows.ReadCheckpoints(r);
         }
 
         var verifier = new LedgerVerifier();
@@ -237,26 +234,10 @@ public sealed class SqliteLedger : ILedgerStore
         {
             cmd.CommandText = "SELECT seq, receipt_id, ts, currency, postings, prev_hash, hash FROM ledger ORDER BY seq";
             using var r = cmd.ExecuteReader();
-            while (r.Read())
+            if (LedgerRows.VerifyChain(r, verifier, marks) is { } problem)
             {
-                long seq = r.GetInt64(0);
-                var ts = DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-                IReadOnlyList<Posting> postings;
-                try
-                {
-                    postings = LedgerRows.ParsePostings(r.GetString(4));
-                }
-                catch (FormatException)
-                {
-                    return $"entry {seq}: postings are unreadable (the row was altered)";
-                }
-
-                var problem = verifier.Next(seq, r.GetString(1), ts, r.GetString(3), postings, r.GetString(5), r.GetString(6), marks.ContainsKey(seq));
-                if (problem is not null)
-                {
-                    entries = verifier.Entries;
-                    return problem;
-                }
+                entries = verifier.Entries;
+                return problem;
             }
         }
 

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+
+namespace Entrepot.EndToEnd.Tests;
+
+/// <summary>The `entrepot` program as a separate process, the way a user or an operator runs it.</summary>
+internal static class EntrepotCli
+{
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "entrepot.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        return start;
+    }
+
+    /// <summary>Runs a command to its end (at most a minute), feeding <paramref name="stdin"/>.</summary>
+    public static async Task<(int Code, string Out, string Err)> RunWithInputAsync(string? stdin, params string[] args)
+    {
+        using var p = Process.Start(StartInfo(args))!;
+        if (stdin is not null)
+        {
+            await p.StandardInput.WriteAsync(stdin);
+        }
+
+        p.StandardInput.Close();
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await output, await error);
+    }
+
+    /// <summary>Runs a command; its exit code and what it wrote to stdout and stderr together.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(params string[] args)
+    {
+        var (code, output, error) = await RunWithInputAsync(null, args);
+        return (code, output + error);
+    }
+
+    /// <summary>Starts a server command (exchange, exporter) and returns once it printed its ready line.</summary>
+    public static async Task<Process> StartUntilReadyAsync(params string[] args)
+    {
+        var p = Process.Start(StartInfo(args))!;
+        p.StandardInput.Close();
+        var output = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            while (await p.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                output.Add(line);
+                if (line.Contains("ready", StringComparison.Ordinal))
+                {
+                    // Keep draining so the child never blocks on a full pipe.
+                    _ = p.StandardOutput.ReadToEndAsync();
+                    _ = p.StandardError.ReadToEndAsync();
+                    return p;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        p.Kill(entireProcessTree: true);
+        throw new InvalidOperationException($"entrepot {string.Join(' ', args)} did not start:\n{string.Join('\n', output)}\n{await p.StandardError.ReadToEndAsync()}");
+    }
+}
