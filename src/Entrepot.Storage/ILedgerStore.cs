@@ -15,6 +15,9 @@ public interface ILedgerStore : IDisposable
     /// transaction; returns how many were new.</summary>
     int Append(IEnumerable<(string ReceiptId, DateTimeOffset Timestamp, string Currency, IReadOnlyList<Posting> Postings)> trades);
 
+    /// <summary>The time of the chain's last entry, if any.</summary>
+    DateTimeOffset? LastEntryTime();
+
     /// <summary>Whether an entry for the receipt is committed.</summary>
     bool Contains(string receiptId);
 

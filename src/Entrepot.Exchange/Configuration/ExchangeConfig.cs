@@ -41,8 +41,18 @@ public sealed record ExchangeSection
     /// HTTPS certificates may chain to, besides the system's roots.</summary>
     [JsonPropertyName("tls_ca_file")] public string? TlsCaFile { get; set; }
 
+    /// <summary>Where the ledger is kept: {"store": "sqlite"} (default, the data dir's file) or
+    /// {"store": "postgres", "connection": "Host=...;Database=..."}.</summary>
+    [JsonPropertyName("ledger")] public LedgerSection? Ledger { get; set; }
+
     /// <summary>Currency rates for budgets in another currency than a seller's prices.</summary>
     [JsonPropertyName("rates")] public RatesSection? Rates { get; set; }
+}
+
+public sealed record LedgerSection
+{
+    [JsonPropertyName("store")] public string Store { get; set; } = "sqlite";
+    [JsonPropertyName("connection")] public string? Connection { get; set; }
 }
 
 /// <summary>Units of each currency per one unit of <c>base</c>, with their source and date.</summary>

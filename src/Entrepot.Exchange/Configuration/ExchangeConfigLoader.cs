@@ -67,6 +67,19 @@ public static class ExchangeConfigLoader
             throw new ConfigurationException($"{source}: 'exchange.tls_ca_file' must name a PEM certificate file (as `entrepot tls ca` writes ca.crt); {ca} is not one.");
         }
 
+        if (x.Ledger is { } ledgerSection)
+        {
+            if (ledgerSection.Store is not ("sqlite" or "postgres"))
+            {
+                throw new ConfigurationException($"{source}: 'exchange.ledger.store' must be sqlite or postgres.");
+            }
+
+            if (ledgerSection.Store == "postgres" && string.IsNullOrWhiteSpace(ledgerSection.Connection))
+            {
+                throw new ConfigurationException($"{source}: 'exchange.ledger.connection' is required for the postgres store (an Npgsql connection string).");
+            }
+        }
+
         if (x.Rates is { } rates)
         {
             if (rates.Base is not { Length: 3 } || !rates.Base.All(char.IsAsciiLetter))

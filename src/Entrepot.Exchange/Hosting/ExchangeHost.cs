@@ -124,9 +124,21 @@ public sealed class ExchangeHost : IAsyncDisposable
         Func<Core.Trust.ReceiptEvidence, System.Text.Json.Nodes.JsonObject> countersign =
             e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5);
         SqliteRateTable.Save(db, settings.Rates);
-        var ledger = new SqliteLedger(db, signingKey);
+        Storage.ILedgerStore ledger;
+        if (x.Ledger is { Store: "postgres", Connection: { } connection })
+        {
+            ledger = new Storage.Postgres.PostgresLedger(new Storage.Postgres.PostgresDatabase(connection), signingKey, ownsDatabase: true);
+        }
+        else
+        {
+            ledger = new SqliteLedger(db, signingKey);
+        }
+
         s.AddSingleton(ledger);
-        s.AddSingleton(_ => new SqliteTradeLog(db, countersign, ledger, x.FeePercent));
+        var tradeLog = new SqliteTradeLog(db, countersign, ledger, x.FeePercent);
+        // A ledger in another store may have missed the last trades before a crash: bill them now.
+        tradeLog.CatchUpLedger(TimeSpan.FromMinutes(10));
+        s.AddSingleton(_ => tradeLog); // from a factory, so the container disposes it (flushing the writer) at shutdown
         s.AddSingleton(sp => new Settlement.Reconciler(sp.GetRequiredService<Marketplace>(), sp.GetRequiredService<HttpMessageInvoker>(), signingKey,
             sp.GetRequiredService<SqliteTradeLog>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>()));
         s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteTradeLog>());
@@ -307,6 +319,8 @@ public sealed class ExchangeHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The trade log exists from Create on; resolving it makes the container dispose (flush) it.
+        _ = TradeLog;
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {

@@ -23,7 +23,7 @@ public sealed partial class Reconciler(
     HttpMessageInvoker http,
     SigningKey exchangeKey,
     SqliteTradeLog trades,
-    SqliteLedger ledger,
+    Storage.ILedgerStore ledger,
     SqliteDatabase db,
     TimeProvider time,
     ILogger<Reconciler> logger) : IDisposable

@@ -12,7 +12,7 @@ namespace Entrepot.Storage.Postgres;
 /// writers in several processes extend one chain in turn instead of forking it; entries already in
 /// the ledger (by receipt id) are skipped in the same lock, and new ones are written with COPY.
 /// </summary>
-public sealed class PostgresLedger(PostgresDatabase db, SigningKey key) : ILedgerStore
+public sealed class PostgresLedger(PostgresDatabase db, SigningKey key, bool ownsDatabase = false) : ILedgerStore
 {
     public long Count
     {
@@ -80,6 +80,13 @@ public sealed class PostgresLedger(PostgresDatabase db, SigningKey key) : ILedge
 
         tx.Commit();
         return added;
+    }
+
+    public DateTimeOffset? LastEntryTime()
+    {
+        using var c = db.Open();
+        using var cmd = new NpgsqlCommand("SELECT ts FROM ledger ORDER BY seq DESC LIMIT 1", c);
+        return cmd.ExecuteScalar() is string ts ? DateTimeOffset.Parse(ts, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind) : null;
     }
 
     public bool Contains(string receiptId)
@@ -168,5 +175,19 @@ public sealed class PostgresLedger(PostgresDatabase db, SigningKey key) : ILedge
         cmd.ExecuteNonQuery();
     }
 
-    public void Dispose() => CheckpointNow();
+    private int _disposed;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        CheckpointNow();
+        if (ownsDatabase)
+        {
+            db.Dispose();
+        }
+    }
 }

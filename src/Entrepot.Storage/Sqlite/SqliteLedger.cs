@@ -45,6 +45,14 @@ public sealed class SqliteLedger : ILedgerStore
 
     public long Count => Interlocked.Read(ref _seq);
 
+    public DateTimeOffset? LastEntryTime()
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT ts FROM ledger ORDER BY seq DESC LIMIT 1";
+        return cmd.ExecuteScalar() is string ts ? DateTimeOffset.Parse(ts, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind) : null;
+    }
+
     /// <summary>Whether the ledger holds an entry for <paramref name="receiptId"/> (committed ones only).</summary>
     public bool Contains(string receiptId)
     {

@@ -33,18 +33,23 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     private readonly PreparedInsert _insert;
     private readonly Func<ReceiptEvidence, JsonObject>? _countersign;
     private readonly SqliteLedger? _ledger;
+    private readonly ILedgerStore? _external;
+    private readonly List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)> _backlog = [];
     private readonly decimal _feePercent;
 
     /// <param name="countersign">Checks and countersigns a seller's receipt (null: seller receipts are not kept).</param>
-    /// <param name="ledger">Where each delivered trade is billed (buyer, seller and fee postings), once per receipt.</param>
+    /// <param name="ledger">Where each delivered trade is billed (buyer, seller and fee postings), once per
+    /// receipt: the SQLite ledger in the same transaction as the trade, or another store (PostgreSQL)
+    /// right after it commits.</param>
     /// <param name="linger">How often the writer thread collects what has queued; records are
     /// committed at most about this much later.</param>
-    public SqliteTradeLog(SqliteDatabase db, Func<ReceiptEvidence, JsonObject>? countersign = null, SqliteLedger? ledger = null, decimal feePercent = 0,
+    public SqliteTradeLog(SqliteDatabase db, Func<ReceiptEvidence, JsonObject>? countersign = null, ILedgerStore? ledger = null, decimal feePercent = 0,
         int capacity = 65_536, TimeSpan? linger = null)
     {
         _db = db;
         _countersign = countersign;
-        _ledger = ledger;
+        _ledger = ledger as SqliteLedger;
+        _external = _ledger is null ? ledger : null;
         _feePercent = feePercent;
         _insert = new PreparedInsert(db, """
             INSERT INTO usage(request_id, ts, account_id, key_id, model, provider_id, origin, destination,
@@ -56,7 +61,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
                 $rc, $rqh, $rsh, $cin, $cout, $pin, $pout)
             """)
         {
-            Failed = () => ledger?.DropPrepared(),
+            Failed = () => (ledger as SqliteLedger)?.DropPrepared(),
         };
         _writer = new BatchWriter<UsageRecord>(Write, "entrepot trade writer", capacity, MaxBatch, linger);
     }
@@ -96,10 +101,11 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     {
         // A trade rebuilt from a seller's receipt log is posted only if the ledger does not already
         // bill it. This thread is the ledger's only writer, so the check cannot race another post.
-        if (_ledger is not null && batch.Exists(r => r.Receipt is { Reconciled: true }))
+        ILedgerStore? ledger = _ledger is not null ? _ledger : _external;
+        if (ledger is not null && batch.Exists(r => r.Receipt is { Reconciled: true }))
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            batch.RemoveAll(r => r.Receipt is { Reconciled: true } e && (!seen.Add(e.RequestId) || _ledger.Contains(e.RequestId)));
+            batch.RemoveAll(r => r.Receipt is { Reconciled: true } e && (!seen.Add(e.RequestId) || ledger.Contains(e.RequestId)));
             if (batch.Count == 0)
             {
                 return;
@@ -131,6 +137,76 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
             var pending = _ledger.Append(c, tx, Billable(batch, signed));
             return () => _ledger.Advance(pending);
         });
+
+        if (_external is not null)
+        {
+            _backlog.AddRange(Billable(batch, signed));
+            PostBacklog();
+        }
+    }
+
+    /// <summary>
+    /// Appends what the other store has not taken yet. The trades are committed here already, so a
+    /// failure (the database is down) keeps them queued for the next batch, and a crash meanwhile is
+    /// repaired at start by <see cref="CatchUpLedger"/>: entries are idempotent on the receipt id.
+    /// </summary>
+    private void PostBacklog()
+    {
+        try
+        {
+            _external!.Append(_backlog);
+            _backlog.Clear();
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+        {
+            Console.Error.WriteLine($"entrepot: the ledger store is unavailable, {_backlog.Count} entries wait: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// For a ledger in another store: bills every receipted trade of the usage log since the ledger's
+    /// last entry (less a margin) that the ledger lacks, rebuilding each entry from the trade's row and
+    /// receipt exactly as the writer does; returns how many were added.
+    /// </summary>
+    public int CatchUpLedger(TimeSpan margin)
+    {
+        if (_external is null)
+        {
+            return 0;
+        }
+
+        var since = (_external.LastEntryTime() ?? DateTimeOffset.MinValue.AddDays(1)) - margin;
+        var entries = new List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)>();
+        using (var c = _db.Open())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = """
+                SELECT u.request_id, u.ts, u.account_id, u.provider_id, u.receipt, u.input_tokens, u.output_tokens, u.price_input, u.price_output, u.currency, r.document
+                FROM usage u LEFT JOIN receipts r ON r.request_id = u.request_id
+                WHERE u.receipt IS NOT NULL AND u.ts >= $since ORDER BY u.seq
+                """;
+            cmd.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var ts = DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                decimal cost;
+                var currency = r.GetString(9);
+                if (!r.IsDBNull(10) && JsonNode.Parse(r.GetString(10))?["receipt"] is JsonObject body)
+                {
+                    cost = decimal.Parse((string?)body["cost"] ?? "0", NumberStyles.Number, CultureInfo.InvariantCulture);
+                    currency = (string?)body["price"]?["currency"] ?? currency;
+                }
+                else
+                {
+                    cost = Receipts.Cost(r.GetInt64(5), r.GetInt64(6), decimal.Parse(r.GetString(7), CultureInfo.InvariantCulture), decimal.Parse(r.GetString(8), CultureInfo.InvariantCulture));
+                }
+
+                entries.Add((r.GetString(0), ts, currency, LedgerEntry.ForTrade(r.GetString(2), r.GetString(3), cost, _feePercent)));
+            }
+        }
+
+        return entries.Count == 0 ? 0 : _external.Append(entries);
     }
 
     private static void Bind(UsageRecord r, RawStatement p, List<(UsageRecord Record, JsonObject Document)>? signed)
@@ -290,11 +366,25 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         return rows;
     }
 
+    private int _disposed;
+
+    /// <summary>Flushes and closes; safe to call more than once (the container disposes it under two service types).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _writer.DisposeAsync().ConfigureAwait(false);
         _ledger?.DropPrepared();
+        if (_external is not null && _backlog.Count > 0)
+        {
+            PostBacklog();
+        }
+
         _insert.Dispose();
         _ledger?.Dispose();
+        _external?.Dispose();
     }
 }
