@@ -7,7 +7,8 @@ namespace Entrepot.Core.Routing;
 /// </summary>
 public static class Router
 {
-    public static RouteFailure Plan(RouteTable table, string model, ProviderPreferences prefs, SortBy defaultSort, List<Candidate> result)
+    /// <param name="rates">Converts offers in other currencies for the buyer's max_price (which is in USD).</param>
+    public static RouteFailure Plan(RouteTable table, string model, ProviderPreferences prefs, SortBy defaultSort, List<Candidate> result, Market.ExchangeRates? rates = null)
     {
         result.Clear();
         var serving = table.ServingModel(model);
@@ -18,7 +19,7 @@ public static class Router
 
         foreach (var c in serving)
         {
-            if (IsAllowed(c, prefs))
+            if (IsAllowed(c, prefs, rates))
             {
                 result.Add(c);
             }
@@ -50,7 +51,7 @@ public static class Router
         return RouteFailure.None;
     }
 
-    internal static bool IsAllowed(Candidate c, ProviderPreferences prefs)
+    internal static bool IsAllowed(Candidate c, ProviderPreferences prefs, Market.ExchangeRates? rates = null)
     {
         var p = c.Provider;
         if (prefs.Only is { } only && !Contains(only, p.Id))
@@ -75,13 +76,16 @@ public static class Router
 
         if (prefs.MaxPromptPrice is not null || prefs.MaxCompletionPrice is not null)
         {
-            // max_price is in USD; a price that cannot be compared is not assumed to be acceptable.
-            if (!string.Equals(p.Price.Currency, "USD", StringComparison.OrdinalIgnoreCase))
+            // max_price is in USD (as OpenRouter's is): another currency is converted at the rate
+            // table, and a price that cannot be converted is not assumed to be acceptable.
+            decimal input = p.Price.InputPerMillion, output = p.Price.OutputPerMillion;
+            var currency = p.Price.Currency.ToUpperInvariant();
+            if (currency != "USD" && (rates is null || !rates.TryConvert(input, currency, "USD", out input) || !rates.TryConvert(output, currency, "USD", out output)))
             {
                 return false;
             }
 
-            if (p.Price.InputPerMillion > prefs.MaxPromptPrice || p.Price.OutputPerMillion > prefs.MaxCompletionPrice)
+            if (input > prefs.MaxPromptPrice || output > prefs.MaxCompletionPrice)
             {
                 return false;
             }

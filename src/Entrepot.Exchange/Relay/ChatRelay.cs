@@ -101,7 +101,7 @@ internal sealed partial class ChatRelay(
         }
 
         var candidates = new List<Candidate>(4);
-        var routeFailure = Router.Plan(market.Routes, request.Model, request.Preferences, settings.DefaultSort, candidates);
+        var routeFailure = Router.Plan(market.Routes, request.Model, request.Preferences, settings.DefaultSort, candidates, settings.Rates);
         if (routeFailure != RouteFailure.None)
         {
             metrics.Request("rejected", null);
