@@ -13,9 +13,17 @@ public static class ApiKeyHash
 
     public static byte[] Compute(ReadOnlySpan<char> key)
     {
+        var hash = new byte[32];
+        Compute(key, hash);
+        return hash;
+    }
+
+    /// <summary>The key's digest into <paramref name="hash"/> (32 bytes), allocating nothing for keys up to 256 characters.</summary>
+    public static void Compute(ReadOnlySpan<char> key, Span<byte> hash)
+    {
         Span<byte> utf8 = key.Length <= 256 ? stackalloc byte[key.Length * 3] : new byte[Encoding.UTF8.GetMaxByteCount(key.Length)];
         var n = Encoding.UTF8.GetBytes(key, utf8);
-        return SHA256.HashData(utf8[..n]);
+        Trust.Sha256Hex.Hash(utf8[..n], hash);
     }
 
     public static string ToText(byte[] hash) => Prefix + Convert.ToHexStringLower(hash);
@@ -39,8 +47,12 @@ public static class ApiKeyHash
         }
     }
 
-    public static bool Matches(ReadOnlySpan<char> key, ReadOnlySpan<byte> storedHash) =>
-        CryptographicOperations.FixedTimeEquals(Compute(key), storedHash);
+    public static bool Matches(ReadOnlySpan<char> key, ReadOnlySpan<byte> storedHash)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        Compute(key, hash);
+        return CryptographicOperations.FixedTimeEquals(hash, storedHash);
+    }
 
     /// <summary>A new random key: prefix plus 32 bytes of entropy in base64url.</summary>
     public static string NewKey(string prefix = "ent-") =>

@@ -14,10 +14,12 @@ public sealed record ApiKeyEntry(string KeyId, byte[] Hash, Account Account);
 public sealed class KeyRing
 {
     private readonly FrozenDictionary<string, ApiKeyEntry> _byHash;
+    private readonly FrozenDictionary<string, ApiKeyEntry>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
 
     public KeyRing(IEnumerable<ApiKeyEntry> entries)
     {
         _byHash = entries.ToFrozenDictionary(e => Convert.ToHexString(e.Hash), StringComparer.Ordinal);
+        _bySpan = _byHash.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public static readonly KeyRing Empty = new([]);
@@ -31,8 +33,11 @@ public sealed class KeyRing
             return null;
         }
 
-        var hash = ApiKeyHash.Compute(presentedKey);
-        if (!_byHash.TryGetValue(Convert.ToHexString(hash), out var entry))
+        Span<byte> hash = stackalloc byte[32];
+        ApiKeyHash.Compute(presentedKey, hash);
+        Span<char> hex = stackalloc char[64];
+        Convert.TryToHexString(hash, hex, out _);
+        if (!_bySpan.TryGetValue(hex, out var entry))
         {
             return null;
         }

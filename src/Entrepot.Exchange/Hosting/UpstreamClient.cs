@@ -29,5 +29,9 @@ public static class UpstreamClient
         PooledConnectionLifetime = TimeSpan.FromMinutes(10),
         MaxConnectionsPerServer = 1024,
         EnableMultipleHttp2Connections = true,
+
+        // No trace headers to sellers: a buyer's trace ids are not the seller's business across a
+        // border, and without a propagator the handler chain skips its diagnostics stage.
+        ActivityHeadersPropagator = null,
     }, disposeHandler: true);
 }

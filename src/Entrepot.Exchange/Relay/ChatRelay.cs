@@ -239,7 +239,7 @@ internal sealed partial class ChatRelay(
                 var sending = redacted ?? forward.Bytes;
 
                 // One hash of the bytes sent serves the exchange's signature and the receipt check.
-                trade.RequestSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(sending.Span));
+                trade.RequestSha256 = Core.Trust.Sha256Hex.Of(sending.Span);
                 using var message = new HttpRequestMessage(HttpMethod.Post, provider.EndpointUrl(trade.Request.Kind))
                 {
                     Content = redacted is not null ? ForwardContent.Of(redacted) : forward.CreateContent(),
@@ -388,7 +388,7 @@ internal sealed partial class ChatRelay(
         using var content = await PooledContent.ReadAsync(upstreamResponse.Content, MaxNonStreamResponseBytes, aborted).ConfigureAwait(false);
         trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
         var restored = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping).RestoreWhole(content.Span) : null;
-        trade.ResponseSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content.Span));
+        trade.ResponseSha256 = Core.Trust.Sha256Hex.Of(content.Span);
         trade.SellerReceipt = upstreamResponse.Headers.TryGetValues(Core.Trust.Receipts.Header, out var rh)
             ? Core.Trust.Receipts.FromHeader(rh.FirstOrDefault())?.ToJsonString() : null;
         trade.CountedOutput = TokenEstimator.FromUtf8Bytes(CompletionText.Utf8Length(content.Span));
