@@ -20,5 +20,6 @@ var root = new RootCommand("Entrepot: a self-hostable exchange for cross-border 
     LedgerCommand.Create(),
     ReportCommand.Create(),
     TlsCommand.Create(),
+    NetworkCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -56,6 +56,67 @@ internal static class ReportCommand
 
             return 0;
         });
-        return new Command("report", "Reports from the exchange's records.") { invoice };
+        return new Command("report", "Reports from the exchange's records.") { invoice, Trade() };
+    }
+
+    /// <summary><c>entrepot report trade --period P [--format table|csv|json]</c>: daily flows by origin
+    /// and destination, each jurisdiction's trade balance and the top corridors.</summary>
+    private static Command Trade()
+    {
+        var dataDir = CommonOptions.DataDir();
+        var period = new Option<string>("--period") { Description = $"The period: {Core.Statistics.TradeFlows.PeriodHelp}.", Required = true };
+        var format = new Option<string>("--format") { Description = "table, csv or json.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "csv", "json");
+        var top = new Option<int>("--top") { Description = "How many corridors to list.", DefaultValueFactory = _ => 10 };
+        var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output." };
+        var trade = new Command("trade", "Trade statistics: flows by origin and destination, balances, top corridors.") { period, format, top, output, dataDir };
+        trade.SetAction(pr =>
+        {
+            if (!Core.Statistics.TradeFlows.TryParsePeriod(pr.GetValue(period), DateTimeOffset.UtcNow, out var since, out var until))
+            {
+                return CommonOptions.Fail($"--period must be {Core.Statistics.TradeFlows.PeriodHelp}, not '{pr.GetValue(period)}'.");
+            }
+
+            if (pr.GetValue(top) is < 1 or > 100)
+            {
+                return CommonOptions.Fail("--top must be between 1 and 100.");
+            }
+
+            var given = Path.GetFullPath(pr.GetValue(dataDir)!);
+            if (CommonOptions.ExchangeDatabase(given, out _) is not { } path)
+            {
+                return CommonOptions.Fail($"no exchange database at {Path.Combine(given, "exchange.db")}.");
+            }
+
+            var kind = pr.GetValue(format)!;
+            Core.Statistics.TradeFlows? flows = null;
+            void Read() => flows = Core.Statistics.TradeFlows.Of(since, until, SqliteTradeFlows.Query(new SqliteDatabase(path), since, until), pr.GetValue(top));
+            if (kind == "table" && pr.GetValue(output) is null)
+            {
+                Spectre.Console.AnsiConsole.Status().Start($"Reading trades {since:yyyy-MM-dd} to {until:yyyy-MM-dd}...", _ => Read());
+            }
+            else
+            {
+                Read();
+            }
+
+            using var stream = pr.GetValue(output) is { } file ? File.Create(file) : Console.OpenStandardOutput();
+            using var text = new StreamWriter(stream) { NewLine = "\n" };
+            switch (kind)
+            {
+                case "csv":
+                    flows!.WriteCsv(text);
+                    break;
+                case "json":
+                    text.WriteLine(System.Text.Json.JsonSerializer.Serialize(flows!, CliJsonContext.Default.TradeFlows));
+                    break;
+                default:
+                    Reports.TradeTables.Write(flows!, text);
+                    break;
+            }
+
+            return 0;
+        });
+        return trade;
     }
 }

@@ -43,6 +43,7 @@ public sealed class DemoMarket : IAsyncDisposable
         options.Log($"model: {model.Name} — {file.Label}");
 
         var here = new GeoPoint(data.Exchange.Latitude, data.Exchange.Longitude);
+        var network = CableNetwork.Default;
         var nodes = new Dictionary<string, ExporterHost>(StringComparer.Ordinal);
         var providers = new List<ProviderSpec>();
         try
@@ -57,7 +58,10 @@ public sealed class DemoMarket : IAsyncDisposable
             {
                 var n = data.Nodes[i];
                 options.Nodes.TryGetValue(n.Id, out var o);
-                var rtt = LatencyEstimate.RoundTripMs(here, new GeoPoint(n.Latitude, n.Longitude));
+                // The emulated link is as long as the cable path from the exchange (straight line if off the network).
+                var rtt = data.Exchange.Locode is { } x && n.Locode is { } y && network.Location(x) is not null && network.Location(y) is not null
+                    ? network.Route(x, y)?.RoundTripMs ?? 0
+                    : LatencyEstimate.RoundTripMs(here, new GeoPoint(n.Latitude, n.Longitude));
                 var delay = o?.DelayMs ?? (int)Math.Round(rtt * options.DelayScale);
                 var config = new ExporterConfig
                 {
@@ -82,11 +86,13 @@ public sealed class DemoMarket : IAsyncDisposable
                     BaseUrl = new Uri(node.BaseUrl, "v1").AbsoluteUri,
                     Jurisdiction = n.Jurisdiction,
                     City = n.City,
+                    Locode = n.Locode,
                     Latitude = n.Latitude,
                     Longitude = n.Longitude,
                     Models = [model.Name],
                     Price = n.Price,
                     Capacity = config.Admission.MaxConcurrency,
+                    ReceiptKeyId = node.KeyId, // pinned: receipts and heartbeats must come from this node's key
                 });
                 options.Log($"exporter {n.Id,-13} {n.Jurisdiction} {n.City,-10} {node.BaseUrl}  emulated delay {delay} ms, {n.Price.Input}/{n.Price.Output} {n.Price.Currency} per M tokens");
             }
@@ -99,6 +105,7 @@ public sealed class DemoMarket : IAsyncDisposable
                 {
                     Jurisdiction = data.Exchange.Jurisdiction,
                     City = data.Exchange.City,
+                    Locode = data.Exchange.Locode,
                     Latitude = data.Exchange.Latitude,
                     Longitude = data.Exchange.Longitude,
                     Port = options.Port,
@@ -111,7 +118,14 @@ public sealed class DemoMarket : IAsyncDisposable
             };
             var exchange = ExchangeHost.Create(exchangeConfig, Path.Combine(options.DataDir, "exchange"));
             await exchange.StartAsync(ct).ConfigureAwait(false);
-            return new DemoMarket(exchange, nodes, model, apiKey, adminKey);
+            var demo = new DemoMarket(exchange, nodes, model, apiKey, adminKey);
+            demo.FollowNetwork(options);
+            foreach (var node in nodes.Values)
+            {
+                node.StartHeartbeats(new MarketSection { ExchangeUrls = [exchange.BaseUrl.AbsoluteUri], IntervalSeconds = options.HeartbeatSeconds });
+            }
+
+            return demo;
         }
         catch
         {
@@ -123,6 +137,31 @@ public sealed class DemoMarket : IAsyncDisposable
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Keeps each node's emulated delay equal to the exchange's current path to it, so a cable
+    /// cut that forces a detour is felt by the requests (nodes with a fixed delay keep theirs).</summary>
+    private void FollowNetwork(DemoOptions options)
+    {
+        void Retime()
+        {
+            var market = Exchange.Market;
+            foreach (var (id, node) in Nodes)
+            {
+                if (options.Nodes.TryGetValue(id, out var o) && o.DelayMs is not null)
+                {
+                    continue;
+                }
+
+                if (market.Routes.Find(id)?.Provider is { } p && market.PathTo(p) is { } route)
+                {
+                    node.EmulatedDelayMs = (int)Math.Round(route.RoundTripMs * options.DelayScale);
+                }
+            }
+        }
+
+        Exchange.Market.RoutesChanged += Retime;
+        Retime();
     }
 
     /// <summary>Stops one exporter node, as if its data centre went dark.</summary>

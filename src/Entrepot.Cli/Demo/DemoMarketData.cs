@@ -22,6 +22,7 @@ internal sealed record DemoPlace
 {
     [JsonPropertyName("jurisdiction")] public required string Jurisdiction { get; init; }
     [JsonPropertyName("city")] public required string City { get; init; }
+    [JsonPropertyName("locode")] public string? Locode { get; init; }
     [JsonPropertyName("latitude")] public double Latitude { get; init; }
     [JsonPropertyName("longitude")] public double Longitude { get; init; }
 }
@@ -31,6 +32,7 @@ internal sealed record DemoNode
     [JsonPropertyName("id")] public required string Id { get; init; }
     [JsonPropertyName("jurisdiction")] public required string Jurisdiction { get; init; }
     [JsonPropertyName("city")] public required string City { get; init; }
+    [JsonPropertyName("locode")] public string? Locode { get; init; }
     [JsonPropertyName("latitude")] public double Latitude { get; init; }
     [JsonPropertyName("longitude")] public double Longitude { get; init; }
     [JsonPropertyName("price")] public required PriceSpec Price { get; init; }

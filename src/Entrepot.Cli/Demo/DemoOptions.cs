@@ -14,6 +14,9 @@ public sealed record DemoOptions
 
     /// <summary>Multiplies the emulated network delays; 1 is the estimated real round trip.</summary>
     public double DelayScale { get; init; } = 1.0;
+
+    /// <summary>How often the nodes publish their offers to the exchange.</summary>
+    public double HeartbeatSeconds { get; init; } = 2;
     public Action<string> Log { get; init; } = _ => { };
 }
 

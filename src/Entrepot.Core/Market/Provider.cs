@@ -22,6 +22,10 @@ public sealed record Provider
     public required string Jurisdiction { get; init; }
     public string? City { get; init; }
     public GeoPoint? Location { get; init; }
+
+    /// <summary>UN/LOCODE of the city it runs in, placing it on the cable network; else the nearest
+    /// city to <see cref="Location"/> is used.</summary>
+    public string? Locode { get; init; }
     public required IReadOnlyList<string> Models { get; init; }
     public required Price Price { get; init; }
 

@@ -15,6 +15,7 @@ public sealed record ProviderSpec
     [JsonPropertyName("api_key")] public string? ApiKey { get; init; }
     [JsonPropertyName("jurisdiction")] public string? Jurisdiction { get; init; }
     [JsonPropertyName("city")] public string? City { get; init; }
+    [JsonPropertyName("locode")] public string? Locode { get; init; }
     [JsonPropertyName("latitude")] public double? Latitude { get; init; }
     [JsonPropertyName("longitude")] public double? Longitude { get; init; }
     [JsonPropertyName("models")] public List<string>? Models { get; init; }
@@ -93,6 +94,12 @@ public sealed record ProviderSpec
             location = new GeoPoint(Latitude.Value, Longitude.Value);
         }
 
+        if (Locode is not null && (Locode.Length != 5 || !Locode.All(char.IsAsciiLetterOrDigit)))
+        {
+            error = $"'{path}.locode' must be a 5-character UN/LOCODE such as \"SGSIN\".";
+            return null;
+        }
+
         if (Capacity is < 1)
         {
             error = $"'{path}.capacity' must be at least 1.";
@@ -133,6 +140,7 @@ public sealed record ProviderSpec
             Jurisdiction = Jurisdiction.ToUpperInvariant(),
             City = City,
             Location = location,
+            Locode = Locode?.ToUpperInvariant(),
             Models = Models.ToArray(),
             Price = new Price(Price.Input.Value, Price.Output.Value, currency.ToUpperInvariant()),
             Capacity = Capacity ?? 8,
@@ -153,6 +161,7 @@ public sealed record ProviderSpec
         ApiKey = p.ApiKey,
         Jurisdiction = p.Jurisdiction,
         City = p.City,
+        Locode = p.Locode,
         Latitude = p.Location?.Latitude,
         Longitude = p.Location?.Longitude,
         Models = p.Models.ToList(),

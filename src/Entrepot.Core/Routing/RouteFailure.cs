@@ -10,4 +10,7 @@ public enum RouteFailure
 
     /// <summary>Providers serve the model, but the buyer's preferences exclude all of them.</summary>
     ExcludedByPreferences,
+
+    /// <summary>Every provider of the model is cut off: no cable path is left to any of them.</summary>
+    Unreachable,
 }

@@ -17,9 +17,14 @@ public static class Router
             return RouteFailure.UnknownModel;
         }
 
+        var unreachable = 0;
         foreach (var c in serving)
         {
-            if (IsAllowed(c, prefs, rates))
+            if (!c.Reachable)
+            {
+                unreachable++;
+            }
+            else if (IsAllowed(c, prefs, rates))
             {
                 result.Add(c);
             }
@@ -27,7 +32,7 @@ public static class Router
 
         if (result.Count == 0)
         {
-            return RouteFailure.ExcludedByPreferences;
+            return unreachable == serving.Count ? RouteFailure.Unreachable : RouteFailure.ExcludedByPreferences;
         }
 
         if (result.Count > 1)
@@ -78,8 +83,9 @@ public static class Router
         {
             // max_price is in USD (as OpenRouter's is): another currency is converted at the rate
             // table, and a price that cannot be converted is not assumed to be acceptable.
-            decimal input = p.Price.InputPerMillion, output = p.Price.OutputPerMillion;
-            var currency = p.Price.Currency.ToUpperInvariant();
+            // Compared with the spot price: what the buyer would actually pay now.
+            decimal input = c.SpotPrice.InputPerMillion, output = c.SpotPrice.OutputPerMillion;
+            var currency = c.SpotPrice.Currency.ToUpperInvariant();
             if (currency != "USD" && (rates is null || !rates.TryConvert(input, currency, "USD", out input) || !rates.TryConvert(output, currency, "USD", out output)))
             {
                 return false;

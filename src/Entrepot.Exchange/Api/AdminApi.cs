@@ -34,12 +34,14 @@ public static class AdminApi
         admin.MapPut("/keys/{keyId}/budget", (HttpContext ctx, string keyId) => PutBudget(ctx, "key:" + keyId));
         admin.MapPut("/accounts/{id}/limits", (HttpContext ctx, string id) => PutLimits(ctx, "account:" + id));
         admin.MapPut("/keys/{keyId}/limits", (HttpContext ctx, string keyId) => PutLimits(ctx, "key:" + keyId));
+        admin.MapPut("/accounts/{id}/diversification", PutDiversification);
         admin.MapGet("/policy", (Border.PolicyRules rules) => Policy(rules, null));
         admin.MapPost("/policy/reload", (Border.PolicyRules rules) =>
         {
             var errors = rules.Reload();
             return errors.Count == 0 ? Policy(rules, null) : Policy(rules, errors.Select(e => e.ToString()).ToList(), 422);
         });
+        admin.MapNetworkApi();
         return app;
     }
 
@@ -96,6 +98,36 @@ public static class AdminApi
         book.Set(budget, spentSoFar);
         var (spent, held, limit) = book.Status(scope)!.Value;
         return TypedResults.Json(new BudgetView(scope, limit, currency, period.ToString().ToLowerInvariant(), spent, held), ExchangeJsonContext.Default.BudgetView);
+    }
+
+    /// <summary>Sets (or with an empty object, clears) an account's diversification caps.</summary>
+    private static async Task<IResult> PutDiversification(HttpContext ctx, string id, Marketplace market, Core.Routing.Diversifier diversifier)
+    {
+        if (market.Accounts.Find(id) is null)
+        {
+            return Error(404, $"No account '{id}'.", "invalid_request_error", "id");
+        }
+
+        var body = await ReadJsonAsync(ctx, ExchangeJsonContext.Default.DiversificationSpec).ConfigureAwait(false);
+        if (body.Error is { } bad)
+        {
+            return bad;
+        }
+
+        var spec = body.Value!;
+        if (spec.MaxJurisdictionShare is null && spec.MaxSellerShare is null)
+        {
+            diversifier.Set(id, null);
+            return TypedResults.Json(spec, ExchangeJsonContext.Default.DiversificationSpec);
+        }
+
+        if (spec.ToPolicy(out var field) is not { } policy)
+        {
+            return Error(400, $"'{field}' is out of range (shares above 0 and at most 1, window_minutes 1-10080, min_tokens >= 0).", "invalid_request_error", field);
+        }
+
+        diversifier.Set(id, policy);
+        return TypedResults.Json(spec, ExchangeJsonContext.Default.DiversificationSpec);
     }
 
     private static async Task<IResult> PutLimits(HttpContext ctx, string scope)
@@ -273,7 +305,8 @@ public static class AdminApi
             p.Price.InputPerMillion, p.Price.OutputPerMillion, p.Price.Currency, market.IsConfigured(p.Id) ? "config" : "admin",
             c.Health.Circuit.State.ToString().ToLowerInvariant(), Math.Round(c.EstimatedRoundTripMs, 1),
             c.Health.MeasuredTtfbMs is { } t ? Math.Round(t, 2) : null, c.Health.MeasuredTokensPerSecond is { } tps ? Math.Round(tps, 1) : null,
-            c.Health.Successes, c.Health.Failures);
+            c.Health.Successes, c.Health.Failures, market.LocodeOf(p), c.Reachable, c.Path,
+            c.SpotPrice.InputPerMillion, c.SpotPrice.OutputPerMillion, Math.Round(c.Load, 3), market.Offers.LastHeartbeat(p.Id));
     }
 
     private static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpContext ctx, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
@@ -290,6 +323,6 @@ public static class AdminApi
         }
     }
 
-    private static IResult Error(int status, string message, string type, string? param) =>
+    internal static IResult Error(int status, string message, string type, string? param) =>
         TypedResults.Text(System.Text.Encoding.UTF8.GetString(Core.Protocol.OpenAIError.ToBytes(message, type, param, null)), "application/json", System.Text.Encoding.UTF8, status);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Entrepot.Storage.Sqlite;
 
 namespace Entrepot.Exchange.Api;
 
@@ -20,7 +21,10 @@ public sealed record ModelOffer(
     [property: JsonPropertyName("city")] string? City,
     [property: JsonPropertyName("input_price")] decimal InputPrice,
     [property: JsonPropertyName("output_price")] decimal OutputPrice,
-    [property: JsonPropertyName("currency")] string Currency);
+    [property: JsonPropertyName("currency")] string Currency,
+    [property: JsonPropertyName("posted_input_price")] decimal PostedInputPrice,
+    [property: JsonPropertyName("posted_output_price")] decimal PostedOutputPrice,
+    [property: JsonPropertyName("load")] double Load);
 
 public sealed record NewAccount(
     [property: JsonPropertyName("id")] string? Id,
@@ -63,7 +67,14 @@ public sealed record ProviderStatus(
     [property: JsonPropertyName("measured_ttfb_ms")] double? MeasuredTtfbMs,
     [property: JsonPropertyName("measured_tokens_per_second")] double? MeasuredTokensPerSecond,
     [property: JsonPropertyName("successes")] long Successes,
-    [property: JsonPropertyName("failures")] long Failures);
+    [property: JsonPropertyName("failures")] long Failures,
+    [property: JsonPropertyName("locode")] string? Locode,
+    [property: JsonPropertyName("reachable")] bool Reachable,
+    [property: JsonPropertyName("path")] IReadOnlyList<string>? Path,
+    [property: JsonPropertyName("spot_input_price")] decimal SpotInputPrice,
+    [property: JsonPropertyName("spot_output_price")] decimal SpotOutputPrice,
+    [property: JsonPropertyName("load")] double Load,
+    [property: JsonPropertyName("last_heartbeat")] DateTimeOffset? LastHeartbeat);
 
 public sealed record HealthReport(
     [property: JsonPropertyName("status")] string Status,
@@ -138,3 +149,68 @@ public sealed record ReconcileView(
     [property: JsonPropertyName("already_billed")] int AlreadyBilled,
     [property: JsonPropertyName("rejected")] int Rejected,
     [property: JsonPropertyName("nodes")] IReadOnlyList<Settlement.NodeReconciliation> Nodes);
+
+public sealed record CableCut([property: JsonPropertyName("cable")] string? Cable);
+
+public sealed record NetworkView(
+    [property: JsonPropertyName("exchange")] string? Exchange,
+    [property: JsonPropertyName("cut")] IReadOnlyList<string> Cut,
+    [property: JsonPropertyName("locations")] IReadOnlyList<LocationView> Locations,
+    [property: JsonPropertyName("cables")] IReadOnlyList<CableView> Cables,
+    [property: JsonPropertyName("land_links")] IReadOnlyList<string[]> LandLinks,
+    [property: JsonPropertyName("sellers")] IReadOnlyList<SellerPath> Sellers);
+
+public sealed record LocationView(
+    [property: JsonPropertyName("locode")] string Locode,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("country")] string Country,
+    [property: JsonPropertyName("latitude")] double Latitude,
+    [property: JsonPropertyName("longitude")] double Longitude,
+    [property: JsonPropertyName("inference")] bool Inference);
+
+public sealed record CableView(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("length_km")] double LengthKm,
+    [property: JsonPropertyName("ready_for_service")] int ReadyForService,
+    [property: JsonPropertyName("cut")] bool Cut,
+    [property: JsonPropertyName("segments")] IReadOnlyList<string[]> Segments,
+    [property: JsonPropertyName("source")] string Source);
+
+public sealed record SellerPath(
+    [property: JsonPropertyName("provider")] string Provider,
+    [property: JsonPropertyName("locode")] string? Locode,
+    [property: JsonPropertyName("reachable")] bool Reachable,
+    [property: JsonPropertyName("estimated_rtt_ms")] double? EstimatedRttMs,
+    [property: JsonPropertyName("path")] IReadOnlyList<string>? Path,
+    [property: JsonPropertyName("measured_ttfb_ms")] double? MeasuredTtfbMs);
+
+/// <summary>The answer of <c>entrepot network rtt --json</c> and GET /admin/network/rtt.</summary>
+public sealed record RttView(
+    [property: JsonPropertyName("from")] string From,
+    [property: JsonPropertyName("to")] string To,
+    [property: JsonPropertyName("reachable")] bool Reachable,
+    [property: JsonPropertyName("rtt_ms")] double? RttMs,
+    [property: JsonPropertyName("km")] double? Km,
+    [property: JsonPropertyName("path")] IReadOnlyList<string> Path,
+    [property: JsonPropertyName("cables")] IReadOnlyList<string> Cables)
+{
+    public static RttView Of(string from, string to, Core.Network.NetworkRoute? route) => route is null
+        ? new RttView(from, to, false, null, null, [], [])
+        : new RttView(from, to, true, Math.Round(route.RoundTripMs, 1), Math.Round(route.Km), route.Path, route.Cables);
+}
+
+public sealed record HeartbeatAck(
+    [property: JsonPropertyName("accepted")] bool Accepted,
+    [property: JsonPropertyName("node_id")] string NodeId,
+    [property: JsonPropertyName("spot_input_price")] decimal SpotInputPrice,
+    [property: JsonPropertyName("spot_output_price")] decimal SpotOutputPrice,
+    [property: JsonPropertyName("currency")] string Currency,
+    [property: JsonPropertyName("spot_multiplier")] decimal SpotMultiplier,
+    [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt);
+
+public sealed record PriceIndexView(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("interval")] string Interval,
+    [property: JsonPropertyName("unit")] string Unit,
+    [property: JsonPropertyName("data")] List<PriceIndexPoint> Data);

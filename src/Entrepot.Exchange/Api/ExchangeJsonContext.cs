@@ -25,4 +25,12 @@ namespace Entrepot.Exchange.Api;
 [JsonSerializable(typeof(BudgetSpec))]
 [JsonSerializable(typeof(LimitsSpec))]
 [JsonSerializable(typeof(BudgetView))]
+[JsonSerializable(typeof(NetworkView))]
+[JsonSerializable(typeof(CableCut))]
+[JsonSerializable(typeof(RttView))]
+[JsonSerializable(typeof(Entrepot.Core.Statistics.TradeFlows))]
+[JsonSerializable(typeof(DiversificationSpec))]
+[JsonSerializable(typeof(Heartbeat))]
+[JsonSerializable(typeof(HeartbeatAck))]
+[JsonSerializable(typeof(PriceIndexView))]
 internal sealed partial class ExchangeJsonContext : JsonSerializerContext;

@@ -55,5 +55,6 @@ public static class OpenAIApi
         model, "model", 0, "entrepot",
         routes.ServingModel(model).Select(c => new ModelOffer(
             c.Provider.Id, c.Provider.Jurisdiction, c.Provider.City,
-            c.Provider.Price.InputPerMillion, c.Provider.Price.OutputPerMillion, c.Provider.Price.Currency)).ToList());
+            c.SpotPrice.InputPerMillion, c.SpotPrice.OutputPerMillion, c.SpotPrice.Currency,
+            c.Provider.Price.InputPerMillion, c.Provider.Price.OutputPerMillion, Math.Round(c.Load, 3))).ToList());
 }

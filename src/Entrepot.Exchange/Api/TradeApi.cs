@@ -24,7 +24,74 @@ public static class TradeApi
     public static IEndpointRouteBuilder MapTradeApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/trade/declarations", ListDeclarations);
+        app.MapGet("/v1/trade/flows", FlowsAsync);
         return app;
+    }
+
+    /// <summary>GET /v1/trade/flows?period=P (or since/until): tokens and value by origin and
+    /// destination per day, each jurisdiction's balance and the top corridors; JSON or CSV.</summary>
+    private static async Task FlowsAsync(HttpContext ctx)
+    {
+        var services = ctx.RequestServices;
+        var token = BearerToken.From(ctx.Request);
+        var settings = services.GetRequiredService<ExchangeSettings>();
+        bool admin = settings.AdminKeyHash is not null && !token.IsEmpty && ApiKeyHash.Matches(token, settings.AdminKeyHash);
+        string? account = null;
+        if (!admin)
+        {
+            if (services.GetRequiredService<Marketplace>().Keys.Authenticate(token) is not { } key)
+            {
+                await HttpErrors.Unauthorized(ctx).ConfigureAwait(false);
+                return;
+            }
+
+            account = key.Account.Id;
+        }
+
+        var q = ctx.Request.Query;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        DateTimeOffset since, until;
+        if (q["period"].ToString() is { Length: > 0 } period)
+        {
+            if (!Core.Statistics.TradeFlows.TryParsePeriod(period, now, out since, out until))
+            {
+                await HttpErrors.WriteAsync(ctx, 400, $"'period' must be {Core.Statistics.TradeFlows.PeriodHelp}.", "invalid_request_error", "period", "invalid_parameter").ConfigureAwait(false);
+                return;
+            }
+        }
+        else if (!TryTime(q, "since", out var from, out var bad) || !TryTime(q, "until", out var to, out bad))
+        {
+            await HttpErrors.WriteAsync(ctx, 400, bad!, "invalid_request_error", bad!.Split('\'')[1], "invalid_parameter").ConfigureAwait(false);
+            return;
+        }
+        else
+        {
+            (since, until) = (from ?? now.AddDays(-30), to ?? now);
+        }
+
+        if (!TryLong(q, "top", 1, 100, 10, out var top, out var badTop))
+        {
+            await HttpErrors.WriteAsync(ctx, 400, badTop!, "invalid_request_error", "top", "invalid_parameter").ConfigureAwait(false);
+            return;
+        }
+
+        if (admin && q["account"].ToString() is { Length: > 0 } acc)
+        {
+            account = acc;
+        }
+
+        var rows = SqliteTradeFlows.Query(services.GetRequiredService<SqliteDatabase>(), since, until, account);
+        var flows = Core.Statistics.TradeFlows.Of(since, until, rows, (int)top);
+        if (q["format"].ToString() == "csv" || ctx.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase))
+        {
+            ctx.Response.ContentType = "text/csv; charset=utf-8";
+            await using var text = new StringWriter { NewLine = "\n" };
+            flows.WriteCsv(text);
+            await ctx.Response.WriteAsync(text.ToString(), ctx.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        await ctx.Response.WriteAsJsonAsync(flows, ExchangeJsonContext.Default.TradeFlows, contentType: null, ctx.RequestAborted).ConfigureAwait(false);
     }
 
     private static async Task ListDeclarations(HttpContext ctx)

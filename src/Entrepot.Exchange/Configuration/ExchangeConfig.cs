@@ -18,6 +18,12 @@ public sealed record ExchangeSection
     [JsonPropertyName("city")] public string? City { get; init; }
     [JsonPropertyName("latitude")] public double? Latitude { get; init; }
     [JsonPropertyName("longitude")] public double? Longitude { get; init; }
+
+    /// <summary>UN/LOCODE placing the exchange on the cable network (else the city nearest its coordinates).</summary>
+    [JsonPropertyName("locode")] public string? Locode { get; init; }
+
+    /// <summary>A cable network file replacing the one shipped (data/network.json's format).</summary>
+    [JsonPropertyName("network_file")] public string? NetworkFile { get; set; }
     [JsonPropertyName("host")] public string Host { get; set; } = "127.0.0.1";
     [JsonPropertyName("port")] public int Port { get; set; } = 8080;
 
@@ -85,6 +91,9 @@ public sealed record AccountSpec
     /// <summary>{"requests_per_minute": n, "tokens_per_minute": n}.</summary>
     [JsonPropertyName("limits")] public LimitsSpec? Limits { get; init; }
 
+    /// <summary>Caps on the share of tokens to one jurisdiction or one seller over a sliding window.</summary>
+    [JsonPropertyName("diversification")] public DiversificationSpec? Diversification { get; init; }
+
     /// <summary>Keys in clear; stored only as digests.</summary>
     [JsonPropertyName("keys")] public List<string> Keys { get; set; } = [];
 
@@ -99,6 +108,23 @@ public sealed record BudgetSpec
 
     /// <summary>total, day or month.</summary>
     [JsonPropertyName("period")] public string? Period { get; init; }
+}
+
+public sealed record DiversificationSpec
+{
+    [JsonPropertyName("max_jurisdiction_share")] public double? MaxJurisdictionShare { get; init; }
+    [JsonPropertyName("max_seller_share")] public double? MaxSellerShare { get; init; }
+    [JsonPropertyName("window_minutes")] public double? WindowMinutes { get; init; }
+    [JsonPropertyName("min_tokens")] public long? MinTokens { get; init; }
+
+    /// <summary>Null and the wrong field's name when out of range.</summary>
+    public Core.Routing.DiversificationPolicy? ToPolicy(out string? badField)
+    {
+        badField = Core.Routing.DiversificationPolicy.Validate(MaxJurisdictionShare, MaxSellerShare, WindowMinutes, MinTokens);
+        return badField is null
+            ? new Core.Routing.DiversificationPolicy(MaxJurisdictionShare, MaxSellerShare, TimeSpan.FromMinutes(WindowMinutes ?? 60), MinTokens ?? 1000)
+            : null;
+    }
 }
 
 public sealed record LimitsSpec

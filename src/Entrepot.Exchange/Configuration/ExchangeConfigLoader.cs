@@ -134,6 +134,11 @@ public static class ExchangeConfigLoader
                 throw new ConfigurationException($"{source}: 'accounts[{i}].home_jurisdiction' must be an ISO 3166 code such as \"DE\" or \"UA-43\".");
             }
 
+            if (a.Diversification is { } d && d.ToPolicy(out var badShare) is null)
+            {
+                throw new ConfigurationException($"{source}: 'accounts[{i}].diversification.{badShare}' is out of range (shares 0-1, window_minutes 1-10080, min_tokens >= 0).");
+            }
+
             if (a.Budget is { } b && (b.Amount is not >= 0 || (b.Currency is { } cur && (cur.Length != 3 || !cur.All(char.IsAsciiLetter))) ||
                 !Core.Budgets.BudgetPeriods.TryParse(b.Period, out _)))
             {

@@ -80,7 +80,23 @@ public sealed class ExchangeHost : IAsyncDisposable
         SeedAccounts(config, accounts, settings.Jurisdiction);
         var providerStore = new SqliteProviderStore(db, time);
         var configured = config.Providers.Select((p, i) => p.ToProvider(out _, $"providers[{i}]")!).ToList();
-        var market = new Marketplace(configured, providerStore, accounts, settings.Location, time);
+        CableNetwork network;
+        if (x.NetworkFile is { } networkFile)
+        {
+            using var stream = File.OpenRead(networkFile);
+            network = CableNetwork.Load(stream);
+        }
+        else
+        {
+            network = CableNetwork.Default;
+        }
+
+        // Cuts survive a restart: an operator who marked a cable down must restore it explicitly.
+        var faultStore = new SqliteCableFaults(db, time);
+        var faults = new CableFaults();
+        faults.Reset(faultStore.Load().Where(id => network.Cable(id) is not null));
+        faults.Changed += () => faultStore.Save(faults.Cut);
+        var market = new Marketplace(configured, providerStore, accounts, settings.Location, time, network, x.Locode, faults, new Core.Market.OfferBook(time));
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -119,6 +135,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(sp => new SqliteSubjectStore(db, sp.GetRequiredService<SubjectCounter>()));
         s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(), sp.GetRequiredService<SubjectCounter>(), SubjectKey.LoadOrCreate(settings.DataDir), time));
         s.AddSingleton(_ => new SqliteDeclarationLog(db));
+        s.AddSingleton(_ => new SqlitePriceIndex(db));
         var signingKey = Core.Trust.SigningKey.LoadOrCreate(settings.DataDir);
         s.AddSingleton(signingKey);
         Func<Core.Trust.ReceiptEvidence, System.Text.Json.Nodes.JsonObject> countersign =
@@ -157,6 +174,13 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
 
         s.AddSingleton(limits);
+        var diversifier = new Core.Routing.Diversifier(time);
+        foreach (var a in config.Accounts.Where(a => a.Diversification is not null))
+        {
+            diversifier.Set(a.Id!, a.Diversification!.ToPolicy(out _));
+        }
+
+        s.AddSingleton(diversifier);
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         s.AddOpenTelemetry().WithMetrics(m => m
@@ -168,6 +192,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         app.MapOpenAIApi();
         app.MapAdminApi();
         app.MapTradeApi();
+        app.MapMarketApi();
         app.MapReceiptApi();
         app.MapGet("/healthz", (Marketplace m) => TypedResults.Json(
             new HealthReport("ok", m.Routes.All.Count, m.Routes.Models.Count), ExchangeJsonContext.Default.HealthReport));
@@ -266,6 +291,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         Market.ReloadKeys();
         await _app.StartAsync(ct).ConfigureAwait(false);
         _reconciling = ReconcileLoopAsync(_stopping.Token);
+        _marketClock = MarketLoopAsync(_stopping.Token);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
     }
@@ -274,6 +300,43 @@ public sealed class ExchangeHost : IAsyncDisposable
 
     private readonly CancellationTokenSource _stopping = new();
     private Task _reconciling = Task.CompletedTask;
+    private Task _marketClock = Task.CompletedTask;
+
+    /// <summary>Every second: nodes that stopped heartbeating leave the market; every five: the price
+    /// index takes in the trades recorded since.</summary>
+    private async Task MarketLoopAsync(CancellationToken ct)
+    {
+        var index = _app.Services.GetRequiredService<SqlitePriceIndex>();
+        var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var tick = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    foreach (var gone in Market.Offers.Expire())
+                    {
+                        logger.LogWarning("Exporter node {Node} stopped heartbeating and has left the market.", gone);
+                    }
+
+                    if (++tick % 5 == 0)
+                    {
+                        index.Update();
+                    }
+                }
+                catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+                {
+                    logger.LogWarning("Market upkeep failed, retrying next tick: {Error}", e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
 
     /// <summary>The first reconciliation after a start: done (or failed) once this completes.</summary>
     public Task FirstReconciliation { get; private set; } = Task.CompletedTask;
@@ -325,6 +388,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         try
         {
             await _reconciling.ConfigureAwait(false);
+            await _marketClock.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -9,7 +9,9 @@ namespace Entrepot.Exchange.Hosting;
 /// <summary>
 /// The exchange's live view of sellers and buyers: one route table and one key ring, each read
 /// through a single volatile reference by the request path and replaced whole on change.
-/// Providers from the configuration file are fixed; the admin API adds and removes others.
+/// Providers from the configuration file are fixed; the admin API adds and removes others. The
+/// route table is rebuilt whenever a node heartbeats, a node leaves, or a cable is cut or restored,
+/// so the next request already sees the new prices and paths.
 /// </summary>
 public sealed class Marketplace
 {
@@ -19,18 +21,27 @@ public sealed class Marketplace
     private readonly GeoPoint? _location;
     private readonly TimeProvider _time;
     private readonly Lock _reload = new();
+    private IReadOnlyList<Provider> _listed = [];
     private RouteTable _routes = RouteTable.Empty;
     private KeyRing _keys = KeyRing.Empty;
 
-    public Marketplace(IReadOnlyList<Provider> configured, SqliteProviderStore providers, SqliteAccountStore accounts, GeoPoint? location, TimeProvider time)
+    public Marketplace(IReadOnlyList<Provider> configured, SqliteProviderStore providers, SqliteAccountStore accounts, GeoPoint? location, TimeProvider time,
+        CableNetwork? network = null, string? exchangeLocode = null, CableFaults? faults = null, OfferBook? offers = null)
     {
         _configured = configured;
         _providers = providers;
         _accounts = accounts;
         _location = location;
         _time = time;
+        Network = network ?? CableNetwork.Default;
+        Faults = faults ?? new CableFaults();
+        Offers = offers ?? new OfferBook(time);
+        ExchangeLocode = exchangeLocode is not null && Network.Location(exchangeLocode) is { } l ? l.Locode
+            : location is { } here ? Network.Nearest(here)?.Locode : null;
         ReloadProviders();
         ReloadKeys();
+        Faults.Changed += Rebuild;
+        Offers.Changed += Rebuild;
     }
 
     public RouteTable Routes => Volatile.Read(ref _routes);
@@ -39,8 +50,29 @@ public sealed class Marketplace
     public SqliteAccountStore Accounts => _accounts;
     public KeyRing Keys => Volatile.Read(ref _keys);
 
+    public CableNetwork Network { get; }
+    public CableFaults Faults { get; }
+    public OfferBook Offers { get; }
+
+    /// <summary>Where the exchange sits on the cable network; null when it is placed nowhere near it.</summary>
+    public string? ExchangeLocode { get; }
+
+    /// <summary>Raised after every rebuild of the route table (the demo re-times its emulated links).</summary>
+    public event Action? RoutesChanged;
+
     public bool IsConfigured(string providerId) => _configured.Any(p => p.Id == providerId);
 
+    /// <summary>The seller's place on the cable network: its LOCODE, else the city nearest its coordinates.</summary>
+    public string? LocodeOf(Provider p) =>
+        p.Locode is { } code && Network.Location(code) is { } l ? l.Locode
+            : p.Location is { } point ? Network.Nearest(point)?.Locode : null;
+
+    /// <summary>The estimated path from the exchange to a seller with the current faults; null when
+    /// either end is off the network or every path is cut.</summary>
+    public NetworkRoute? PathTo(Provider p) =>
+        ExchangeLocode is { } from && LocodeOf(p) is { } to ? Network.Route(from, to, Faults.Cut) : null;
+
+    /// <summary>Re-reads the providers added through the admin API and rebuilds the routes.</summary>
     public void ReloadProviders()
     {
         lock (_reload)
@@ -54,8 +86,67 @@ public sealed class Marketplace
                 }
             }
 
-            Volatile.Write(ref _routes, new RouteTable(byId.Values.OrderBy(p => p.Id, StringComparer.Ordinal), _location, _time, _routes));
+            foreach (var id in _listed.Select(p => p.Id).Except(byId.Keys))
+            {
+                Offers.Forget(id);
+            }
+
+            _listed = byId.Values.OrderBy(p => p.Id, StringComparer.Ordinal).ToArray();
+            RebuildLocked();
         }
+
+        RoutesChanged?.Invoke();
+    }
+
+    /// <summary>Rebuilds the routes from the current providers, offers and faults.</summary>
+    public void Rebuild()
+    {
+        lock (_reload)
+        {
+            RebuildLocked();
+        }
+
+        RoutesChanged?.Invoke();
+    }
+
+    private void RebuildLocked()
+    {
+        var cut = Faults.Cut;
+        var inMarket = new List<Provider>(_listed.Count);
+        var departed = new List<Provider>();
+        foreach (var p in _listed)
+        {
+            if (Offers.Get(p.Id) is { } offer)
+            {
+                // The node's own heartbeat is the live offer: what it serves, at what price, how much.
+                inMarket.Add(p with { Models = offer.Models, Price = offer.Price, Capacity = offer.Capacity });
+            }
+            else if (Offers.HasLeft(p.Id))
+            {
+                departed.Add(p);
+            }
+            else
+            {
+                inMarket.Add(p);
+            }
+        }
+
+        Quote Quote(Provider p)
+        {
+            var load = Offers.Get(p.Id)?.Load ?? 0;
+            var spot = SpotPrice.Of(p.Price, load);
+            if (ExchangeLocode is { } from && LocodeOf(p) is { } to)
+            {
+                var route = Network.Route(from, to, cut);
+                return route is null
+                    ? new Quote(0, false, spot, load)
+                    : new Quote(route.RoundTripMs, true, spot, load, route.Path);
+            }
+
+            return new Quote(RouteTable.StraightLineMs(_location, p), true, spot, load);
+        }
+
+        Volatile.Write(ref _routes, new RouteTable(inMarket, Quote, _time, _routes, departed));
     }
 
     public void ReloadKeys()

@@ -31,6 +31,7 @@ internal sealed partial class ChatRelay(
     BorderControl border,
     Core.Budgets.BudgetBook budgets,
     RateLimits limits,
+    Diversifier diversifier,
     Core.Trust.SigningKey exchangeKey,
     ExchangeMetrics metrics,
     TimeProvider time,
@@ -108,6 +109,9 @@ internal sealed partial class ChatRelay(
             await (routeFailure == RouteFailure.UnknownModel
                 ? HttpErrors.WriteAsync(ctx, StatusCodes.Status404NotFound,
                     $"The model '{request.Model}' is not offered by any seller on this exchange. GET /v1/models lists what is.", "invalid_request_error", "model", "model_not_found")
+                : routeFailure == RouteFailure.Unreachable
+                ? HttpErrors.WriteAsync(ctx, StatusCodes.Status503ServiceUnavailable,
+                    $"Every seller of '{request.Model}' is cut off: no cable path to them is in service. GET /admin/network shows the faults.", "server_error", null, "no_network_path")
                 : HttpErrors.WriteAsync(ctx, StatusCodes.Status404NotFound,
                     $"No seller of '{request.Model}' matches the request's provider preferences (only, ignore, jurisdictions, max_price).", "invalid_request_error", "provider", "no_eligible_provider")).ConfigureAwait(false);
             return;
@@ -121,6 +125,12 @@ internal sealed partial class ChatRelay(
             await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest,
                 $"The {BorderControl.DataClassHeader} header is not understood: {classError}.", "invalid_request_error", BorderControl.DataClassHeader, "invalid_data_class").ConfigureAwait(false);
             return;
+        }
+
+        if (diversifier.Any && diversifier.Apply(key.Account.Id, candidates) is { } capped)
+        {
+            // The buyer's concentration cap binds: these sellers wait behind the others.
+            response.Headers["Entrepot-Diversified"] = string.Join(',', capped);
         }
 
         var trade = new Trade(requestId, key, request, started, check);
@@ -148,10 +158,10 @@ internal sealed partial class ChatRelay(
             // table converts their price into it (budgets in scope must then share one currency).
             var currency = covering[0].Currency;
             var rates = covering.All(b => b.Currency == currency) ? settings.Rates : null;
-            allowed.RemoveAll(c => !string.Equals(c.Provider.Price.Currency, currency, StringComparison.Ordinal)
-                && (rates is null || !rates.CanConvert(c.Provider.Price.Currency, currency) || covering.Any(b => b.Currency != currency)));
+            allowed.RemoveAll(c => !string.Equals(c.SpotPrice.Currency, currency, StringComparison.Ordinal)
+                && (rates is null || !rates.CanConvert(c.SpotPrice.Currency, currency) || covering.Any(b => b.Currency != currency)));
             trade.HoldCurrency = currency;
-            var maxCost = allowed.Count == 0 ? 0m : allowed.Max(c => InHoldCurrency(MaxCost(c.Provider, request), c.Provider.Price.Currency, currency));
+            var maxCost = allowed.Count == 0 ? 0m : allowed.Max(c => InHoldCurrency(MaxCost(c.SpotPrice, request), c.SpotPrice.Currency, currency));
             trade.Hold = allowed.Count == 0 ? null : budgets.TryHold(scopes, maxCost, out var refusal)
                 ?? await RefuseBudgetAsync(ctx, refusal!).ConfigureAwait(false);
             if (allowed.Count == 0 && trade.Hold is null)
@@ -180,11 +190,11 @@ internal sealed partial class ChatRelay(
     /// <summary>The most a request can cost at a seller, fee included: its prompt bytes plus template
     /// overhead as input tokens (a token is at least one byte), max_tokens (or the configured cap) as
     /// output.</summary>
-    private decimal MaxCost(Core.Market.Provider p, InferenceRequest request)
+    private decimal MaxCost(Core.Market.Price price, InferenceRequest request)
     {
         long input = request.PromptTextBytes + 256;
         long output = request.MaxTokens ?? settings.HoldMaxTokens;
-        return p.Price.CostOf(input, output) * (1 + (settings.FeePercent / 100m));
+        return price.CostOf(input, output) * (1 + (settings.FeePercent / 100m));
     }
 
     /// <summary>An amount in a seller's currency as the budget sees it.</summary>
@@ -504,9 +514,14 @@ internal sealed partial class ChatRelay(
         var c = trade.Candidate;
         var u = trade.Usage;
         var outcome = trade.Outcome;
-        var cost = c is not null && outcome is Outcome.Completed or Outcome.Interrupted ? c.Provider.Price.CostOf(u.InputTokens, u.OutputTokens) : 0m;
+        var cost = c is not null && outcome is Outcome.Completed or Outcome.Interrupted ? c.SpotPrice.CostOf(u.InputTokens, u.OutputTokens) : 0m;
         metrics.Request(Storage.Sqlite.SqliteTradeLog.OutcomeName(outcome), c?.Provider.Id);
         metrics.Tokens(u.InputTokens, u.OutputTokens);
+        if (c is not null && outcome is Outcome.Completed or Outcome.Interrupted)
+        {
+            diversifier.Record(trade.Key.Account.Id, c.Provider.Jurisdiction, c.Provider.Id, u.InputTokens + u.OutputTokens);
+        }
+
         if (trade.OverheadUs > 0)
         {
             metrics.Overhead(trade.OverheadUs);
@@ -533,7 +548,7 @@ internal sealed partial class ChatRelay(
         if (trade.Hold is { } hold)
         {
             var charged = cost * (1 + (settings.FeePercent / 100m));
-            hold.Settle(c is null ? charged : InHoldCurrency(charged, c.Provider.Price.Currency, trade.HoldCurrency!));
+            hold.Settle(c is null ? charged : InHoldCurrency(charged, c.SpotPrice.Currency, trade.HoldCurrency!));
         }
 
         // The trade writer's thread stores the row, checks and countersigns a seller's receipt and
@@ -552,7 +567,7 @@ internal sealed partial class ChatRelay(
             OutputTokens = u.OutputTokens,
             UsageEstimated = u.Estimated,
             Cost = cost,
-            Currency = c?.Provider.Price.Currency ?? "USD",
+            Currency = c?.SpotPrice.Currency ?? "USD",
             Outcome = outcome,
             StatusCode = trade.Status,
             Attempts = trade.Attempts,
@@ -572,9 +587,9 @@ internal sealed partial class ChatRelay(
                 OutputTokens = u.OutputTokens,
                 CountedInput = TokenEstimator.FromUtf8Bytes(trade.Request.PromptTextBytes),
                 CountedOutput = trade.CountedOutput,
-                InputPrice = c.Provider.Price.InputPerMillion,
-                OutputPrice = c.Provider.Price.OutputPerMillion,
-                Currency = c.Provider.Price.Currency,
+                InputPrice = c.SpotPrice.InputPerMillion,
+                OutputPrice = c.SpotPrice.OutputPerMillion,
+                Currency = c.SpotPrice.Currency,
                 Started = now - elapsed,
                 Finished = now,
                 RequestSha256 = trade.RequestSha256 ?? "",

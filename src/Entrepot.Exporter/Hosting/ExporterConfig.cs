@@ -29,6 +29,17 @@ public sealed record ExporterConfig
 
     /// <summary>Serve HTTPS with this certificate (for example one from <c>entrepot tls issue</c>).</summary>
     [JsonPropertyName("tls")] public TlsSection? Tls { get; set; }
+
+    /// <summary>Publish the node's offer and load to exchanges on a heartbeat.</summary>
+    [JsonPropertyName("market")] public MarketSection? Market { get; set; }
+}
+
+/// <summary>Where and how often the node heartbeats; the exchange lists it under <c>node.id</c> with
+/// this node's receipt key pinned.</summary>
+public sealed record MarketSection
+{
+    [JsonPropertyName("exchange_urls")] public List<string> ExchangeUrls { get; set; } = [];
+    [JsonPropertyName("interval_seconds")] public double IntervalSeconds { get; set; } = 5;
 }
 
 /// <summary>A node's TLS certificate and key, PEM files.</summary>
@@ -84,6 +95,7 @@ public sealed record AdmissionSection
 
 [JsonSourceGenerationOptions(ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true)]
 [JsonSerializable(typeof(ExporterConfig))]
+[JsonSerializable(typeof(Entrepot.Core.Market.Heartbeat))]
 [JsonSerializable(typeof(NodeHealth))]
 [JsonSerializable(typeof(NodeModels))]
 [JsonSerializable(typeof(KeySet))]

@@ -36,6 +36,22 @@ public static class ExporterConfigLoader
 
     public static void Validate(ExporterConfig c, string source)
     {
+        if (c.Market is { } market)
+        {
+            if (market.IntervalSeconds is not (>= 1 and <= 60))
+            {
+                throw new InvalidDataException($"{source}: 'market.interval_seconds' must be between 1 and 60.");
+            }
+
+            foreach (var url in market.ExchangeUrls)
+            {
+                if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps))
+                {
+                    throw new InvalidDataException($"{source}: 'market.exchange_urls' must be absolute http(s) URLs of exchanges ('{url}' is not).");
+                }
+            }
+        }
+
         if (c.Tls is { } tls)
         {
             if (tls.CertFile is not { } cert || !File.Exists(cert) || !File.ReadAllText(cert).Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))

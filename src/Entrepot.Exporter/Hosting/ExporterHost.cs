@@ -34,6 +34,7 @@ public sealed class ExporterHost : IAsyncDisposable
         _engine = engine;
         _ownsEngine = ownsEngine;
         Admission = admission;
+        _emulatedDelayMs = config.EmulatedDelayMs;
     }
 
     public ExporterConfig Config { get; }
@@ -60,6 +61,16 @@ public sealed class ExporterHost : IAsyncDisposable
     public IEngine Engine => _engine;
     public long Served => Interlocked.Read(ref _served);
     public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>The emulated round trip to the exchange (demo); starts from the configuration and
+    /// follows the cable network when the demo re-routes around a cut.</summary>
+    public int EmulatedDelayMs
+    {
+        get => Volatile.Read(ref _emulatedDelayMs);
+        set => Volatile.Write(ref _emulatedDelayMs, Math.Max(0, value));
+    }
+
+    private int _emulatedDelayMs;
 
     /// <summary>Creates the node's engine from its configuration (resolving and loading the model for an embedded one).</summary>
     public static async Task<IEngine> CreateEngineAsync(ExporterConfig config, string dataDir, Action<string> log, CancellationToken ct = default)
@@ -126,6 +137,7 @@ public sealed class ExporterHost : IAsyncDisposable
                 .Where(t => t.Key is { Length: 32 })
                 .ToDictionary(t => t.KeyId ?? SigningKey.KeyIdOf(t.Key!), t => t.Key!, StringComparer.Ordinal),
         };
+        host._key = key;
         app.MapGet("/.well-known/entrepot/keys", () => TypedResults.Json(KeySet.Of(config.Node.Id, key), ExporterJsonContext.Default.KeySet));
         app.MapPost("/v1/chat/completions", ctx => host.ServeAsync(ctx, EndpointKind.ChatCompletions, keyHashes));
         app.MapPost("/v1/completions", ctx => host.ServeAsync(ctx, EndpointKind.Completions, keyHashes));
@@ -201,10 +213,10 @@ public sealed class ExporterHost : IAsyncDisposable
 
         Interlocked.Increment(ref _received);
         OnRequest?.Invoke(kind, body);
-        if (Config.EmulatedDelayMs > 0)
+        if (EmulatedDelayMs is var delay and > 0)
         {
             // The demo's stand-in for the distance to the exchange: one round trip per request.
-            await Task.Delay(Config.EmulatedDelayMs, ct).ConfigureAwait(false);
+            await Task.Delay(delay, ct).ConfigureAwait(false);
         }
 
         try
@@ -306,12 +318,69 @@ public sealed class ExporterHost : IAsyncDisposable
         await _app.StartAsync(ct).ConfigureAwait(false);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = new Uri(address.TrimEnd('/') + "/");
+        if (Config.Market is { ExchangeUrls.Count: > 0 } market)
+        {
+            StartHeartbeats(market);
+        }
     }
 
-    public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
+    /// <summary>The key id the node signs receipts and heartbeats with (an exchange pins it).</summary>
+    public string KeyId => _key.KeyId;
+
+    private SigningKey _key = null!;
+    private CancellationTokenSource? _heartbeatStop;
+    private Task _heartbeats = Task.CompletedTask;
+    private HttpMessageInvoker? _heartbeatHttp;
+
+    /// <summary>Starts publishing the offer to the market's exchanges (also after start, e.g. once the
+    /// demo's exchange is up).</summary>
+    public void StartHeartbeats(MarketSection market)
+    {
+        if (_heartbeatStop is not null)
+        {
+            return;
+        }
+
+        Config.Market = market;
+        _heartbeatStop = new CancellationTokenSource();
+        _heartbeatHttp = new HttpMessageInvoker(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        var publisher = new HeartbeatPublisher(this, _key, market, _heartbeatHttp, TimeProvider.System,
+            _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Entrepot.Exporter.Heartbeat"));
+        _heartbeats = Task.Run(() => publisher.RunAsync(_heartbeatStop.Token));
+    }
+
+    /// <summary>Stops heartbeating (the node keeps serving): the exchange will take it out of its market.</summary>
+    public async Task StopHeartbeatsAsync()
+    {
+        if (_heartbeatStop is null)
+        {
+            return;
+        }
+
+        await _heartbeatStop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _heartbeats.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+
+        _heartbeatStop.Dispose();
+        _heartbeatStop = null;
+        _heartbeatHttp?.Dispose();
+    }
+
+    public async Task StopAsync(CancellationToken ct = default)
+    {
+        await StopHeartbeatsAsync().ConfigureAwait(false);
+        await _app.StopAsync(ct).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
+        await StopHeartbeatsAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         await ReceiptLog.DisposeAsync().ConfigureAwait(false);
         Admission.Dispose();

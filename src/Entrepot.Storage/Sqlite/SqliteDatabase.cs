@@ -167,6 +167,26 @@ public sealed class SqliteDatabase
             updated_at TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE cable_faults (
+            cable_id TEXT PRIMARY KEY,
+            cut_at TEXT NOT NULL
+        );
+        CREATE TABLE price_index (
+            bucket TEXT NOT NULL,
+            model_class TEXT NOT NULL,
+            jurisdiction TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            value TEXT NOT NULL,
+            trades INTEGER NOT NULL,
+            PRIMARY KEY (bucket, model_class, jurisdiction, currency)
+        );
+        CREATE TABLE price_index_cursor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL
+        );
+        """,
     ];
 
     /// <summary>An exporter node's database: only its log of issued receipts.</summary>

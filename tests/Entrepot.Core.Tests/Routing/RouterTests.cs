@@ -103,7 +103,7 @@ public class RouterTests
     public void Plan_MaxPrice_NonUsdSellerIsComparedAtTheRateTable()
     {
         var table = new RouteTable([TestMarket.Provider("cny", "CN", 7m, 14m, currency: "CNY")], null, TimeProvider.System, null);
-        var rates = new Market.ExchangeRates("USD", new Dictionary<string, decimal> { ["CNY"] = 7m }, "test table", "2026-11-27");
+        var rates = new global::Entrepot.Core.Market.ExchangeRates("USD", new Dictionary<string, decimal> { ["CNY"] = 7m }, "test table", "2026-11-27");
         var result = new List<Candidate>();
         // 7 and 14 CNY per million are 1 and 2 USD.
         Assert.Equal(RouteFailure.None, Router.Plan(table, "m", new ProviderPreferences { MaxPromptPrice = 1m, MaxCompletionPrice = 2m }, SortBy.Price, result, rates));

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text.Json;
+using Entrepot.Core.Accounts;
+using Entrepot.Core.Market;
+using Entrepot.Core.Trust;
+using Entrepot.Exchange.Hosting;
+using Entrepot.Exchange.Relay;
+using Entrepot.Storage.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Entrepot.Exchange.Api;
+
+/// <summary>
+/// The market: exporter nodes' heartbeats (POST /v1/market/heartbeat, signed by the node) and the
+/// price index (GET /v1/market/index, for any buyer key or the admin key).
+/// </summary>
+public static class MarketApi
+{
+    private const int MaxHeartbeatBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapMarketApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(Heartbeat.Path, HeartbeatAsync);
+        app.MapGet("/v1/market/index", IndexAsync);
+        return app;
+    }
+
+    private static async Task<IResult> HeartbeatAsync(HttpContext ctx, Marketplace market, TimeProvider time)
+    {
+        var body = await ReadBodyAsync(ctx.Request, MaxHeartbeatBytes, ctx.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            return AdminApi.Error(413, $"A heartbeat is at most {MaxHeartbeatBytes} bytes.", "invalid_request_error", null);
+        }
+
+        Heartbeat? beat;
+        try
+        {
+            beat = JsonSerializer.Deserialize(body, ExchangeJsonContext.Default.Heartbeat);
+        }
+        catch (JsonException e)
+        {
+            return AdminApi.Error(400, $"The heartbeat is not valid JSON: {e.Path}: {e.Message}", "invalid_request_error", e.Path);
+        }
+
+        if (beat?.NodeId is not { Length: > 0 } nodeId)
+        {
+            return AdminApi.Error(400, "'node_id' is required: the seller id the exchange lists this node under.", "invalid_request_error", "node_id");
+        }
+
+        if (market.Routes.Find(nodeId)?.Provider is not { } seller || seller.Kind != ProviderKind.Exporter)
+        {
+            return AdminApi.Error(404, $"'node_id': no exporter seller '{nodeId}' is listed on this exchange; the operator adds it first.", "invalid_request_error", "node_id");
+        }
+
+        if (seller.ReceiptKeyId is not { } pinned)
+        {
+            return AdminApi.Error(403, $"Seller '{nodeId}' has no pinned receipt key (receipt_key_id), so its heartbeats cannot be authenticated.", "permission_error", "node_id");
+        }
+
+        var publicKey = beat.PublicKey is { } pk ? Receipts.FromBase64Url(pk) : null;
+        if (publicKey is not { Length: 32 } || SigningKey.KeyIdOf(publicKey) != pinned)
+        {
+            return AdminApi.Error(403, $"'public_key' is not the key pinned for seller '{nodeId}' ({pinned}).", "permission_error", "public_key");
+        }
+
+        var h = ctx.Request.Headers;
+        var refusal = RequestSignature.Check(new Dictionary<string, byte[]> { [pinned] = publicKey }, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader],
+            h[RequestSignature.SignatureHeader], "POST", Heartbeat.Path, Heartbeat.RequestId(nodeId), body, time.GetUtcNow());
+        if (refusal is not null)
+        {
+            return AdminApi.Error(401, refusal.Replace("This node serves only its trusted exchanges", "The heartbeat must be signed by the node", StringComparison.Ordinal)
+                .Replace("exchange signature", "node signature", StringComparison.Ordinal), "authentication_error", null);
+        }
+
+        if (beat.ToOffer(time.GetUtcNow(), out var error, out var field) is not { } offer)
+        {
+            return AdminApi.Error(400, error!, "invalid_request_error", field);
+        }
+
+        if (market.Offers.Publish(offer) is { } stale)
+        {
+            return AdminApi.Error(409, "'sequence': " + stale, "invalid_request_error", "sequence");
+        }
+
+        var now = market.Routes.Find(nodeId)!;
+        return TypedResults.Json(new HeartbeatAck(true, nodeId, now.SpotPrice.InputPerMillion, now.SpotPrice.OutputPerMillion, now.SpotPrice.Currency,
+            SpotPrice.Multiplier(offer.Load), offer.ExpiresAt), ExchangeJsonContext.Default.HeartbeatAck);
+    }
+
+    private static async Task IndexAsync(HttpContext ctx)
+    {
+        var services = ctx.RequestServices;
+        var token = BearerToken.From(ctx.Request);
+        var settings = services.GetRequiredService<ExchangeSettings>();
+        bool admin = settings.AdminKeyHash is not null && !token.IsEmpty && ApiKeyHash.Matches(token, settings.AdminKeyHash);
+        if (!admin && services.GetRequiredService<Marketplace>().Keys.Authenticate(token) is null)
+        {
+            await HttpErrors.Unauthorized(ctx).ConfigureAwait(false);
+            return;
+        }
+
+        var q = ctx.Request.Query;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (!TryTime(q, "since", now.AddDays(-7), out var since, out var bad) || !TryTime(q, "until", now.AddHours(1), out var until, out bad))
+        {
+            await HttpErrors.WriteAsync(ctx, 400, bad!, "invalid_request_error", bad!.Split('\'')[1], "invalid_parameter").ConfigureAwait(false);
+            return;
+        }
+
+        var interval = q["interval"].ToString() is { Length: > 0 } iv ? iv : "hour";
+        if (interval is not ("hour" or "day"))
+        {
+            await HttpErrors.WriteAsync(ctx, 400, "'interval' must be hour or day.", "invalid_request_error", "interval", "invalid_parameter").ConfigureAwait(false);
+            return;
+        }
+
+        var index = services.GetRequiredService<SqlitePriceIndex>();
+        index.Update(); // take in what was traded since the last tick, so the answer is current
+        var cls = q["model_class"].ToString() is { Length: > 0 } m ? m.ToLowerInvariant() : null;
+        var jurisdiction = q["jurisdiction"].ToString() is { Length: > 0 } j ? j.ToUpperInvariant() : null;
+        var points = index.Query(since, until, cls, jurisdiction, interval == "day");
+        var view = new PriceIndexView("list", interval, "value per million tokens (input and output together) in the trades' currency, volume-weighted", points.ToList());
+        await ctx.Response.WriteAsJsonAsync(view, ExchangeJsonContext.Default.PriceIndexView, cancellationToken: ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    internal static bool TryTime(IQueryCollection q, string name, DateTimeOffset fallback, out DateTimeOffset value, out string? error)
+    {
+        (value, error) = (fallback, null);
+        var s = q[name].ToString();
+        if (s.Length == 0)
+        {
+            return true;
+        }
+
+        if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value))
+        {
+            return true;
+        }
+
+        error = $"'{name}' must be an ISO 8601 time such as 2026-12-01T00:00:00Z.";
+        return false;
+    }
+
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int n;
+        while ((n = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + n > max)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        return buffer.ToArray();
+    }
+}
