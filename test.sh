@@ -6,6 +6,17 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 results="$(mktemp -d)"
 
+# Debian's Chromium for the dashboard tests (driven by Playwright), installed once if missing.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium (Debian) for the dashboard tests ..."
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+      || { echo "test.sh: could not install chromium with apt-get" >&2; exit 1; }
+  else
+    echo "test.sh: the dashboard tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1
+  fi
+fi
+
 # A real PostgreSQL for the storage tests: a throw-away cluster in a temporary directory on a free
 # loopback port, stopped and removed when the tests end. An ENTREPOT_TEST_POSTGRES already set is used
 # as is. initdb refuses to run as root, so as root the cluster belongs to the postgres user.

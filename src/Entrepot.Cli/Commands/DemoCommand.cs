@@ -20,14 +20,23 @@ internal static class DemoCommand
             DemoMarket market;
             try
             {
-                market = await DemoMarket.StartAsync(new DemoOptions
+                Task<DemoMarket> Start(Action<string> log) => DemoMarket.StartAsync(new DemoOptions
                 {
                     Port = pr.GetValue(port),
                     ApiKey = pr.GetValue(apiKey),
                     DataDir = dir,
                     ModelPath = pr.GetValue(model),
-                    Log = m => Console.WriteLine("  " + m),
-                }, ct).ConfigureAwait(false);
+                    Log = log,
+                }, ct);
+
+                // A spinner naming the current step on a terminal; plain lines when the output is piped.
+                market = Spectre.Console.AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected
+                    ? await Spectre.Console.AnsiConsole.Status().StartAsync("loading the model ...", status => Start(m =>
+                    {
+                        Spectre.Console.AnsiConsole.WriteLine("  " + m);
+                        status.Status = Spectre.Console.Markup.Escape("starting the next node after " + m.Split("  ")[0].Trim() + " ...");
+                    })).ConfigureAwait(false)
+                    : await Start(m => Console.WriteLine("  " + m)).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or FileNotFoundException or InvalidDataException)
             {
@@ -40,6 +49,7 @@ internal static class DemoCommand
                 Console.WriteLine($"""
 
                     Exchange:  {url}/v1   (data in {dir})
+                    Dashboard: {url}/#key={market.AdminKey}
                     API key:   {market.ApiKey}
                     Admin key: {market.AdminKey}
                     Model:     {market.ModelName}{(market.ModelFile.IsRandomWeights ? "  (RANDOM WEIGHTS placeholder: no real model was found or downloadable)" : "")}
@@ -53,7 +63,10 @@ internal static class DemoCommand
                       client = OpenAI(base_url="{url}/v1", api_key="{market.ApiKey}")
                       print(client.chat.completions.create(model="{market.ModelName}", messages=[{"{"}"role": "user", "content": "Once upon a time"{"}"}]).choices[0].message.content)
 
-                    Pin a jurisdiction: add "provider": {"{"}"jurisdictions": ["SG"]{"}"} to the body. Ctrl-C stops everything.
+                    Pin a jurisdiction: add "provider": {"{"}"jurisdictions": ["SG"]{"}"} to the body.
+                    Cut a cable (routes and the emulated delays follow at once):
+                      ENTREPOT_URL={url} ENTREPOT_ADMIN_KEY={market.AdminKey} entrepot network cut seamewe-6
+                    Ctrl-C stops everything.
                     """);
                 Console.WriteLine($"ready: exchange on {url}");
                 await CommonOptions.WaitForShutdownAsync(ct).ConfigureAwait(false);

@@ -42,6 +42,7 @@ public static class AdminApi
             return errors.Count == 0 ? Policy(rules, null) : Policy(rules, errors.Select(e => e.ToString()).ToList(), 422);
         });
         admin.MapNetworkApi();
+        admin.MapDashboardData();
         return app;
     }
 

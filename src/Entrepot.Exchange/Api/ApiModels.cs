@@ -214,3 +214,64 @@ public sealed record PriceIndexView(
     [property: JsonPropertyName("interval")] string Interval,
     [property: JsonPropertyName("unit")] string Unit,
     [property: JsonPropertyName("data")] List<PriceIndexPoint> Data);
+
+public sealed record DashboardView(
+    [property: JsonPropertyName("generated_at")] DateTimeOffset GeneratedAt,
+    [property: JsonPropertyName("jurisdiction")] string Jurisdiction,
+    [property: JsonPropertyName("city")] string? City,
+    [property: JsonPropertyName("locode")] string? Locode,
+    [property: JsonPropertyName("network")] NetworkView Network,
+    [property: JsonPropertyName("sellers")] List<DashboardSeller> Sellers,
+    [property: JsonPropertyName("flows")] List<DashboardFlow> Flows,
+    [property: JsonPropertyName("price_index")] List<PriceIndexPoint> PriceIndex,
+    [property: JsonPropertyName("compliance")] List<DashboardDecision> Compliance,
+    [property: JsonPropertyName("ledger")] Hosting.LedgerHealth Ledger,
+    [property: JsonPropertyName("health")] DashboardHealth Health);
+
+public sealed record DashboardSeller(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("jurisdiction")] string Jurisdiction,
+    [property: JsonPropertyName("city")] string? City,
+    [property: JsonPropertyName("locode")] string? Locode,
+    [property: JsonPropertyName("in_market")] bool InMarket,
+    [property: JsonPropertyName("reachable")] bool Reachable,
+    [property: JsonPropertyName("circuit")] string Circuit,
+    [property: JsonPropertyName("estimated_rtt_ms")] double? EstimatedRttMs,
+    [property: JsonPropertyName("measured_ttfb_ms")] double? MeasuredTtfbMs,
+    [property: JsonPropertyName("load")] double Load,
+    [property: JsonPropertyName("posted_input_price")] decimal PostedInputPrice,
+    [property: JsonPropertyName("posted_output_price")] decimal PostedOutputPrice,
+    [property: JsonPropertyName("spot_input_price")] decimal SpotInputPrice,
+    [property: JsonPropertyName("spot_output_price")] decimal SpotOutputPrice,
+    [property: JsonPropertyName("currency")] string Currency,
+    [property: JsonPropertyName("last_heartbeat")] DateTimeOffset? LastHeartbeat,
+    [property: JsonPropertyName("path")] IReadOnlyList<string>? Path);
+
+public sealed record DashboardFlow(
+    [property: JsonPropertyName("request_id")] string RequestId,
+    [property: JsonPropertyName("timestamp")] string Timestamp,
+    [property: JsonPropertyName("provider")] string Provider,
+    [property: JsonPropertyName("origin")] string Origin,
+    [property: JsonPropertyName("destination")] string? Destination,
+    [property: JsonPropertyName("tokens")] long Tokens,
+    [property: JsonPropertyName("outcome")] string Outcome,
+    [property: JsonPropertyName("value")] decimal Value,
+    [property: JsonPropertyName("currency")] string Currency);
+
+public sealed record DashboardDecision(
+    [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp,
+    [property: JsonPropertyName("origin")] string Origin,
+    [property: JsonPropertyName("destination")] string? Destination,
+    [property: JsonPropertyName("provider")] string? Provider,
+    [property: JsonPropertyName("data_class")] string DataClass,
+    [property: JsonPropertyName("verdict")] string Verdict,
+    [property: JsonPropertyName("rules")] string Rules,
+    [property: JsonPropertyName("redactions")] int Redactions);
+
+public sealed record DashboardHealth(
+    [property: JsonPropertyName("sellers")] int Sellers,
+    [property: JsonPropertyName("in_market")] int InMarket,
+    [property: JsonPropertyName("reachable")] int Reachable,
+    [property: JsonPropertyName("open_circuits")] int OpenCircuits,
+    [property: JsonPropertyName("models")] int Models,
+    [property: JsonPropertyName("cables_cut")] int CablesCut);

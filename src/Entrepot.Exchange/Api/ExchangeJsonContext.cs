@@ -28,6 +28,7 @@ namespace Entrepot.Exchange.Api;
 [JsonSerializable(typeof(NetworkView))]
 [JsonSerializable(typeof(CableCut))]
 [JsonSerializable(typeof(RttView))]
+[JsonSerializable(typeof(DashboardView))]
 [JsonSerializable(typeof(Entrepot.Core.Statistics.TradeFlows))]
 [JsonSerializable(typeof(DiversificationSpec))]
 [JsonSerializable(typeof(Heartbeat))]

@@ -152,6 +152,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
 
         s.AddSingleton(ledger);
+        s.AddSingleton(new LedgerWatch(ledger, signingKey, time));
         var tradeLog = new SqliteTradeLog(db, countersign, ledger, x.FeePercent);
         // A ledger in another store may have missed the last trades before a crash: bill them now.
         tradeLog.CatchUpLedger(TimeSpan.FromMinutes(10));
@@ -193,6 +194,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         app.MapAdminApi();
         app.MapTradeApi();
         app.MapMarketApi();
+        app.MapDashboard();
         app.MapReceiptApi();
         app.MapGet("/healthz", (Marketplace m) => TypedResults.Json(
             new HealthReport("ok", m.Routes.All.Count, m.Routes.Models.Count), ExchangeJsonContext.Default.HealthReport));
@@ -325,9 +327,15 @@ public sealed class ExchangeHost : IAsyncDisposable
                     {
                         index.Update();
                     }
+
+                    if (tick % 60 == 1)
+                    {
+                        _app.Services.GetRequiredService<LedgerWatch>().Check(TimeSpan.FromSeconds(50));
+                    }
                 }
-                catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    // A store briefly unavailable must not end the upkeep: the next tick tries again.
                     logger.LogWarning("Market upkeep failed, retrying next tick: {Error}", e.Message);
                 }
             }

@@ -34,6 +34,11 @@ public sealed class SqliteDeclarationLog(SqliteDatabase db)
         Eq("destination", "$d", q.Destination);
         Eq("verdict", "$v", q.Verdict);
         Eq("provider_id", "$p", q.ProviderId);
+        if (q.Interventions)
+        {
+            where.Append(" AND (verdict <> 'allow' OR redactions > 0)");
+        }
+
         if (q.Since is { } since)
         {
             where.Append(" AND ts >= $since");
@@ -49,7 +54,7 @@ public sealed class SqliteDeclarationLog(SqliteDatabase db)
         cmd.CommandText = $"""
             SELECT seq, request_id, ts, account_id, origin, destination, provider_id, model, data_class, categories,
                    detected, verdict, rules, redactions, input_tokens, output_tokens, cost, currency, rulebook
-            FROM usage WHERE {where} ORDER BY seq LIMIT $limit
+            FROM usage WHERE {where} ORDER BY seq {(q.Newest ? "DESC" : "")} LIMIT $limit
             """;
         cmd.Parameters.AddWithValue("$limit", Math.Clamp(q.Limit, 1, 10_000));
         using var r = cmd.ExecuteReader();
@@ -96,4 +101,10 @@ public sealed record DeclarationQuery
     public DateTimeOffset? Until { get; init; }
     public long After { get; init; }
     public int Limit { get; init; } = 100;
+
+    /// <summary>Only refusals and redactions (what a compliance officer looks at first).</summary>
+    public bool Interventions { get; init; }
+
+    /// <summary>Newest first instead of oldest first.</summary>
+    public bool Newest { get; init; }
 }
