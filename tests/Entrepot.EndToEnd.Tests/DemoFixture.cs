@@ -13,6 +13,8 @@ public class DemoFixture : IAsyncLifetime
 
     protected virtual IReadOnlyDictionary<string, DemoNodeOverride> Overrides => new Dictionary<string, DemoNodeOverride>();
 
+    protected virtual double HeartbeatSeconds => 2;
+
     public DemoMarket Market { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
     public Uri V1 => new(Market.Exchange.BaseUrl, "v1/");
@@ -44,6 +46,7 @@ public class DemoFixture : IAsyncLifetime
             ModelPath = SharedModel.Path,
             DelayScale = 0.1,
             Nodes = Overrides,
+            HeartbeatSeconds = HeartbeatSeconds,
         });
         Http = new HttpClient { BaseAddress = V1, Timeout = TimeSpan.FromSeconds(60) };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);

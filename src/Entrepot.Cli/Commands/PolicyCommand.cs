@@ -256,46 +256,61 @@ internal static class PolicyCommand
             int replayed = 0;
             long after0 = 0;
             var engine = new PolicyEngine(new SubjectCounter());
-            while (true)
+            void Replay(Action<int>? tick)
             {
-                var page = log.Query(new DeclarationQuery { After = after0, Limit = 5000 });
-                if (page.Count == 0)
+                while (true)
                 {
-                    break;
-                }
-
-                after0 = page[^1].Seq;
-                foreach (var d in page)
-                {
-                    var destination = d.Destination ?? (d.ProviderId is not null && providers.TryGetValue(d.ProviderId, out var pp) ? pp.Jurisdiction : null);
-                    if (destination is null)
+                    var page = log.Query(new DeclarationQuery { After = after0, Limit = 5000 });
+                    if (page.Count == 0)
                     {
-                        continue;
+                        break;
                     }
 
-                    replayed++;
-                    var seller = d.ProviderId is not null && providers.TryGetValue(d.ProviderId, out var p)
-                        ? p.Counterparty
-                        : new Counterparty(d.ProviderId ?? "seller", destination);
-                    var trade = new TradeContext(d.Origin, Profile(d), now, TradeContext.NoSubjects);
-                    var was = engine.Decide(before, trade, seller);
-                    var will = engine.Decide(after, trade, seller);
-                    if (was.Verdict == will.Verdict && was.Deciding.Select(r => r.Rule.Id).SequenceEqual(will.Deciding.Select(r => r.Rule.Id)))
+                    after0 = page[^1].Seq;
+                    tick?.Invoke(replayed);
+                    foreach (var d in page)
                     {
-                        continue;
-                    }
+                        var destination = d.Destination ?? (d.ProviderId is not null && providers.TryGetValue(d.ProviderId, out var pp) ? pp.Jurisdiction : null);
+                        if (destination is null)
+                        {
+                            continue;
+                        }
 
-                    var key = $"{d.Origin}>{destination}|{seller.Id}|{d.DataClass}|{d.Categories}|{was.Verdict}>{will.Verdict}";
-                    var line = $"{d.Origin} -> {destination} ({seller.Id}), {d.DataClass}{(d.Categories.Length > 0 ? " [" + d.Categories + "]" : "")}: " +
-                        $"{was.Verdict.Name()} ({Ids(was)}) -> {will.Verdict.Name()} ({Ids(will)})";
-                    var js = new JsonObject
-                    {
-                        ["origin"] = d.Origin, ["destination"] = destination, ["seller"] = seller.Id, ["data_class"] = d.DataClass,
-                        ["categories"] = d.Categories, ["was"] = was.Verdict.Name(), ["was_rules"] = Ids(was),
-                        ["now"] = will.Verdict.Name(), ["now_rules"] = Ids(will),
-                    };
-                    changes[key] = changes.TryGetValue(key, out var c) ? (c.Count + 1, line, js) : (1, line, js);
+                        replayed++;
+                        var seller = d.ProviderId is not null && providers.TryGetValue(d.ProviderId, out var p)
+                            ? p.Counterparty
+                            : new Counterparty(d.ProviderId ?? "seller", destination);
+                        var trade = new TradeContext(d.Origin, Profile(d), now, TradeContext.NoSubjects);
+                        var was = engine.Decide(before, trade, seller);
+                        var will = engine.Decide(after, trade, seller);
+                        if (was.Verdict == will.Verdict && was.Deciding.Select(r => r.Rule.Id).SequenceEqual(will.Deciding.Select(r => r.Rule.Id)))
+                        {
+                            continue;
+                        }
+
+                        var key = $"{d.Origin}>{destination}|{seller.Id}|{d.DataClass}|{d.Categories}|{was.Verdict}>{will.Verdict}";
+                        var line = $"{d.Origin} -> {destination} ({seller.Id}), {d.DataClass}{(d.Categories.Length > 0 ? " [" + d.Categories + "]" : "")}: " +
+                            $"{was.Verdict.Name()} ({Ids(was)}) -> {will.Verdict.Name()} ({Ids(will)})";
+                        var js = new JsonObject
+                        {
+                            ["origin"] = d.Origin, ["destination"] = destination, ["seller"] = seller.Id, ["data_class"] = d.DataClass,
+                            ["categories"] = d.Categories, ["was"] = was.Verdict.Name(), ["was_rules"] = Ids(was),
+                            ["now"] = will.Verdict.Name(), ["now_rules"] = Ids(will),
+                        };
+                        changes[key] = changes.TryGetValue(key, out var c) ? (c.Count + 1, line, js) : (1, line, js);
+                    }
                 }
+            }
+
+            if (Console.IsErrorRedirected)
+            {
+                Replay(null);
+            }
+            else
+            {
+                // Progress on the terminal (stderr), so the report on stdout stays clean for pipes.
+                var terminal = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(Console.Error) });
+                new Spectre.Console.Status(terminal).Start("replaying declarations ...", status => Replay(n => status.Status = $"replayed {n:N0} declarations ..."));
             }
 
             foreach (var (_, (count, line, js)) in changes.OrderByDescending(kv => kv.Value.Count))

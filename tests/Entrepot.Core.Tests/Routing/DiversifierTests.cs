@@ -49,3 +49,23 @@ public class DiversifierTests
         Assert.Equal([a, b], ranked);
     }
 }
+
+public class MeasuredLatencyTests
+{
+    [Fact]
+    public void MeasuredTimeToFirstByte_ReplacesTheNetworkEstimate_OnceThereAreEnoughSamples()
+    {
+        var health = new ProviderHealth(TimeProvider.System);
+        var c = new Candidate(TestMarket.Provider("far", "SG", 1m, 1m), health, EstimatedRoundTripMs: 160);
+        for (var i = 0; i < ProviderHealth.MinSamples - 1; i++)
+        {
+            health.RecordFirstByte(40);
+            Assert.Equal(160, c.LatencyMs);
+        }
+
+        health.RecordFirstByte(40);
+        Assert.Equal(40, c.LatencyMs);
+        health.RecordFirstByte(90); // an EWMA: one slow answer moves it a fifth of the way
+        Assert.Equal(50, c.LatencyMs, 6);
+    }
+}
