@@ -55,6 +55,19 @@ public class DashboardTests : IClassFixture<DashboardTests.Market>
             $$$"""{"model":"{{{_demo.Market.ModelName}}}","messages":[{"role":"user","content":"Once upon a time"}],"max_tokens":8,"provider":{"only":["sg-singapore"]}}""",
             System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(200, (int)pinned.StatusCode);
+
+        // ... and one the border steps in on: health data from the EU to a seller without safeguards
+        // goes out with its identifiers replaced (or not at all).
+        using var personal = new HttpRequestMessage(HttpMethod.Post, "chat/completions")
+        {
+            Content = new StringContent(
+                $$$"""{"model":"{{{_demo.Market.ModelName}}}","messages":[{"role":"user","content":"Write to jane.doe@example.com"}],"max_tokens":8,"provider":{"only":["cn-shanghai"]}}""",
+                System.Text.Encoding.UTF8, "application/json"),
+        };
+        personal.Headers.Add("Entrepot-Data-Class", "sensitive-personal:health");
+        var refused = await _demo.Http.SendAsync(personal);
+        Assert.True((int)refused.StatusCode == 451 || refused.Headers.GetValues("Entrepot-Policy").Single().StartsWith("verdict=redact", StringComparison.Ordinal),
+            $"{(int)refused.StatusCode} {string.Join(";", refused.Headers.Select(h => h.Key + "=" + string.Join(",", h.Value)))}");
         await _demo.Market.Exchange.FlushAsync();
 
         using var playwright = await Playwright.CreateAsync();
@@ -92,6 +105,8 @@ public class DashboardTests : IClassFixture<DashboardTests.Market>
         Assert.True(await page.Locator("#flow-table tbody tr").CountAsync() >= 4);
         Assert.False(await page.Locator("#login").IsVisibleAsync());
         Assert.Contains("verified", await page.Locator("#ledger").InnerTextAsync());
+        Assert.Contains("DE → CN", await page.Locator("#compliance tbody tr").First.InnerTextAsync());
+        Assert.Equal(1, await page.Locator("#compliance tbody tr").First.Locator("td.verdict-deny, td.verdict-redact").CountAsync());
         Assert.True(await page.Locator("#index-chart circle").CountAsync() >= 1);
 
         // Cut, through the UI, a cable on the path to Singapore: the map shows it cut, the exchange
