@@ -93,16 +93,12 @@ public static class MarketApi
 
     private static async Task IndexAsync(HttpContext ctx)
     {
-        var services = ctx.RequestServices;
-        var token = BearerToken.From(ctx.Request);
-        var settings = services.GetRequiredService<ExchangeSettings>();
-        bool admin = settings.AdminKeyHash is not null && !token.IsEmpty && ApiKeyHash.Matches(token, settings.AdminKeyHash);
-        if (!admin && services.GetRequiredService<Marketplace>().Keys.Authenticate(token) is null)
+        if (await Caller.IdentifyAsync(ctx).ConfigureAwait(false) is null)
         {
-            await HttpErrors.Unauthorized(ctx).ConfigureAwait(false);
-            return;
+            return; // the index is market data: any buyer may read it
         }
 
+        var services = ctx.RequestServices;
         var q = ctx.Request.Query;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         if (!TryTime(q, "since", now.AddDays(-7), out var since, out var bad) || !TryTime(q, "until", now.AddHours(1), out var until, out bad))

@@ -32,21 +32,13 @@ public static class TradeApi
     /// destination per day, each jurisdiction's balance and the top corridors; JSON or CSV.</summary>
     private static async Task FlowsAsync(HttpContext ctx)
     {
-        var services = ctx.RequestServices;
-        var token = BearerToken.From(ctx.Request);
-        var settings = services.GetRequiredService<ExchangeSettings>();
-        bool admin = settings.AdminKeyHash is not null && !token.IsEmpty && ApiKeyHash.Matches(token, settings.AdminKeyHash);
-        string? account = null;
-        if (!admin)
+        if (await Caller.IdentifyAsync(ctx).ConfigureAwait(false) is not { } caller)
         {
-            if (services.GetRequiredService<Marketplace>().Keys.Authenticate(token) is not { } key)
-            {
-                await HttpErrors.Unauthorized(ctx).ConfigureAwait(false);
-                return;
-            }
-
-            account = key.Account.Id;
+            return;
         }
+
+        var services = ctx.RequestServices;
+        var account = caller.AccountId;
 
         var q = ctx.Request.Query;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
@@ -75,11 +67,6 @@ public static class TradeApi
             return;
         }
 
-        if (admin && q["account"].ToString() is { Length: > 0 } acc)
-        {
-            account = acc;
-        }
-
         var rows = SqliteTradeFlows.Query(services.GetRequiredService<SqliteDatabase>(), since, until, account);
         var flows = Core.Statistics.TradeFlows.Of(since, until, rows, (int)top);
         if (q["format"].ToString() == "csv" || ctx.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase))
@@ -96,29 +83,14 @@ public static class TradeApi
 
     private static async Task ListDeclarations(HttpContext ctx)
     {
+        if (await Caller.IdentifyAsync(ctx).ConfigureAwait(false) is not { } caller)
+        {
+            return;
+        }
+
         var services = ctx.RequestServices;
-        var token = BearerToken.From(ctx.Request);
-        var settings = services.GetRequiredService<ExchangeSettings>();
-        bool admin = settings.AdminKeyHash is not null && !token.IsEmpty && ApiKeyHash.Matches(token, settings.AdminKeyHash);
-        string? account = null;
-        if (!admin)
-        {
-            var key = services.GetRequiredService<Marketplace>().Keys.Authenticate(token);
-            if (key is null)
-            {
-                await HttpErrors.Unauthorized(ctx).ConfigureAwait(false);
-                return;
-            }
-
-            account = key.Account.Id;
-        }
-
+        var account = caller.AccountId;
         var q = ctx.Request.Query;
-        if (admin && q.TryGetValue("account", out var acc))
-        {
-            account = acc.ToString();
-        }
-
         if (!TryTime(q, "since", out var since, out var bad) || !TryTime(q, "until", out var until, out bad) ||
             !TryLong(q, "after", 0, long.MaxValue, 0, out var after, out bad) || !TryLong(q, "limit", 1, MaxLimit, 100, out var limit, out bad))
         {
