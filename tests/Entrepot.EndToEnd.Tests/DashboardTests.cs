@@ -104,7 +104,8 @@ public class DashboardTests : IClassFixture<DashboardTests.Market>
         Assert.True(await page.Locator("#flows path.flow[data-provider='sg-singapore']").CountAsync() >= 1);
         Assert.True(await page.Locator("#flow-table tbody tr").CountAsync() >= 4);
         Assert.False(await page.Locator("#login").IsVisibleAsync());
-        Assert.Contains("verified", await page.Locator("#ledger").InnerTextAsync());
+        await page.WaitForSelectorAsync("#ledger dd.state-ok", new PageWaitForSelectorOptions { Timeout = 10000 });
+        Assert.Contains("chain and signatures verified", await page.Locator("#ledger").InnerTextAsync());
         Assert.Contains("DE → CN", await page.Locator("#compliance tbody tr").First.InnerTextAsync());
         Assert.Equal(1, await page.Locator("#compliance tbody tr").First.Locator("td.verdict-deny, td.verdict-redact").CountAsync());
         Assert.True(await page.Locator("#index-chart circle").CountAsync() >= 1);

@@ -49,7 +49,8 @@ public static class DashboardApi
     /// <summary>Live size and last entry; the verdict of the last full verification (at most a minute old).</summary>
     private static LedgerHealth Ledger(LedgerWatch watch, Storage.ILedgerStore store)
     {
-        var verified = watch.Check(TimeSpan.FromSeconds(60));
+        var verified = watch.Current(TimeSpan.FromSeconds(60))
+            ?? new LedgerHealth(false, "verifying ...", 0, 0, null, DateTimeOffset.MinValue);
         return verified with { Entries = store.Count, LastEntry = store.LastEntryTime() };
     }
 

@@ -185,9 +185,10 @@ function fill(view) {
   const dl = (id, pairs) => { const e = $(id); e.replaceChildren(); for (const [k, v, cls] of pairs) { e.appendChild(Object.assign(document.createElement("dt"), { textContent: k })); e.appendChild(Object.assign(document.createElement("dd"), { textContent: v, className: cls ?? "" })); } };
   const l = view.ledger;
   dl("#ledger", [
-    ["ledger", l.verified ? "chain and signatures verified" : "VERIFICATION FAILED: " + l.problem, l.verified ? "state-ok" : "state-cut"],
+    l.verified ? ["ledger", "chain and signatures verified", "state-ok"]
+      : l.problem === "verifying ..." ? ["ledger", "verifying ..."] : ["ledger", "VERIFICATION FAILED: " + l.problem, "state-cut"],
     ["entries", String(l.entries)], ["checkpoints", String(l.checkpoints)],
-    ["last entry", l.last_entry ? new Date(l.last_entry).toLocaleString() : "—"], ["verified at", new Date(l.checked_at).toLocaleTimeString() + " (entries up to then)"],
+    ["last entry", l.last_entry ? new Date(l.last_entry).toLocaleString() : "—"], ["verified at", l.verified ? new Date(l.checked_at).toLocaleTimeString() + " (entries up to then)" : "—"],
   ]);
   const h = view.health;
   dl("#health", [["sellers", `${h.in_market} in market of ${h.sellers}, ${h.reachable} reachable`], ["open circuits", String(h.open_circuits)], ["models", String(h.models)], ["cables cut", String(h.cables_cut), h.cables_cut ? "state-cut" : ""]]);
