@@ -5,6 +5,9 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 results="$(mktemp -d)"
+pg_dir=""
+redis_pid=""
+trap 'declare -F stop_postgres >/dev/null && stop_postgres; declare -F stop_redis >/dev/null && stop_redis' EXIT
 
 # Debian's Chromium for the dashboard tests (driven by Playwright), installed once if missing.
 if ! command -v chromium >/dev/null; then
@@ -17,17 +20,37 @@ if ! command -v chromium >/dev/null; then
   fi
 fi
 
+# A real Redis for the cluster tests: Debian's redis-server (installed once if missing) on a free
+# loopback port, without persistence, stopped when the tests end. ENTREPOT_TEST_REDIS set is used as is.
+stop_redis() { [ -z "$redis_pid" ] || kill "$redis_pid" 2>/dev/null || true; }
+if [ -z "${ENTREPOT_TEST_REDIS:-}" ]; then
+  if ! command -v redis-server >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "installing redis-server (Debian) for the cluster tests ..."
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } >/dev/null 2>&1 \
+        || { echo "test.sh: could not install redis-server with apt-get" >&2; exit 1; }
+    else
+      echo "test.sh: the cluster tests need redis-server: sudo apt-get install redis-server" >&2; exit 1
+    fi
+  fi
+  redis_port=56379
+  while (exec 3<>/dev/tcp/127.0.0.1/$redis_port) 2>/dev/null; do redis_port=$((redis_port + 1)); done
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize no >"$results/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$redis_port) 2>/dev/null && break; sleep 0.1; done
+  export ENTREPOT_TEST_REDIS="127.0.0.1:$redis_port"
+  echo "Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) for the tests on 127.0.0.1:$redis_port"
+fi
+
 # A real PostgreSQL for the storage tests: a throw-away cluster in a temporary directory on a free
 # loopback port, stopped and removed when the tests end. An ENTREPOT_TEST_POSTGRES already set is used
 # as is. initdb refuses to run as root, so as root the cluster belongs to the postgres user.
-pg_dir=""
 stop_postgres() {
   if [ -n "$pg_dir" ]; then
     $as_pg pg_ctl -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$pg_dir"
   fi
 }
-trap stop_postgres EXIT
 if [ -z "${ENTREPOT_TEST_POSTGRES:-}" ]; then
   command -v initdb >/dev/null && command -v pg_ctl >/dev/null || { echo "test.sh: PostgreSQL 15 (initdb, pg_ctl) is needed on the PATH" >&2; exit 1; }
   as_pg=""

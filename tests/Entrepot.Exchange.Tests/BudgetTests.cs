@@ -50,7 +50,7 @@ public class BudgetTests
         Assert.Contains("account:buyer", error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
 
         await host.FlushAsync();
-        var (spent, held, _) = host.Services.GetRequiredService<BudgetBook>().Status("account:buyer")!.Value;
+        var (spent, held, _) = host.Services.GetRequiredService<IBudgetBook>().Status("account:buyer")!.Value;
         Assert.Equal(0m, held);
         Assert.True(spent <= limit, $"spent {spent} of {limit}");
         var billed = host.TradeLog.Recent(1000, "buyer").Sum(u => u.Cost) * 1.05m;
@@ -91,14 +91,14 @@ public class BudgetTests
 
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
             await host.FlushAsync();
-            var (spent, held, _) = host.Services.GetRequiredService<BudgetBook>().Status("account:buyer")!.Value;
+            var (spent, held, _) = host.Services.GetRequiredService<IBudgetBook>().Status("account:buyer")!.Value;
             Assert.Equal(0m, held);
             Assert.Equal(0.000004m * 1.05m * 0.8m, spent); // 4 tokens at 1 USD per million, 5 % fee, at 0.8 EUR per USD
         }
 
         // A restart counts what was spent, converted the same way.
         await using var again = ExchangeHost.Create(config, dir);
-        var (spentAfter, _, _) = again.Services.GetRequiredService<BudgetBook>().Status("account:buyer")!.Value;
+        var (spentAfter, _, _) = again.Services.GetRequiredService<IBudgetBook>().Status("account:buyer")!.Value;
         Assert.Equal(0.000004m * 1.05m * 0.8m, spentAfter);
     }
 
@@ -127,7 +127,7 @@ public class BudgetTests
         }
 
         await using var again = ExchangeHost.Create(config, dir);
-        var (spent, held, limit) = again.Services.GetRequiredService<BudgetBook>().Status("account:buyer")!.Value;
+        var (spent, held, limit) = again.Services.GetRequiredService<IBudgetBook>().Status("account:buyer")!.Value;
         Assert.Equal(1m, limit);
         Assert.Equal(0.000004m, spent); // the one request's 4 tokens at 1 per million, counted again from the usage log
         Assert.Equal(0m, held);

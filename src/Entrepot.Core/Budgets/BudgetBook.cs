@@ -8,7 +8,7 @@ namespace Entrepot.Core.Budgets;
 /// exceeds its hold when sellers respect max_tokens (the hold bounds the input generously), concurrent
 /// requests cannot overspend.
 /// </summary>
-public sealed class BudgetBook(TimeProvider time)
+public sealed class BudgetBook(TimeProvider time) : IBudgetBook
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, State> _states = new(StringComparer.Ordinal);
@@ -91,7 +91,13 @@ public sealed class BudgetBook(TimeProvider time)
         }
     }
 
-    internal void Settle(BudgetHold hold, decimal actual)
+    public ValueTask<(BudgetHold? Hold, string? Refusal)> TryHoldAsync(IReadOnlyList<string> scopes, decimal amount)
+    {
+        var hold = TryHold(scopes, amount, out var refusal);
+        return ValueTask.FromResult((hold, refusal));
+    }
+
+    public void Settle(BudgetHold hold, decimal actual)
     {
         lock (_gate)
         {
@@ -124,8 +130,11 @@ public sealed class BudgetBook(TimeProvider time)
 }
 
 /// <summary>An amount held on some budgets for one request; settle it once.</summary>
-public sealed class BudgetHold(BudgetBook book, IReadOnlyList<string> scopes, decimal amount)
+public sealed class BudgetHold(IBudgetBook book, IReadOnlyList<string> scopes, decimal amount, object? storeState = null)
 {
+    /// <summary>What the store needs to settle it (the shared store: the period keys it held on).</summary>
+    public object? StoreState => storeState;
+
     private int _settled;
 
     public IReadOnlyList<string> Scopes => scopes;

@@ -91,12 +91,13 @@ public static class AdminApi
             return Error(400, "'period' must be total, day or month.", "invalid_request_error", "period");
         }
 
-        var book = ctx.RequestServices.GetRequiredService<Core.Budgets.BudgetBook>();
+        var book = ctx.RequestServices.GetRequiredService<Core.Budgets.IBudgetBook>();
         var budget = new Core.Budgets.Budget(scope, b.Amount.Value, currency, period);
         ctx.RequestServices.GetRequiredService<SqliteBudgetStore>().Save(budget);
         var spentSoFar = ctx.RequestServices.GetRequiredService<BudgetSpending>()
             .Since(scope, Core.Budgets.BudgetPeriods.Start(period, ctx.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()), currency);
         book.Set(budget, spentSoFar);
+        ctx.RequestServices.GetService<Hosting.Cluster>()?.Announce("budgets");
         var (spent, held, limit) = book.Status(scope)!.Value;
         return TypedResults.Json(new BudgetView(scope, limit, currency, period.ToString().ToLowerInvariant(), spent, held), ExchangeJsonContext.Default.BudgetView);
     }

@@ -10,7 +10,7 @@ namespace Entrepot.Exchange.Border;
 /// default, scanner), then decides each candidate seller against the rule packs in force. The
 /// result travels with the request; nothing here touches the network or the database.
 /// </summary>
-public sealed class BorderControl(PolicyRules rules, SubjectCounter subjects, byte[] subjectKey, TimeProvider time)
+public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, byte[] subjectKey, TimeProvider time)
 {
     public const string DataClassHeader = "Entrepot-Data-Class";
 
@@ -18,7 +18,6 @@ public sealed class BorderControl(PolicyRules rules, SubjectCounter subjects, by
 
     public PolicyRules Rules => rules;
 
-    public SubjectCounter Subjects => subjects;
 
     /// <summary>Classifies the request; null with <paramref name="error"/> when the declared class is not understood.</summary>
     public BorderCheck? Inspect(ReadOnlySpan<byte> body, InferenceRequest request, Account account, string? declared, out string? error)

@@ -53,6 +53,26 @@ public sealed record ExchangeSection
 
     /// <summary>Currency rates for budgets in another currency than a seller's prices.</summary>
     [JsonPropertyName("rates")] public RatesSection? Rates { get; set; }
+
+    /// <summary>Where the exchange's signing key is kept (default: the data directory). The nodes of a
+    /// cluster share one key: to buyers, sellers and the ledger they are one exchange.</summary>
+    [JsonPropertyName("signing_key_dir")] public string? SigningKeyDir { get; set; }
+
+    /// <summary>Several exchange nodes as one: {"redis": "127.0.0.1:6379", "node_id": "a"}, with the
+    /// ledger in PostgreSQL. See docs/OPERATIONS.md.</summary>
+    [JsonPropertyName("cluster")] public ClusterSection? Cluster { get; set; }
+}
+
+public sealed record ClusterSection
+{
+    /// <summary>StackExchange.Redis configuration string, e.g. "10.0.0.9:6379,password=...".</summary>
+    [JsonPropertyName("redis")] public string? Redis { get; set; }
+
+    /// <summary>This node's name in logs and announcements (default: host name and port).</summary>
+    [JsonPropertyName("node_id")] public string? NodeId { get; set; }
+
+    /// <summary>Prefix of every Redis key and channel, so several exchanges can share one Redis.</summary>
+    [JsonPropertyName("prefix")] public string Prefix { get; set; } = "entrepot:";
 }
 
 public sealed record LedgerSection

@@ -52,6 +52,19 @@ public static class ExchangeConfigLoader
             throw new ConfigurationException($"{source}: 'exchange.port' must be 0-65535.");
         }
 
+        if (x.Cluster is { } cluster)
+        {
+            if (string.IsNullOrWhiteSpace(cluster.Redis))
+            {
+                throw new ConfigurationException($"{source}: 'exchange.cluster.redis' is required: the Redis the nodes share, e.g. \"127.0.0.1:6379\".");
+            }
+
+            if (x.Ledger is not { Store: "postgres", Connection.Length: > 0 })
+            {
+                throw new ConfigurationException($"{source}: 'exchange.ledger' must be {{\"store\": \"postgres\", \"connection\": \"...\"}} when 'exchange.cluster' is set: the nodes keep one ledger.");
+            }
+        }
+
         if (x.MaxRequestBytes < 1024)
         {
             throw new ConfigurationException($"{source}: 'exchange.max_request_bytes' must be at least 1024.");

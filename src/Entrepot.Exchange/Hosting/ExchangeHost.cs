@@ -91,12 +91,55 @@ public sealed class ExchangeHost : IAsyncDisposable
             network = CableNetwork.Default;
         }
 
+        // A cluster shares Redis; connecting fails fast with a clear message when it is not there.
+        StackExchange.Redis.ConnectionMultiplexer? redis = null;
+        if (x.Cluster is { Redis: { } redisConfig })
+        {
+            var options = StackExchange.Redis.ConfigurationOptions.Parse(redisConfig);
+            options.AbortOnConnectFail = false;
+            // A Redis that is down fails fast (no connection); these bound a slow one. Generous enough
+            // for a busy two-core machine, short enough that a buyer gets a 503 rather than a hang.
+            options.ConnectTimeout = 3000;
+            options.SyncTimeout = 3000;
+            options.AsyncTimeout = 3000;
+            redis = StackExchange.Redis.ConnectionMultiplexer.Connect(options);
+            if (!redis.IsConnected)
+            {
+                redis.Dispose();
+                throw new ConfigurationException($"configuration: 'exchange.cluster.redis': cannot reach Redis at {redisConfig}.");
+            }
+        }
+
         // Cuts survive a restart: an operator who marked a cable down must restore it explicitly.
+        // A cluster keeps them in Redis, so every node routes around the same faults.
         var faultStore = new SqliteCableFaults(db, time);
+        Func<IEnumerable<string>> loadFaults = redis is null
+            ? faultStore.Load
+            : () => redis.GetDatabase().SetMembers(x.Cluster!.Prefix + "cuts").Select(v => v.ToString());
         var faults = new CableFaults();
-        faults.Reset(faultStore.Load().Where(id => network.Cable(id) is not null));
-        faults.Changed += () => faultStore.Save(faults.Cut);
-        var market = new Marketplace(configured, providerStore, accounts, settings.Location, time, network, x.Locode, faults, new Core.Market.OfferBook(time));
+        faults.Reset(loadFaults().Where(id => network.Cable(id) is not null));
+        faults.Changed += () =>
+        {
+            if (redis is null)
+            {
+                faultStore.Save(faults.Cut);
+                return;
+            }
+
+            var set = redis.GetDatabase();
+            var tx = set.CreateTransaction();
+            _ = tx.KeyDeleteAsync(x.Cluster!.Prefix + "cuts");
+            if (faults.Cut.Count > 0)
+            {
+                _ = tx.SetAddAsync(x.Cluster.Prefix + "cuts", faults.Cut.Select(c => (StackExchange.Redis.RedisValue)c).ToArray());
+            }
+
+            tx.Execute();
+        };
+        var market = new Marketplace(configured, providerStore, accounts, settings.Location, time, network, x.Locode, faults, new Core.Market.OfferBook(time))
+        {
+            FaultSource = loadFaults,
+        };
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -133,10 +176,13 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(sp => new PolicyRules(settings.RulesDir, time, sp.GetRequiredService<ILogger<PolicyRules>>()));
         s.AddSingleton<SubjectCounter>();
         s.AddSingleton(sp => new SqliteSubjectStore(db, sp.GetRequiredService<SubjectCounter>()));
-        s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(), sp.GetRequiredService<SubjectCounter>(), SubjectKey.LoadOrCreate(settings.DataDir), time));
+        var sharedSubjects = redis is null ? null : new Storage.Redis.RedisSubjectCounter(redis, x.Cluster!.Prefix);
+        s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(),
+            sharedSubjects ?? (ISubjectCounter)sp.GetRequiredService<SubjectCounter>(),
+            redis is null ? SubjectKey.LoadOrCreate(settings.DataDir) : Storage.Redis.RedisSubjectCounter.SharedKey(redis, x.Cluster!.Prefix), time));
         s.AddSingleton(_ => new SqliteDeclarationLog(db));
         s.AddSingleton(_ => new SqlitePriceIndex(db));
-        var signingKey = Core.Trust.SigningKey.LoadOrCreate(settings.DataDir);
+        var signingKey = Core.Trust.SigningKey.LoadOrCreate(x.SigningKeyDir is { } keyDir ? Path.GetFullPath(keyDir) : settings.DataDir);
         s.AddSingleton(signingKey);
         Func<Core.Trust.ReceiptEvidence, System.Text.Json.Nodes.JsonObject> countersign =
             e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5);
@@ -161,11 +207,18 @@ public sealed class ExchangeHost : IAsyncDisposable
             sp.GetRequiredService<SqliteTradeLog>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>()));
         s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteTradeLog>());
         s.AddSingleton(_ => new SqliteReceiptStore(db, countersign));
-        var budgets = new Core.Budgets.BudgetBook(time);
+        Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(time) : new Storage.Redis.RedisBudgetBook(redis, time, x.Cluster!.Prefix);
         var spending = new BudgetSpending((scope, since, currency) => SpentSince(db, scope, since, currency, x.FeePercent, settings.Rates));
         var budgetStore = new SqliteBudgetStore(db, time);
         LoadBudgets(config, budgets, budgetStore, spending, time);
         s.AddSingleton(budgets);
+        if (redis is not null)
+        {
+            s.AddSingleton(redis);
+            s.AddSingleton(sp => new Cluster(x.Cluster!.NodeId ?? $"{Environment.MachineName}:{settings.Port}", redis, market,
+                (Storage.Redis.RedisBudgetBook)budgets, sharedSubjects!, sp.GetRequiredService<ILogger<Cluster>>(), x.Cluster.Prefix));
+        }
+
         s.AddSingleton(spending);
         s.AddSingleton(budgetStore);
         var limits = new RateLimits();
@@ -223,7 +276,7 @@ public sealed class ExchangeHost : IAsyncDisposable
 
     /// <summary>Configuration budgets, then those set through the admin API (later, so they win), each
     /// starting from what its scope spent this period according to the usage log.</summary>
-    private static void LoadBudgets(ExchangeConfig config, Core.Budgets.BudgetBook budgets, SqliteBudgetStore stored, BudgetSpending spending, TimeProvider time)
+    private static void LoadBudgets(ExchangeConfig config, Core.Budgets.IBudgetBook budgets, SqliteBudgetStore stored, BudgetSpending spending, TimeProvider time)
     {
         var all = config.Accounts.Where(a => a.Budget is not null).Select(a =>
         {
@@ -291,6 +344,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         _ = _app.Services.GetRequiredService<SqliteSubjectStore>();
         _ = _app.Services.GetRequiredService<BorderControl>();
         Market.ReloadKeys();
+        _ = _app.Services.GetService<Cluster>(); // joins the other nodes' announcements before serving
         await _app.StartAsync(ct).ConfigureAwait(false);
         _reconciling = ReconcileLoopAsync(_stopping.Token);
         _marketClock = MarketLoopAsync(_stopping.Token);
@@ -414,6 +468,11 @@ public sealed class ExchangeHost : IAsyncDisposable
             }
         }
 
+        var redis = _app.Services.GetService<StackExchange.Redis.ConnectionMultiplexer>();
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (redis is not null)
+        {
+            await redis.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -62,6 +62,18 @@ public sealed class Marketplace
 
     public bool IsConfigured(string providerId) => _configured.Any(p => p.Id == providerId);
 
+    /// <summary>Where the cut cables are kept (the node's database, or Redis for a cluster).</summary>
+    public Func<IEnumerable<string>>? FaultSource { get; set; }
+
+    /// <summary>Re-reads the cut cables (another exchange node changed them).</summary>
+    public void ReloadFaults()
+    {
+        if (FaultSource is { } source)
+        {
+            Faults.Reset(source().Where(id => Network.Cable(id) is not null));
+        }
+    }
+
     /// <summary>The seller's place on the cable network: its LOCODE, else the city nearest its coordinates.</summary>
     public string? LocodeOf(Provider p) =>
         p.Locode is { } code && Network.Location(code) is { } l ? l.Locode

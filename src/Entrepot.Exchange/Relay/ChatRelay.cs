@@ -29,7 +29,7 @@ internal sealed partial class ChatRelay(
     HttpMessageInvoker upstream,
     IUsageSink usage,
     BorderControl border,
-    Core.Budgets.BudgetBook budgets,
+    Core.Budgets.IBudgetBook budgets,
     RateLimits limits,
     Diversifier diversifier,
     Core.Trust.SigningKey exchangeKey,
@@ -162,8 +162,23 @@ internal sealed partial class ChatRelay(
                 && (rates is null || !rates.CanConvert(c.SpotPrice.Currency, currency) || covering.Any(b => b.Currency != currency)));
             trade.HoldCurrency = currency;
             var maxCost = allowed.Count == 0 ? 0m : allowed.Max(c => InHoldCurrency(MaxCost(c.SpotPrice, request), c.SpotPrice.Currency, currency));
-            trade.Hold = allowed.Count == 0 ? null : budgets.TryHold(scopes, maxCost, out var refusal)
-                ?? await RefuseBudgetAsync(ctx, refusal!).ConfigureAwait(false);
+            try
+            {
+                if (allowed.Count > 0)
+                {
+                    var (hold, refusal) = await budgets.TryHoldAsync(scopes, maxCost).ConfigureAwait(false);
+                    trade.Hold = hold ?? await RefuseBudgetAsync(ctx, refusal!).ConfigureAwait(false);
+                }
+            }
+            catch (Core.Budgets.BudgetStoreUnavailableException e)
+            {
+                // A shared budget store that cannot be asked is never guessed at: no hold, no request.
+                metrics.Request("budget_unavailable", null);
+                log.LogWarning("Budget hold refused: {Error}", e.InnerException?.Message ?? e.Message);
+                await HttpErrors.WriteAsync(ctx, StatusCodes.Status503ServiceUnavailable, e.Message, "server_error", null, "budget_store_unavailable").ConfigureAwait(false);
+                return;
+            }
+
             if (allowed.Count == 0 && trade.Hold is null)
             {
                 await RefuseBudgetAsync(ctx, $"No seller of '{request.Model}' prices in your budget's currency ({covering[0].Currency}).").ConfigureAwait(false);

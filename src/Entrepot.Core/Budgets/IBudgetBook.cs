@@ -1,0 +1,31 @@
+namespace Entrepot.Core.Budgets;
+
+/// <summary>
+/// Where budget holds are kept: <see cref="BudgetBook"/> in memory for one exchange node, or a shared
+/// store (Redis) when several nodes serve the same buyers. Either way a hold is all-or-nothing across
+/// the scopes and never lets spent + held exceed a limit.
+/// </summary>
+public interface IBudgetBook
+{
+    /// <summary>Sets or replaces a budget; <paramref name="spentThisPeriod"/> counts only when the
+    /// store has no record of this period yet.</summary>
+    void Set(Budget budget, decimal spentThisPeriod = 0);
+
+    /// <summary>The budgets among <paramref name="scopes"/> that exist.</summary>
+    IReadOnlyList<Budget> For(IEnumerable<string> scopes);
+
+    /// <summary>Holds <paramref name="amount"/> on every existing budget of <paramref name="scopes"/>, or on none.</summary>
+    /// <exception cref="BudgetStoreUnavailableException">The shared store cannot be reached: refuse, never guess.</exception>
+    BudgetHold? TryHold(IReadOnlyList<string> scopes, decimal amount, out string? refusal);
+
+    /// <summary>The same as <see cref="TryHold"/> without blocking a thread on a shared store.</summary>
+    ValueTask<(BudgetHold? Hold, string? Refusal)> TryHoldAsync(IReadOnlyList<string> scopes, decimal amount);
+
+    (decimal Spent, decimal Held, decimal Limit)? Status(string scope);
+
+    /// <summary>Charges the real cost of a hold and releases the rest (called once, by the hold).</summary>
+    void Settle(BudgetHold hold, decimal actual);
+}
+
+/// <summary>The shared budget store is unreachable; paid requests are refused until it is back.</summary>
+public sealed class BudgetStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,155 @@
+using System.Globalization;
+using Entrepot.Core.Routing;
+using Entrepot.Storage.Redis;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Entrepot.Exchange.Hosting;
+
+/// <summary>
+/// What makes several exchange nodes one exchange, over Redis pub/sub: a node whose circuit to a
+/// seller opens tells the others, which open theirs until the same time (so the seller is avoided
+/// everywhere within one message's latency); a success that closes it is told too. Changes made
+/// through one node's admin API (providers, keys, budgets, cable faults) are announced so the
+/// others reload. Budget holds and subject counts are shared through Redis directly.
+/// </summary>
+public sealed class Cluster : IDisposable
+{
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly Marketplace _market;
+    private readonly RedisBudgetBook _budgets;
+    private readonly RedisSubjectCounter _subjects;
+    private readonly ILogger _log;
+    private readonly HashSet<ProviderHealth> _attached = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _gate = new();
+    private readonly Timer _upkeep;
+    private int _applyingRemote;
+
+    public Cluster(string nodeId, IConnectionMultiplexer redis, Marketplace market, RedisBudgetBook budgets, RedisSubjectCounter subjects, ILogger log, string prefix = "entrepot:")
+    {
+        Channel = prefix + "events";
+        NodeId = nodeId;
+        _redis = redis;
+        _market = market;
+        _budgets = budgets;
+        _subjects = subjects;
+        _log = log;
+        _redis.GetSubscriber().Subscribe(RedisChannel.Literal(Channel), (_, message) => OnMessage(message!));
+        _market.RoutesChanged += Attach;
+        _market.Faults.Changed += () => Announce("cuts");
+        Attach();
+        _upkeep = new Timer(_ => _subjects.Flush(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    public string NodeId { get; }
+
+    /// <summary>The pub/sub channel of this exchange's nodes.</summary>
+    public string Channel { get; }
+
+    /// <summary>True while Redis answers; the health endpoint reports it.</summary>
+    public bool Connected => _redis.IsConnected;
+
+    /// <summary>Tells the other nodes to reload something (providers, keys, budgets, cuts).</summary>
+    public void Announce(string what)
+    {
+        if (Volatile.Read(ref _applyingRemote) > 0)
+        {
+            return; // a change we are applying from another node: do not echo it back
+        }
+
+        Publish($"changed|{what}|{NodeId}");
+    }
+
+    private void Publish(string message)
+    {
+        try
+        {
+            _redis.GetSubscriber().Publish(RedisChannel.Literal(Channel), message, CommandFlags.FireAndForget);
+        }
+        catch (RedisException e)
+        {
+            _log.LogWarning("Cannot tell the other exchange nodes ({Message}): {Error}", message, e.Message);
+        }
+    }
+
+    /// <summary>Subscribes to the circuit of every seller not yet watched (route tables are rebuilt,
+    /// health objects carry over, new sellers bring new ones).</summary>
+    private void Attach()
+    {
+        foreach (var c in _market.Routes.All)
+        {
+            var health = c.Health;
+            var id = c.Provider.Id;
+            lock (_gate)
+            {
+                if (!_attached.Add(health))
+                {
+                    continue;
+                }
+            }
+
+            health.Circuit.Opened += until => Publish($"open|{id}|{until.UtcTicks.ToString(CultureInfo.InvariantCulture)}|{NodeId}");
+            health.Circuit.Closed += () => Publish($"closed|{id}||{NodeId}");
+        }
+    }
+
+    private void OnMessage(string message)
+    {
+        var parts = message.Split('|');
+        if (parts.Length < 4 || parts[^1] == NodeId)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _applyingRemote);
+        try
+        {
+            switch (parts[0])
+            {
+                case "open" when _market.Routes.Find(parts[1]) is { } c && long.TryParse(parts[2], CultureInfo.InvariantCulture, out var ticks):
+                    c.Health.Circuit.OpenUntil(new DateTimeOffset(ticks, TimeSpan.Zero));
+                    break;
+                case "closed" when _market.Routes.Find(parts[1]) is { } c:
+                    c.Health.Circuit.CloseRemotely();
+                    break;
+                case "changed":
+                    Reload(parts[1]);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is RedisException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidOperationException)
+        {
+            _log.LogWarning("Applying '{Message}' from another exchange node failed: {Error}", message, e.Message);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _applyingRemote);
+        }
+    }
+
+    private void Reload(string what)
+    {
+        switch (what)
+        {
+            case "budgets":
+                _budgets.Reload();
+                break;
+            case "providers":
+                _market.ReloadProviders();
+                break;
+            case "keys":
+                _market.ReloadKeys();
+                break;
+            case "cuts":
+                _market.ReloadFaults();
+                break;
+        }
+    }
+
+    public void Dispose()
+    {
+        _upkeep.Dispose();
+        _budgets.Dispose();
+    }
+}

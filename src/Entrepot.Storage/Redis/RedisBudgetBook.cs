@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Entrepot.Core.Budgets;
+using StackExchange.Redis;
+
+namespace Entrepot.Storage.Redis;
+
+/// <summary>
+/// Budget holds shared by every exchange node, in Redis. A hold is one Lua script: it reads each
+/// covering budget's limit and this period's spent and held amounts, and either adds the amount to
+/// every one of them or to none, atomically, so two nodes cannot both take the last of a budget.
+/// Amounts are kept as integers in billionths of the currency unit (holds rounded up), exact for
+/// budgets up to nine million units. Definitions live in one hash (authoritative for every node);
+/// each node keeps a copy to know which requests need a hold at all, refreshed on change notices.
+/// When Redis is unreachable, holds throw <see cref="BudgetStoreUnavailableException"/> (the request is
+/// refused) and settlements wait in a queue that is retried, so spending is never lost or doubled.
+/// </summary>
+public sealed class RedisBudgetBook : IBudgetBook, IDisposable
+{
+    private const decimal Unit = 1_000_000_000m;
+
+    private const string HoldScript = """
+        if redis.call('EXISTS', ARGV[2]) == 0 then
+          return {-1}
+        end
+        local amount = tonumber(ARGV[1])
+        for i = 1, #KEYS do
+          local def = redis.call('HGET', ARGV[2], ARGV[2 + i])
+          if def then
+            local limit = tonumber(string.match(def, '^(%-?%d+)'))
+            local spent = tonumber(redis.call('HGET', KEYS[i], 'spent') or '0')
+            local held = tonumber(redis.call('HGET', KEYS[i], 'held') or '0')
+            if amount > limit - spent - held then
+              return {i, limit, spent, held}
+            end
+          end
+        end
+        for i = 1, #KEYS do
+          if redis.call('HEXISTS', ARGV[2], ARGV[2 + i]) == 1 then
+            redis.call('HINCRBY', KEYS[i], 'held', amount)
+          end
+        end
+        return {0}
+        """;
+
+    private const string SettleScript = """
+        for i = 1, #KEYS do
+          redis.call('HINCRBY', KEYS[i], 'held', -tonumber(ARGV[1]))
+          redis.call('HINCRBY', KEYS[i], 'spent', tonumber(ARGV[2]))
+        end
+        return 1
+        """;
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly TimeProvider _time;
+    private readonly string _prefix;
+    private readonly ConcurrentDictionary<string, Budget> _definitions = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(string[] Keys, long Held, long Spent)> _unsettled = new();
+    private readonly Timer _retry;
+
+    public RedisBudgetBook(IConnectionMultiplexer redis, TimeProvider time, string prefix = "entrepot:")
+    {
+        _redis = redis;
+        _time = time;
+        _prefix = prefix;
+        Reload();
+        _retry = new Timer(_ => RetrySettlements(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    private RedisKey Definitions => _prefix + "budgets";
+
+    /// <summary>Settlements waiting for Redis to come back.</summary>
+    public int Unsettled => _unsettled.Count;
+
+    /// <summary>Re-reads the definitions (after another node changed one).</summary>
+    public void Reload()
+    {
+        var all = _redis.GetDatabase().HashGetAll(Definitions);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in all)
+        {
+            if (Parse(e.Name!, e.Value!) is { } b)
+            {
+                _definitions[b.Scope] = b;
+                seen.Add(b.Scope);
+            }
+        }
+
+        foreach (var gone in _definitions.Keys.Where(k => !seen.Contains(k)))
+        {
+            _definitions.TryRemove(gone, out _);
+        }
+    }
+
+    public void Set(Budget budget, decimal spentThisPeriod = 0)
+    {
+        var db = _redis.GetDatabase();
+        db.HashSet(Definitions, budget.Scope, $"{Units(budget.Limit)}|{budget.Currency}|{budget.Period}");
+        db.HashSet(StateKey(budget.Scope, budget.Period), "spent", Units(spentThisPeriod), When.NotExists);
+        _definitions[budget.Scope] = budget;
+    }
+
+    public IReadOnlyList<Budget> For(IEnumerable<string> scopes)
+    {
+        List<Budget>? found = null;
+        foreach (var s in scopes)
+        {
+            if (_definitions.TryGetValue(s, out var b))
+            {
+                (found ??= []).Add(b);
+            }
+        }
+
+        return found ?? (IReadOnlyList<Budget>)[];
+    }
+
+    public BudgetHold? TryHold(IReadOnlyList<string> scopes, decimal amount, out string? refusal)
+    {
+        var (hold, why) = TryHoldAsync(scopes, amount).AsTask().GetAwaiter().GetResult();
+        refusal = why;
+        return hold;
+    }
+
+    public async ValueTask<(BudgetHold? Hold, string? Refusal)> TryHoldAsync(IReadOnlyList<string> scopes, decimal amount)
+    {
+        var covering = For(scopes);
+        if (covering.Count == 0)
+        {
+            return (new BudgetHold(this, [], amount, Array.Empty<string>()), null);
+        }
+
+        var keys = covering.Select(b => StateKey(b.Scope, b.Period).ToString()).ToArray();
+        var units = Units(amount);
+        RedisResult result;
+        try
+        {
+            result = await _redis.GetDatabase().ScriptEvaluateAsync(HoldScript, keys.Select(k => (RedisKey)k).ToArray(),
+                [units, (RedisValue)Definitions.ToString(), .. covering.Select(b => (RedisValue)b.Scope)]).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            throw new BudgetStoreUnavailableException("The shared budget store (Redis) cannot be reached, so no budget can be held; paid requests are refused until it is back.", e);
+        }
+
+        var values = (RedisResult[])result!;
+        var index = (int)values[0];
+        if (index < 0)
+        {
+            // The definitions are gone: a Redis restarted without its data. Its counters are gone too,
+            // so holding now could overspend: refuse until the budgets are set again.
+            throw new BudgetStoreUnavailableException("The shared budget store (Redis) has lost the budgets (restarted without persistence?); paid requests are refused until they are set again.");
+        }
+
+        if (index > 0)
+        {
+            var b = covering[index - 1];
+            decimal limit = (long)values[1] / Unit, spent = (long)values[2] / Unit, held = (long)values[3] / Unit;
+            var available = limit - spent - held;
+            return (null, $"The {b.Period.ToString().ToLowerInvariant()} budget of {b.Scope} ({limit} {b.Currency}) has {Math.Max(0, available):0.######} left " +
+                $"({spent:0.######} spent, {held:0.######} held by requests in flight on every exchange node); this request may cost up to {amount:0.######}.");
+        }
+
+        return (new BudgetHold(this, covering.Select(b => b.Scope).ToArray(), amount, keys), null);
+    }
+
+    public void Settle(BudgetHold hold, decimal actual)
+    {
+        var keys = (string[])hold.StoreState!;
+        if (keys.Length == 0)
+        {
+            return;
+        }
+
+        var item = (keys, Units(hold.Amount), Units(actual));
+        _ = SettleAsync(item);
+    }
+
+    /// <summary>Settles without blocking the request's thread; what fails waits for the retry timer.</summary>
+    private async Task SettleAsync((string[] Keys, long Held, long Spent) item)
+    {
+        try
+        {
+            await _redis.GetDatabase().ScriptEvaluateAsync(SettleScript, item.Keys.Select(k => (RedisKey)k).ToArray(), [item.Held, item.Spent]).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            _unsettled.Enqueue(item);
+        }
+    }
+
+    public (decimal Spent, decimal Held, decimal Limit)? Status(string scope)
+    {
+        if (!_definitions.TryGetValue(scope, out var b))
+        {
+            return null;
+        }
+
+        var state = _redis.GetDatabase().HashGet(StateKey(scope, b.Period), ["spent", "held"]);
+        return ((long)(state[0].IsNull ? 0 : (long)state[0]) / Unit, (long)(state[1].IsNull ? 0 : (long)state[1]) / Unit, b.Limit);
+    }
+
+    public void Dispose() => _retry.Dispose();
+
+    private bool TrySettle((string[] Keys, long Held, long Spent) item)
+    {
+        try
+        {
+            _redis.GetDatabase().ScriptEvaluate(SettleScript, item.Keys.Select(k => (RedisKey)k).ToArray(), [item.Held, item.Spent]);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private void RetrySettlements()
+    {
+        var n = _unsettled.Count;
+        while (n-- > 0 && _unsettled.TryPeek(out var item))
+        {
+            if (!TrySettle(item))
+            {
+                return; // still down: keep the order, try again next second
+            }
+
+            _unsettled.TryDequeue(out _);
+        }
+    }
+
+    private RedisKey StateKey(string scope, BudgetPeriod period) =>
+        $"{_prefix}budget:{scope}:{period.Start(_time.GetUtcNow()).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+
+    private static long Units(decimal amount) => (long)Math.Ceiling(amount * Unit);
+
+    private static Budget? Parse(string scope, string value)
+    {
+        var parts = value.Split('|');
+        return parts.Length == 3 && long.TryParse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var units)
+            && Enum.TryParse<BudgetPeriod>(parts[2], out var period)
+            ? new Budget(scope, units / Unit, parts[1], period)
+            : null;
+    }
+}

@@ -1,0 +1,321 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Entrepot.Core.Market;
+using Entrepot.Core.Routing;
+using Entrepot.Exchange.Configuration;
+using Entrepot.Exchange.Hosting;
+using Entrepot.Storage.Postgres;
+using Npgsql;
+
+namespace Entrepot.Exchange.Tests;
+
+/// <summary>
+/// Two exchange nodes as one exchange: real Kestrel servers sharing the real Redis and PostgreSQL the
+/// test command starts (or a Redis of the test's own, where one is stopped on purpose).
+/// </summary>
+public class ClusterTests
+{
+    private const string AdminKey = "ent-cluster-test-admin-key-00";
+
+    private static string Redis => Environment.GetEnvironmentVariable("ENTREPOT_TEST_REDIS")
+        ?? throw new InvalidOperationException("ENTREPOT_TEST_REDIS is not set: run the tests with ./test.sh, which starts a throw-away Redis.");
+
+    private static async Task<string> NewDatabaseAsync()
+    {
+        var server = Environment.GetEnvironmentVariable("ENTREPOT_TEST_POSTGRES")
+            ?? throw new InvalidOperationException("ENTREPOT_TEST_POSTGRES is not set: run the tests with ./test.sh.");
+        var name = "entrepot_cluster_" + Guid.NewGuid().ToString("N")[..12];
+        await using var admin = new NpgsqlConnection(server);
+        await admin.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+        await create.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+
+    private sealed record Cluster(string Prefix, string Postgres, string KeyDir, string Redis);
+
+    private static async Task<Cluster> NewClusterAsync(string? redis = null) => new(
+        "test-" + Guid.NewGuid().ToString("N")[..8] + ":", await NewDatabaseAsync(),
+        Path.Combine(Path.GetTempPath(), "entrepot-tests", "cluster-key-" + Guid.NewGuid().ToString("N")[..8]), redis ?? Redis);
+
+    private static async Task<ExchangeHost> StartNode(Cluster cluster, string node, IEnumerable<ProviderSpec> providers, IEnumerable<AccountSpec> accounts,
+        string? rulesDir = null, decimal fee = 0)
+    {
+        var config = new ExchangeConfig
+        {
+            Exchange = new ExchangeSection
+            {
+                Port = 0, DefaultSort = "price", Jurisdiction = "DE", AdminKey = AdminKey, FeePercent = fee, RulesDir = rulesDir,
+                Ledger = new LedgerSection { Store = "postgres", Connection = cluster.Postgres },
+                Cluster = new ClusterSection { Redis = cluster.Redis, NodeId = node, Prefix = cluster.Prefix },
+                SigningKeyDir = cluster.KeyDir,
+            },
+            Accounts = accounts.ToList(),
+            Providers = providers.ToList(),
+        };
+        var host = ExchangeHost.Create(config, Path.Combine(Path.GetTempPath(), "entrepot-tests", "cluster-" + node + "-" + Guid.NewGuid().ToString("N")[..8]));
+        await host.StartAsync();
+        return host;
+    }
+
+    private static ProviderSpec Seller(string id, FaultyUpstream upstream, decimal price, string jurisdiction = "US") => new()
+    {
+        Id = id, Kind = "openai", BaseUrl = upstream.V1.AbsoluteUri, Jurisdiction = jurisdiction, Models = ["m"], Price = new PriceSpec { Input = price, Output = price },
+    };
+
+    private static HttpClient Client(ExchangeHost host, string key)
+    {
+        var http = new HttpClient { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return http;
+    }
+
+    private static Task<HttpResponseMessage> Chat(HttpClient http, string content = "hi", string? dataClass = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StringContent($$"""{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"{{content}}"}]}""", Encoding.UTF8, "application/json"),
+        };
+        if (dataClass is not null)
+        {
+            request.Headers.Add("Entrepot-Data-Class", dataClass);
+        }
+
+        return http.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task ThreeHundredConcurrentRequests_SplitOverTwoNodes_SmallBudget_OverspendIsExactlyZero()
+    {
+        var cluster = await NewClusterAsync();
+        await using var seller = await FaultyUpstream.StartAsync();
+        var buyer = "buyer-" + Guid.NewGuid().ToString("N")[..8];
+        const string key = "ent-cluster-budget-key-000000";
+        // The seller reports 200 + 1 tokens, close to what a hold assumes (prompt bytes + 256 + max_tokens
+        // = 259): at 1,000 per million plus the 2% fee a trade costs 0.205, a hold 0.264. A budget of 10
+        // lets about 37 requests hold at once and about 48 trade in all, on whichever node.
+        seller.Behaviour = async (_, ctx) =>
+        {
+            await Task.Delay(50);
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync("""{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":200,"completion_tokens":1,"total_tokens":201}}""");
+        };
+        const decimal limit = 10m;
+        AccountSpec[] accounts = [new() { Id = buyer, Keys = [key], Budget = new BudgetSpec { Amount = limit, Currency = "USD", Period = "total" } }];
+        await using var a = await StartNode(cluster, "a", [Seller("s", seller, 1000m)], accounts, fee: 2);
+        await using var b = await StartNode(cluster, "b", [Seller("s", seller, 1000m)], accounts, fee: 2);
+        using var ha = Client(a, key);
+        using var hb = Client(b, key);
+
+        // One each first, so both nodes are warm and both have traded.
+        Assert.Equal(200, (int)(await Chat(ha)).StatusCode);
+        Assert.Equal(200, (int)(await Chat(hb)).StatusCode);
+
+        // 300 requests, all in flight together, arriving over about 300 ms, alternating between the nodes.
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 300).Select(async i =>
+        {
+            await Task.Delay(i);
+            return (int)(await Chat(i % 2 == 0 ? ha : hb)).StatusCode;
+        }));
+        Assert.True(statuses.All(s => s is 200 or 402), string.Join(",", statuses.GroupBy(s => s).Select(g => $"{g.Key}x{g.Count()}")));
+        Assert.Contains(200, statuses);
+        Assert.Contains(402, statuses);
+
+        await a.FlushAsync();
+        await b.FlushAsync();
+        var rows = a.TradeLog.Recent(1000).Concat(b.TradeLog.Recent(1000)).Where(r => r.Outcome == "completed").ToList();
+        Assert.Equal(statuses.Count(s => s == 200) + 2, rows.Count);
+        Assert.True(rows.Sum(r => r.Cost) * 1.02m <= limit);
+        Assert.Contains(a.TradeLog.Recent(1000), r => r.Outcome == "completed");
+        Assert.Contains(b.TradeLog.Recent(1000), r => r.Outcome == "completed");
+        // Then one at a time, alternating, until the budget refuses: it is used up to within one hold.
+        for (var i = 0; (int)(await Chat(i % 2 == 0 ? ha : hb)).StatusCode == 200; i++)
+        {
+            Assert.True(i < 20, "the budget never ran out");
+        }
+
+        await a.FlushAsync();
+        await b.FlushAsync();
+        rows = a.TradeLog.Recent(1000).Concat(b.TradeLog.Recent(1000)).Where(r => r.Outcome == "completed").ToList();
+        var charged = rows.Sum(r => r.Cost) * 1.02m;
+        Assert.True(charged <= limit, $"charged {charged} of {limit}");
+        Assert.True(charged > limit - 0.264m, $"charged only {charged} of {limit}: the budget was not used up");
+
+        // Both nodes see the same spending: it is one budget (settlements are asynchronous: wait for them).
+        var bookA = (Core.Budgets.IBudgetBook)a.Services.GetService(typeof(Core.Budgets.IBudgetBook))!;
+        var bookB = (Core.Budgets.IBudgetBook)b.Services.GetService(typeof(Core.Budgets.IBudgetBook))!;
+        for (var i = 0; i < 100 && bookA.Status("account:" + buyer)!.Value.Held != 0; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        var (spentA, heldA, _) = bookA.Status("account:" + buyer)!.Value;
+        var (spentB, heldB, _) = bookB.Status("account:" + buyer)!.Value;
+        Assert.Equal((spentA, heldA), (spentB, heldB));
+        Assert.Equal(0m, heldA);
+        Assert.InRange(spentA, charged, charged + rows.Count * 1e-9m); // each trade rounded up to a billionth
+        Assert.True(spentA <= limit);
+
+        // One ledger, written by both nodes, verifies as one chain.
+        using var db = new PostgresDatabase(cluster.Postgres);
+        using var signing = Core.Trust.SigningKey.LoadOrCreate(cluster.KeyDir);
+        Assert.Null(PostgresLedger.Verify(db, signing.PublicKey, out var entries, out _));
+        Assert.Equal(rows.Count, entries);
+    }
+
+    [Fact]
+    public async Task ASellerThatFailsOnOneNode_IsAvoidedByTheOther_WithinASecond()
+    {
+        var cluster = await NewClusterAsync();
+        await using var flaky = await FaultyUpstream.StartAsync();
+        await using var good = await FaultyUpstream.StartAsync();
+        flaky.Behaviour = (_, ctx) => FaultyUpstream.Status(ctx, 503);
+        const string key = "ent-cluster-health-key-000000";
+        AccountSpec[] accounts = [new() { Id = "b-" + Guid.NewGuid().ToString("N")[..8], Keys = [key] }];
+        ProviderSpec[] sellers = [Seller("flaky", flaky, 0.1m), Seller("good", good, 5m)];
+        await using var a = await StartNode(cluster, "a", sellers, accounts);
+        await using var b = await StartNode(cluster, "b", sellers, accounts);
+        using var ha = Client(a, key);
+        using var hb = Client(b, key);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(200, (int)(await Chat(ha)).StatusCode); // fails over to "good"
+        }
+
+        Assert.Equal(CircuitState.Open, a.Market.Routes.Find("flaky")!.Health.Circuit.State);
+        var watch = Stopwatch.StartNew();
+        while (b.Market.Routes.Find("flaky")!.Health.Circuit.State != CircuitState.Open)
+        {
+            Assert.True(watch.ElapsedMilliseconds < 1000, "node b did not hear of the open circuit within a second");
+            await Task.Delay(10);
+        }
+
+        var calls = flaky.Calls;
+        var r = await Chat(hb);
+        Assert.Equal(200, (int)r.StatusCode);
+        Assert.Equal("good", r.Headers.GetValues("Entrepot-Provider").Single());
+        Assert.Equal(calls, flaky.Calls); // node b never tried it
+    }
+
+    [Fact]
+    public async Task SplittingTrafficAcrossNodes_CannotDodgeABulkThreshold()
+    {
+        var rules = Path.Combine(Path.GetTempPath(), "entrepot-tests", "cluster-rules-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(rules);
+        File.WriteAllText(Path.Combine(rules, "bulk.yaml"), """
+            pack: test-bulk
+            title: A small bulk threshold for the cluster test
+            authority: test
+            law: test
+            source: https://example.invalid/test-bulk
+            rules:
+              - id: test-bulk-deny
+                title: Identifiers of more than three people a year to one seller are refused
+                citation: test
+                effective_from: 2020-01-01
+                match:
+                  origin: [DE]
+                  data_classes: [personal]
+                effect: deny
+                threshold:
+                  subjects: 3
+                  category: personal-identifiers
+                  period: calendar-year
+                  per: counterparty
+            """);
+        var cluster = await NewClusterAsync();
+        await using var seller = await FaultyUpstream.StartAsync();
+        const string key = "ent-cluster-bulk-key-00000000";
+        AccountSpec[] accounts = [new() { Id = "b-" + Guid.NewGuid().ToString("N")[..8], HomeJurisdiction = "DE", Keys = [key] }];
+        var sellerId = "cn-" + Guid.NewGuid().ToString("N")[..8];
+        await using var a = await StartNode(cluster, "a", [Seller(sellerId, seller, 1m, "CN")], accounts, rules);
+        await using var b = await StartNode(cluster, "b", [Seller(sellerId, seller, 1m, "CN")], accounts, rules);
+        using var ha = Client(a, key);
+        using var hb = Client(b, key);
+
+        // Three people, two through node a and one through node b: at the threshold, not past it.
+        Assert.Equal(200, (int)(await Chat(ha, "write to ann@example.com")).StatusCode);
+        Assert.Equal(200, (int)(await Chat(ha, "write to bob@example.com")).StatusCode);
+        Assert.Equal(200, (int)(await Chat(hb, "write to cat@example.com")).StatusCode);
+        await a.FlushAsync();
+        await b.FlushAsync();
+        // A person already counted does not count again, on either node.
+        Assert.Equal(200, (int)(await Chat(hb, "write to ANN@example.com")).StatusCode);
+        // The fourth person, through node b, which saw only one of the three itself: refused.
+        var fourth = await Chat(hb, "write to dan@example.com");
+        Assert.Equal(451, (int)fourth.StatusCode);
+        Assert.Contains("test-bulk-deny", await fourth.Content.ReadAsStringAsync());
+        Assert.Equal(451, (int)(await Chat(ha, "write to eve@example.com")).StatusCode);
+    }
+
+    [Fact]
+    public async Task LosingRedis_RefusesPaidRequestsClearly_NeverOverspends_AndBudgetlessBuyersGoOn()
+    {
+        var port = FreePort();
+        using var redis = StartRedis(port);
+        var cluster = await NewClusterAsync($"127.0.0.1:{port}");
+        await using var seller = await FaultyUpstream.StartAsync();
+        const string paid = "ent-cluster-paid-key-00000000", free = "ent-cluster-free-key-00000000";
+        AccountSpec[] accounts =
+        [
+            new() { Id = "paid", Keys = [paid], Budget = new BudgetSpec { Amount = 100m, Currency = "USD", Period = "month" } },
+            new() { Id = "free", Keys = [free] },
+        ];
+        await using var a = await StartNode(cluster, "a", [Seller("s", seller, 1m)], accounts);
+        using var hp = Client(a, paid);
+        using var hf = Client(a, free);
+        Assert.Equal(200, (int)(await Chat(hp)).StatusCode);
+
+        redis.Kill(entireProcessTree: true);
+        await redis.WaitForExitAsync();
+        var refused = await Chat(hp);
+        Assert.Equal(503, (int)refused.StatusCode);
+        var error = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["error"]!;
+        Assert.Equal("budget_store_unavailable", (string)error["code"]!);
+        Assert.Contains("Redis", (string)error["message"]!);
+        Assert.Equal(200, (int)(await Chat(hf)).StatusCode); // no budget to hold: unaffected
+
+        // Redis back, but empty (no persistence): the counters are gone, so still no holds.
+        using var fresh = StartRedis(port);
+        await Task.Delay(1500); // reconnect
+        var afterRestart = await Chat(hp);
+        Assert.Equal(503, (int)afterRestart.StatusCode);
+        Assert.Contains("lost the budgets", await afterRestart.Content.ReadAsStringAsync());
+        fresh.Kill(entireProcessTree: true);
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static Process StartRedis(int port)
+    {
+        var p = Process.Start(new ProcessStartInfo("redis-server", ["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no"])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        for (var i = 0; i < 50; i++)
+        {
+            try
+            {
+                using var c = new System.Net.Sockets.TcpClient("127.0.0.1", port);
+                return p;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+
+        throw new InvalidOperationException("redis-server did not start");
+    }
+}
