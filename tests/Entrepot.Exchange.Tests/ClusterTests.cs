@@ -289,6 +289,85 @@ public class ClusterTests
         fresh.Kill(entireProcessTree: true);
     }
 
+    [Fact]
+    public async Task LosingPostgres_StopsAdmittingTrades_LosesNoAnsweredOne_AndResumes()
+    {
+        var cluster = await NewClusterAsync();
+        var database = new NpgsqlConnectionStringBuilder(cluster.Postgres).Database!;
+        await using var seller = await FaultyUpstream.StartAsync();
+        const string key = "ent-cluster-pg-loss-key-00000";
+        AccountSpec[] accounts = [new() { Id = "b-" + Guid.NewGuid().ToString("N")[..8], Keys = [key] }];
+        await using var a = await StartNode(cluster, "a", [Seller("s", seller, 1m)], accounts);
+        using var http = Client(a, key);
+        var answered = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(200, (int)(await Chat(http)).StatusCode);
+            answered++;
+        }
+
+        await a.FlushAsync();
+        await SetConnectable(database, false);
+        try
+        {
+            // Trades answered before the outage was noticed are kept; then no new trade is admitted.
+            string? refusal = null;
+            for (var i = 0; i < 50 && refusal is null; i++)
+            {
+                var r = await Chat(http);
+                if ((int)r.StatusCode == 200)
+                {
+                    answered++;
+                    await a.FlushAsync();
+                    continue;
+                }
+
+                Assert.Equal(503, (int)r.StatusCode);
+                refusal = await r.Content.ReadAsStringAsync();
+            }
+
+            Assert.NotNull(refusal);
+            var error = JsonNode.Parse(refusal)!["error"]!;
+            Assert.Equal("ledger_unavailable", (string)error["code"]!);
+            Assert.Contains("PostgreSQL", (string)error["message"]!);
+        }
+        finally
+        {
+            await SetConnectable(database, true);
+        }
+
+        // Back: trades are admitted again within a few seconds, and the ledger holds every answered one.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((int)(await Chat(http)).StatusCode != 200)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "trades were not admitted again after PostgreSQL came back");
+            await Task.Delay(200);
+        }
+
+        answered++;
+        Assert.Equal(200, (int)(await Chat(http)).StatusCode);
+        answered++;
+        await a.FlushAsync();
+        using var db = new PostgresDatabase(cluster.Postgres);
+        using var signing = Core.Trust.SigningKey.LoadOrCreate(cluster.KeyDir);
+        Assert.Null(PostgresLedger.Verify(db, signing.PublicKey, out var entries, out _));
+        Assert.Equal(answered, entries);
+    }
+
+    /// <summary>Takes a test database away from its clients (and gives it back), as an outage does.</summary>
+    private static async Task SetConnectable(string database, bool allowed)
+    {
+        await using var admin = new NpgsqlConnection(Environment.GetEnvironmentVariable("ENTREPOT_TEST_POSTGRES"));
+        await admin.OpenAsync();
+        await using var alter = new NpgsqlCommand($"ALTER DATABASE {database} ALLOW_CONNECTIONS {(allowed ? "true" : "false")}", admin);
+        await alter.ExecuteNonQueryAsync();
+        if (!allowed)
+        {
+            await using var kill = new NpgsqlCommand($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'", admin);
+            await kill.ExecuteNonQueryAsync();
+        }
+    }
+
     private static int FreePort()
     {
         using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

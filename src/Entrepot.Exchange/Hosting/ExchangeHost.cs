@@ -373,6 +373,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             {
                 try
                 {
+                    TradeLog.ProbeLedger();
                     foreach (var gone in Market.Offers.Expire())
                     {
                         logger.LogWarning("Exporter node {Node} stopped heartbeating and has left the market.", gone);

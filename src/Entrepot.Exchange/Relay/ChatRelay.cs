@@ -74,6 +74,14 @@ internal sealed partial class ChatRelay(
             return;
         }
 
+        if (usage.Refusal is { } down)
+        {
+            // A trade that cannot be billed is not made; nothing already answered is lost.
+            metrics.Request("ledger_unavailable", null);
+            await HttpErrors.WriteAsync(ctx, StatusCodes.Status503ServiceUnavailable, down, "server_error", null, "ledger_unavailable").ConfigureAwait(false);
+            return;
+        }
+
         var aborted = ctx.RequestAborted;
         using var body = await RequestBody.ReadAsync(ctx.Request, settings.MaxRequestBytes, aborted).ConfigureAwait(false);
         if (body is null)

@@ -39,7 +39,16 @@ public sealed class PostgresDatabase : IDisposable
 
     public PostgresDatabase(string connectionString)
     {
-        DataSource = NpgsqlDataSource.Create(connectionString);
+        // Short waits unless the operator set others: an unreachable database must be noticed in
+        // seconds (the exchange then stops admitting trades), not after Npgsql's 15 s/30 s defaults.
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Timeout = 3;
+            builder.CommandTimeout = 10;
+        }
+
+        DataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         Migrate();
     }
 

@@ -156,10 +156,42 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         {
             _external!.Append(_backlog);
             _backlog.Clear();
+            Volatile.Write(ref _ledgerDown, 0);
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+        catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException or InvalidOperationException)
         {
+            Volatile.Write(ref _ledgerDown, 1);
             Console.Error.WriteLine($"entrepot: the ledger store is unavailable, {_backlog.Count} entries wait: {e.Message}");
+        }
+    }
+
+    private int _ledgerDown;
+
+    /// <summary>True while the ledger in another store (PostgreSQL) cannot be written: the exchange
+    /// then admits no new trade (it could not bill it), and the trades already answered wait here.</summary>
+    public bool LedgerUnavailable => Volatile.Read(ref _ledgerDown) == 1;
+
+    public string? Refusal => LedgerUnavailable
+        ? "The exchange's ledger store (PostgreSQL) cannot be reached, so no new trade can be billed; requests are refused until it is back. Trades already answered are kept and will be billed."
+        : null;
+
+    /// <summary>While the ledger store is down, asks it whether it is back (one cheap query); the
+    /// waiting entries go with the next batch.</summary>
+    public void ProbeLedger()
+    {
+        if (_external is null || !LedgerUnavailable)
+        {
+            return;
+        }
+
+        try
+        {
+            _ = _external.LastEntryTime();
+            Volatile.Write(ref _ledgerDown, 0);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+        {
+            // Still down.
         }
     }
 
