@@ -290,6 +290,33 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task RateLimits_AreSharedByTheNodes()
+    {
+        var cluster = await NewClusterAsync();
+        await using var seller = await FaultyUpstream.StartAsync();
+        const string key = "ent-cluster-rate-key-00000000";
+        AccountSpec[] accounts = [new() { Id = "b-" + Guid.NewGuid().ToString("N")[..8], Keys = [key], Limits = new LimitsSpec { RequestsPerMinute = 10 } }];
+        await using var a = await StartNode(cluster, "a", [Seller("s", seller, 1m)], accounts);
+        await using var b = await StartNode(cluster, "b", [Seller("s", seller, 1m)], accounts);
+        using var ha = Client(a, key);
+        using var hb = Client(b, key);
+        var statuses = new List<int>();
+        for (var i = 0; i < 30; i++)
+        {
+            var r = await Chat(i % 2 == 0 ? ha : hb);
+            statuses.Add((int)r.StatusCode);
+            if ((int)r.StatusCode == 429)
+            {
+                Assert.True(r.Headers.RetryAfter is not null);
+            }
+        }
+
+        // Ten a minute for the account, whichever node it asks (each alone would have let ten through).
+        Assert.InRange(statuses.Count(s => s == 200), 10, 11); // 11 only if the minute turned mid-test
+        Assert.Equal(30, statuses.Count(s => s is 200 or 429));
+    }
+
+    [Fact]
     public async Task LosingPostgres_StopsAdmittingTrades_LosesNoAnsweredOne_AndResumes()
     {
         var cluster = await NewClusterAsync();

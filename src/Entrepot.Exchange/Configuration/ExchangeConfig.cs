@@ -71,6 +71,9 @@ public sealed record ClusterSection
     /// <summary>This node's name in logs and announcements (default: host name and port).</summary>
     [JsonPropertyName("node_id")] public string? NodeId { get; set; }
 
+    /// <summary>How many nodes serve: while Redis is down each admits this share of the rate limits.</summary>
+    [JsonPropertyName("nodes")] public int Nodes { get; set; } = 2;
+
     /// <summary>Prefix of every Redis key and channel, so several exchanges can share one Redis.</summary>
     [JsonPropertyName("prefix")] public string Prefix { get; set; } = "entrepot:";
 }

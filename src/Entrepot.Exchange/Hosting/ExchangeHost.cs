@@ -221,7 +221,11 @@ public sealed class ExchangeHost : IAsyncDisposable
 
         s.AddSingleton(spending);
         s.AddSingleton(budgetStore);
-        var limits = new RateLimits();
+        var limits = new RateLimits
+        {
+            Shared = redis is null ? null : new Storage.Redis.RedisRateWindow(redis, time, x.Cluster!.Prefix),
+            Nodes = x.Cluster?.Nodes ?? 1,
+        };
         foreach (var a in config.Accounts.Where(a => a.Limits is not null))
         {
             limits.Set("account:" + a.Id, a.Limits!.RequestsPerMinute, a.Limits.TokensPerMinute);

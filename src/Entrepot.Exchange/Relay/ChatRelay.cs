@@ -100,8 +100,8 @@ internal sealed partial class ChatRelay(
             return;
         }
 
-        if (limits.Any && limits.Admit(["account:" + key.Account.Id, "key:" + key.KeyId],
-                TokenEstimator.FromUtf8Bytes(request.PromptTextBytes) + (request.MaxTokens ?? settings.HoldMaxTokens)) is { } limited)
+        if (limits.Any && await limits.AdmitAsync(["account:" + key.Account.Id, "key:" + key.KeyId],
+                TokenEstimator.FromUtf8Bytes(request.PromptTextBytes) + (request.MaxTokens ?? settings.HoldMaxTokens)).ConfigureAwait(false) is { } limited)
         {
             metrics.Request("rate_limited", null);
             ctx.Response.Headers.RetryAfter = limited.RetryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
