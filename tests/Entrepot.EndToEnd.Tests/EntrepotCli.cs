@@ -48,6 +48,15 @@ internal static class EntrepotCli
         return (code, output + error);
     }
 
+    /// <summary>Where started servers' output goes after their ready line (null: discarded).</summary>
+    public static string? LogDirectory
+    {
+        get => s_logs.Value;
+        set => s_logs.Value = value;
+    }
+
+    private static readonly AsyncLocal<string?> s_logs = new();
+
     /// <summary>Starts a server command (exchange, exporter) and returns once it printed its ready line.</summary>
     public static async Task<Process> StartUntilReadyAsync(params string[] args)
     {
@@ -62,9 +71,28 @@ internal static class EntrepotCli
                 output.Add(line);
                 if (line.Contains("ready", StringComparison.Ordinal))
                 {
-                    // Keep draining so the child never blocks on a full pipe.
-                    _ = p.StandardOutput.ReadToEndAsync();
-                    _ = p.StandardError.ReadToEndAsync();
+                    // Keep draining so the child never blocks on a full pipe (into a file, when asked).
+                    if (LogDirectory is { } logs)
+                    {
+                        var file = Path.Combine(logs, $"{args[0]}-{p.Id}.log");
+                        _ = Task.Run(async () =>
+                        {
+                            await using var w = new StreamWriter(file) { AutoFlush = true };
+                            var err = p.StandardError.ReadToEndAsync();
+                            while (await p.StandardOutput.ReadLineAsync() is { } more)
+                            {
+                                await w.WriteLineAsync(more);
+                            }
+
+                            await w.WriteAsync(await err);
+                        });
+                    }
+                    else
+                    {
+                        _ = p.StandardOutput.ReadToEndAsync();
+                        _ = p.StandardError.ReadToEndAsync();
+                    }
+
                     return p;
                 }
             }

@@ -413,15 +413,30 @@ public sealed class ExchangeHost : IAsyncDisposable
     private async Task ReconcileLoopAsync(CancellationToken ct)
     {
         var reconciler = _app.Services.GetRequiredService<Settlement.Reconciler>();
+        var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
         var first = reconciler.RunAsync(TimeSpan.Zero, ct);
         FirstReconciliation = first;
+        var settle = TimeSpan.Zero;
+        var pause = TimeSpan.FromSeconds(10);
         try
         {
-            await first.ConfigureAwait(false);
             while (!ct.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
-                await reconciler.RunAsync(Settlement.Reconciler.DefaultSettle, ct).ConfigureAwait(false);
+                try
+                {
+                    await (first ?? reconciler.RunAsync(settle, ct)).ConfigureAwait(false);
+                    // Done once: from now on only receipts old enough to be settled, every five minutes.
+                    (settle, pause) = (Settlement.Reconciler.DefaultSettle, TimeSpan.FromMinutes(5));
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A store or node that failed in an unforeseen way must not end reconciliation for good:
+                    // the same pass is tried again shortly.
+                    logger.LogWarning("Reconciliation failed, trying again in {Seconds} s: {Error}", pause.TotalSeconds, e.Message);
+                }
+
+                first = null;
+                await Task.Delay(pause, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -39,13 +39,13 @@ public sealed class PostgresDatabase : IDisposable
 
     public PostgresDatabase(string connectionString)
     {
-        // Short waits unless the operator set others: an unreachable database must be noticed in
-        // seconds (the exchange then stops admitting trades), not after Npgsql's 15 s/30 s defaults.
+        // Bounded waits unless the operator set others: an unreachable database must be noticed (the
+        // exchange then stops admitting trades) without tying up the ledger poster for long.
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
         {
-            builder.Timeout = 3;
-            builder.CommandTimeout = 10;
+            builder.Timeout = 10;
+            builder.CommandTimeout = 30;
         }
 
         DataSource = NpgsqlDataSource.Create(builder.ConnectionString);

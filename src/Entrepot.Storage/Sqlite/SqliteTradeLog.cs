@@ -51,6 +51,11 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         _ledger = ledger as SqliteLedger;
         _external = _ledger is null ? ledger : null;
         _feePercent = feePercent;
+        if (_external is not null)
+        {
+            _poster = Task.Run(PostLoopAsync);
+        }
+
         _insert = new PreparedInsert(db, """
             INSERT INTO usage(request_id, ts, account_id, key_id, model, provider_id, origin, destination,
                 input_tokens, output_tokens, usage_estimated, cost, currency, outcome, status, attempts, stream,
@@ -89,7 +94,16 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     }
 
     /// <summary>Waits until every record queued so far is committed.</summary>
-    public Task FlushAsync(CancellationToken ct = default) => _writer.FlushAsync(ct);
+    /// <summary>Waits until what was queued is committed here and, for a ledger in another store,
+    /// posted there too (or found unreachable: then it waits in the backlog).</summary>
+    public async Task FlushAsync(CancellationToken ct = default)
+    {
+        await _writer.FlushAsync(ct).ConfigureAwait(false);
+        while (Volatile.Read(ref _posting) > 0 && !LedgerUnavailable)
+        {
+            await Task.Delay(2, ct).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Value of the usage row's receipt column: the document is in the receipts table.</summary>
     public const string ReceiptStored = "stored";
@@ -140,8 +154,47 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
 
         if (_external is not null)
         {
-            _backlog.AddRange(Billable(batch, signed));
+            // The trades are committed here; the other store is written by its own thread, so a slow
+            // or unreachable PostgreSQL never delays the next commit of answered trades.
+            Interlocked.Increment(ref _posting);
+            _posts.Writer.TryWrite(Billable(batch, signed).ToList());
+        }
+    }
+
+    private readonly System.Threading.Channels.Channel<List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)>> _posts =
+        System.Threading.Channels.Channel.CreateUnbounded<List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)>>(new() { SingleReader = true });
+
+    private Task _poster = Task.CompletedTask;
+    private int _posting;
+
+    /// <summary>The ledger poster for another store: takes what the writer committed, appends it, and
+    /// while the store is down keeps it and tries again every second.</summary>
+    private async Task PostLoopAsync()
+    {
+        var reader = _posts.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var taken = 0;
+            while (reader.TryRead(out var entries))
+            {
+                _backlog.AddRange(entries);
+                taken++;
+            }
+
             PostBacklog();
+            while (_backlog.Count > 0 && !reader.Completion.IsCompleted)
+            {
+                await Task.Delay(1000).ConfigureAwait(false);
+                while (reader.TryRead(out var more))
+                {
+                    _backlog.AddRange(more);
+                    taken++;
+                }
+
+                PostBacklog();
+            }
+
+            Interlocked.Add(ref _posting, -taken);
         }
     }
 
@@ -410,9 +463,11 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
 
         await _writer.DisposeAsync().ConfigureAwait(false);
         _ledger?.DropPrepared();
+        _posts.Writer.TryComplete();
+        await _poster.ConfigureAwait(false);
         if (_external is not null && _backlog.Count > 0)
         {
-            PostBacklog();
+            PostBacklog(); // one last try; what still fails is billed at the next start (CatchUpLedger)
         }
 
         _insert.Dispose();
