@@ -37,7 +37,17 @@ public sealed class SigningKey : IDisposable
         }
 
         var key = Key.Create(Algorithm, parameters);
-        SecretFile.Create(path, key.Export(KeyBlobFormat.RawPrivateKey));
+        try
+        {
+            SecretFile.Create(path, key.Export(KeyBlobFormat.RawPrivateKey));
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another process (a second exchange node sharing the key directory) created it first: use theirs.
+            key.Dispose();
+            return new SigningKey(Key.Import(Algorithm, File.ReadAllBytes(path), KeyBlobFormat.RawPrivateKey, parameters));
+        }
+
         return new SigningKey(key);
     }
 
