@@ -290,6 +290,57 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task AKeyIssuedAndASellerAddedThroughOneNode_WorkOnTheOther()
+    {
+        var cluster = await NewClusterAsync();
+        await using var first = await FaultyUpstream.StartAsync();
+        await using var added = await FaultyUpstream.StartAsync();
+        var account = "b-" + Guid.NewGuid().ToString("N")[..8];
+        AccountSpec[] accounts = [new() { Id = account, Keys = ["ent-cluster-admin-key-0000000"] }];
+        await using var a = await StartNode(cluster, "a", [Seller("s", first, 1m)], accounts);
+        await using var b = await StartNode(cluster, "b", [Seller("s", first, 1m)], accounts);
+        using var adminA = Client(a, AdminKey);
+
+        var issued = JsonNode.Parse(await (await adminA.PostAsync($"admin/accounts/{account}/keys", null)).Content.ReadAsStringAsync())!;
+        using var onB = Client(b, (string)issued["key"]!);
+        var watch = Stopwatch.StartNew();
+        while ((int)(await Chat(onB)).StatusCode != 200)
+        {
+            Assert.True(watch.ElapsedMilliseconds < 2000, "node b did not accept a key issued on node a");
+            await Task.Delay(20);
+        }
+
+        var put = await adminA.PutAsJsonAsync("admin/providers/cheap", new { kind = "openai", base_url = added.V1.AbsoluteUri, jurisdiction = "US", models = new[] { "m" }, price = new { input = 0.01, output = 0.01 } });
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        watch.Restart();
+        while ((await Chat(onB)).Headers.GetValues("Entrepot-Provider").Single() != "cheap")
+        {
+            Assert.True(watch.ElapsedMilliseconds < 2000, "node b did not route to a seller added on node a");
+            await Task.Delay(20);
+        }
+
+        // A cable cut through one node is routed around by every node.
+        Assert.Equal(200, (int)(await adminA.PostAsJsonAsync("admin/network/cuts", new { cable = "marea" })).StatusCode);
+        watch.Restart();
+        while (!b.Market.Faults.Cut.Contains("marea"))
+        {
+            Assert.True(watch.ElapsedMilliseconds < 2000, "node b did not hear of the cut");
+            await Task.Delay(20);
+        }
+
+        // Revoked on b: refused on a.
+        using var adminB = Client(b, AdminKey);
+        Assert.Equal(204, (int)(await adminB.DeleteAsync($"admin/keys/{(string)issued["key_id"]!}")).StatusCode);
+        using var onA = Client(a, (string)issued["key"]!);
+        watch.Restart();
+        while ((int)(await Chat(onA)).StatusCode != 401)
+        {
+            Assert.True(watch.ElapsedMilliseconds < 2000, "node a still accepts a key revoked on node b");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task RateLimits_AreSharedByTheNodes()
     {
         var cluster = await NewClusterAsync();

@@ -166,7 +166,7 @@ public static class AdminApi
     private static IResult ListProviders(Marketplace market) =>
         TypedResults.Json(market.Routes.All.Select(c => Status(c, market)).ToList(), ExchangeJsonContext.Default.ListProviderStatus);
 
-    private static async Task<IResult> PutProvider(HttpContext ctx, string id, Marketplace market, SqliteProviderStore store)
+    private static async Task<IResult> PutProvider(HttpContext ctx, string id, Marketplace market, Storage.IProviderStore store)
     {
         var spec = await ReadJsonAsync(ctx, ExchangeJsonContext.Default.ProviderSpec).ConfigureAwait(false);
         if (spec.Error is { } bad)
@@ -187,11 +187,12 @@ public static class AdminApi
 
         store.Upsert(withId);
         market.ReloadProviders();
+        Announce(market, "providers");
         var candidate = market.Routes.Find(id)!;
         return TypedResults.Json(Status(candidate, market), ExchangeJsonContext.Default.ProviderStatus);
     }
 
-    private static IResult DeleteProvider(string id, Marketplace market, SqliteProviderStore store)
+    private static IResult DeleteProvider(string id, Marketplace market, Storage.IProviderStore store)
     {
         if (market.IsConfigured(id))
         {
@@ -204,13 +205,14 @@ public static class AdminApi
         }
 
         market.ReloadProviders();
+        Announce(market, "providers");
         return TypedResults.NoContent();
     }
 
-    private static IResult ListAccounts(SqliteAccountStore accounts) =>
+    private static IResult ListAccounts(Storage.IAccountStore accounts) =>
         TypedResults.Json(accounts.List().Select(AccountView.Of).ToList(), ExchangeJsonContext.Default.ListAccountView);
 
-    private static async Task<IResult> CreateAccount(HttpContext ctx, SqliteAccountStore accounts)
+    private static async Task<IResult> CreateAccount(HttpContext ctx, Storage.IAccountStore accounts)
     {
         var body = await ReadJsonAsync(ctx, ExchangeJsonContext.Default.NewAccount).ConfigureAwait(false);
         if (body.Error is { } bad)
@@ -253,7 +255,7 @@ public static class AdminApi
         return TypedResults.Json(AccountView.Of(account), ExchangeJsonContext.Default.AccountView, statusCode: 201);
     }
 
-    private static IResult IssueKey(string id, SqliteAccountStore accounts, Marketplace market)
+    private static IResult IssueKey(string id, Storage.IAccountStore accounts, Marketplace market)
     {
         if (accounts.Find(id) is null)
         {
@@ -264,10 +266,11 @@ public static class AdminApi
         var keyId = "key_" + Guid.CreateVersion7().ToString("N")[..16];
         accounts.AddKey(id, keyId, ApiKeyHash.Compute(key));
         market.ReloadKeys();
+        Announce(market, "keys");
         return TypedResults.Json(new IssuedKey(keyId, id, key), ExchangeJsonContext.Default.IssuedKey, statusCode: 201);
     }
 
-    private static IResult RevokeKey(string keyId, SqliteAccountStore accounts, Marketplace market)
+    private static IResult RevokeKey(string keyId, Storage.IAccountStore accounts, Marketplace market)
     {
         if (!accounts.RevokeKey(keyId))
         {
@@ -275,6 +278,7 @@ public static class AdminApi
         }
 
         market.ReloadKeys();
+        Announce(market, "keys");
         return TypedResults.NoContent();
     }
 
@@ -324,6 +328,9 @@ public static class AdminApi
             return (null, Error(400, $"The request body is not valid: {e.Path}: {e.Message}", "invalid_request_error", e.Path));
         }
     }
+
+    /// <summary>Tells the other nodes of a cluster to reload what this change touched.</summary>
+    private static void Announce(Marketplace market, string what) => market.Announce?.Invoke(what);
 
     internal static IResult Error(int status, string message, string type, string? param) =>
         TypedResults.Text(System.Text.Encoding.UTF8.GetString(Core.Protocol.OpenAIError.ToBytes(message, type, param, null)), "application/json", System.Text.Encoding.UTF8, status);

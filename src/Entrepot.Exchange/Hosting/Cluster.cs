@@ -37,6 +37,7 @@ public sealed class Cluster : IDisposable
         _log = log;
         _redis.GetSubscriber().Subscribe(RedisChannel.Literal(Channel), (_, message) => OnMessage(message!));
         _market.RoutesChanged += Attach;
+        _market.Announce = Announce;
         _market.Faults.Changed += () => Announce("cuts");
         Attach();
         _upkeep = new Timer(_ => _subjects.Flush(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -58,7 +59,7 @@ public sealed class Cluster : IDisposable
             return; // a change we are applying from another node: do not echo it back
         }
 
-        Publish($"changed|{what}|{NodeId}");
+        Publish($"changed|{what}||{NodeId}");
     }
 
     private void Publish(string message)

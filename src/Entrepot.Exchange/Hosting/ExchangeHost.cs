@@ -76,9 +76,12 @@ public sealed class ExchangeHost : IAsyncDisposable
         Directory.CreateDirectory(settings.DataDir);
         var time = TimeProvider.System;
         var db = new SqliteDatabase(Path.Combine(settings.DataDir, "exchange.db"));
-        var accounts = new SqliteAccountStore(db, time);
+        // A cluster keeps accounts, keys and admin-added providers in PostgreSQL, so a key issued or a
+        // seller added through any node works on every node (after the change is announced).
+        var shared = x.Cluster is not null ? new Storage.Postgres.PostgresDatabase(x.Ledger!.Connection!) : null;
+        Storage.IAccountStore accounts = shared is null ? new SqliteAccountStore(db, time) : new Storage.Postgres.PostgresAccountStore(shared, time);
         SeedAccounts(config, accounts, settings.Jurisdiction);
-        var providerStore = new SqliteProviderStore(db, time);
+        Storage.IProviderStore providerStore = shared is null ? new SqliteProviderStore(db, time) : new Storage.Postgres.PostgresProviderStore(shared, time);
         var configured = config.Providers.Select((p, i) => p.ToProvider(out _, $"providers[{i}]")!).ToList();
         CableNetwork network;
         if (x.NetworkFile is { } networkFile)
@@ -169,6 +172,10 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(db);
         s.AddSingleton(accounts);
         s.AddSingleton(providerStore);
+        if (shared is not null)
+        {
+            s.AddSingleton(_ => shared); // from a factory, so the container disposes it
+        }
         s.AddSingleton(market);
         var privateCa = x.TlsCaFile is { } caFile ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile)) : null;
         s.AddSingleton(_ => UpstreamClient.Create(privateCa));
@@ -260,7 +267,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         return new ExchangeHost(app, settings);
     }
 
-    private static void SeedAccounts(ExchangeConfig config, SqliteAccountStore accounts, string defaultJurisdiction)
+    private static void SeedAccounts(ExchangeConfig config, Storage.IAccountStore accounts, string defaultJurisdiction)
     {
         foreach (var a in config.Accounts)
         {

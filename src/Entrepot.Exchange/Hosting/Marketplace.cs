@@ -16,8 +16,8 @@ namespace Entrepot.Exchange.Hosting;
 public sealed class Marketplace
 {
     private readonly IReadOnlyList<Provider> _configured;
-    private readonly SqliteProviderStore _providers;
-    private readonly SqliteAccountStore _accounts;
+    private readonly Storage.IProviderStore _providers;
+    private readonly Storage.IAccountStore _accounts;
     private readonly GeoPoint? _location;
     private readonly TimeProvider _time;
     private readonly Lock _reload = new();
@@ -25,7 +25,7 @@ public sealed class Marketplace
     private RouteTable _routes = RouteTable.Empty;
     private KeyRing _keys = KeyRing.Empty;
 
-    public Marketplace(IReadOnlyList<Provider> configured, SqliteProviderStore providers, SqliteAccountStore accounts, GeoPoint? location, TimeProvider time,
+    public Marketplace(IReadOnlyList<Provider> configured, Storage.IProviderStore providers, Storage.IAccountStore accounts, GeoPoint? location, TimeProvider time,
         CableNetwork? network = null, string? exchangeLocode = null, CableFaults? faults = null, OfferBook? offers = null)
     {
         _configured = configured;
@@ -47,7 +47,7 @@ public sealed class Marketplace
     public RouteTable Routes => Volatile.Read(ref _routes);
 
     /// <summary>The buyer accounts.</summary>
-    public SqliteAccountStore Accounts => _accounts;
+    public Storage.IAccountStore Accounts => _accounts;
     public KeyRing Keys => Volatile.Read(ref _keys);
 
     public CableNetwork Network { get; }
@@ -61,6 +61,9 @@ public sealed class Marketplace
     public event Action? RoutesChanged;
 
     public bool IsConfigured(string providerId) => _configured.Any(p => p.Id == providerId);
+
+    /// <summary>Set in a cluster: tells the other nodes to reload something (providers, keys).</summary>
+    public Action<string>? Announce { get; set; }
 
     /// <summary>Where the cut cables are kept (the node's database, or Redis for a cluster).</summary>
     public Func<IEnumerable<string>>? FaultSource { get; set; }

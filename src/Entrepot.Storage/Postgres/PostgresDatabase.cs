@@ -31,6 +31,29 @@ public sealed class PostgresDatabase : IDisposable
             signature TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            home_jurisdiction TEXT NOT NULL,
+            default_data_class TEXT NOT NULL DEFAULT 'public',
+            attestations TEXT NOT NULL DEFAULT '',
+            currency TEXT NOT NULL DEFAULT 'USD',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE api_keys (
+            key_id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE providers (
+            id TEXT PRIMARY KEY,
+            spec TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
     ];
 
     /// <summary>Advisory lock ids (any fixed numbers unique to Entrepot).</summary>

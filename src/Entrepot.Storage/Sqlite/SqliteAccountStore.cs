@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace Entrepot.Storage.Sqlite;
 
 /// <summary>Buyer accounts and their API keys (digests only).</summary>
-public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time)
+public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time) : IAccountStore
 {
     public Account? Find(string id)
     {

@@ -5,7 +5,7 @@ using Entrepot.Core.Market;
 namespace Entrepot.Storage.Sqlite;
 
 /// <summary>Providers added through the admin API, kept across restarts.</summary>
-public sealed class SqliteProviderStore(SqliteDatabase db, TimeProvider time)
+public sealed class SqliteProviderStore(SqliteDatabase db, TimeProvider time) : IProviderStore
 {
     public IReadOnlyList<ProviderSpec> List()
     {

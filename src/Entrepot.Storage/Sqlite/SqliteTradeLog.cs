@@ -99,7 +99,8 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     public async Task FlushAsync(CancellationToken ct = default)
     {
         await _writer.FlushAsync(ct).ConfigureAwait(false);
-        while (Volatile.Read(ref _posting) > 0 && !LedgerUnavailable)
+        var deadline = Environment.TickCount64 + 30_000; // the poster's own retries are bounded by the store's timeouts
+        while (Volatile.Read(ref _posting) > 0 && !LedgerUnavailable && Environment.TickCount64 < deadline)
         {
             await Task.Delay(2, ct).ConfigureAwait(false);
         }
@@ -181,20 +182,33 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
                 taken++;
             }
 
-            PostBacklog();
-            while (_backlog.Count > 0 && !reader.Completion.IsCompleted)
+            try
             {
-                await Task.Delay(1000).ConfigureAwait(false);
-                while (reader.TryRead(out var more))
-                {
-                    _backlog.AddRange(more);
-                    taken++;
-                }
-
                 PostBacklog();
-            }
+                while (_backlog.Count > 0 && !reader.Completion.IsCompleted)
+                {
+                    await Task.Delay(1000).ConfigureAwait(false);
+                    while (reader.TryRead(out var more))
+                    {
+                        _backlog.AddRange(more);
+                        taken++;
+                    }
 
-            Interlocked.Add(ref _posting, -taken);
+                    PostBacklog();
+                }
+            }
+            catch (Exception e)
+            {
+                // Never let the poster die: what it holds stays in the backlog for the next round (and
+                // for CatchUpLedger at the next start); admission stops meanwhile.
+                Volatile.Write(ref _ledgerDown, 1);
+                Console.Error.WriteLine($"entrepot: posting to the ledger failed unexpectedly, {_backlog.Count} entries wait: {e}");
+                await Task.Delay(1000).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Add(ref _posting, -taken);
+            }
         }
     }
 
