@@ -200,7 +200,20 @@ public class ClusterProcessTests
             }
 
             var missing = answered.Where(id => !billed.Contains(id)).ToList();
-            Assert.True(missing.Count == 0, $"{missing.Count} answered trades not billed: {string.Join(",", missing.Select(id => byNode[id]).GroupBy(n => n).Select(g => g.Key + "x" + g.Count()))} {string.Join(",", missing)} in {root}\nreconcile: {report}\n{Logs(root)}");
+            var activity = "";
+            if (missing.Count > 0)
+            {
+                await using var c = new NpgsqlConnection(server);
+                await c.OpenAsync();
+                await using var q = new NpgsqlCommand($"SELECT pid, state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity WHERE datname = '{name}'", c);
+                await using var rd = await q.ExecuteReaderAsync();
+                while (await rd.ReadAsync())
+                {
+                    activity += $"\n  pid {rd.GetValue(0)} {rd.GetValue(1)} {rd.GetValue(2)}/{rd.GetValue(3)}: {rd.GetValue(4)}";
+                }
+            }
+
+            Assert.True(missing.Count == 0, $"{missing.Count} answered trades not billed: {string.Join(",", missing.Select(id => byNode[id]).GroupBy(n => n).Select(g => g.Key + "x" + g.Count()))} {string.Join(",", missing)} in {root}\nreconcile: {report}\npostgres:{activity}\n{Logs(root)}");
             // A trade the seller completed while node a was being killed is billed from the seller's receipt
             // even if its answer never reached the buyer: at most the requests then in flight.
             Assert.InRange(billed.Count - answered.Count, 0, 8);
