@@ -15,7 +15,7 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time) : I
         cmd.CommandText = "SELECT id, name, home_jurisdiction, default_data_class, attestations, currency FROM accounts WHERE id = $id";
         cmd.Parameters.AddWithValue("$id", id);
         using var r = cmd.ExecuteReader();
-        return r.Read() ? Read(r, 0) : null;
+        return r.Read() ? AccountRows.Read(r, 0) : null;
     }
 
     public IReadOnlyList<Account> List()
@@ -27,7 +27,7 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time) : I
         var list = new List<Account>();
         while (r.Read())
         {
-            list.Add(Read(r, 0));
+            list.Add(AccountRows.Read(r, 0));
         }
 
         return list;
@@ -91,24 +91,7 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time) : I
             WHERE k.revoked_at IS NULL
             """;
         using var r = cmd.ExecuteReader();
-        var entries = new List<ApiKeyEntry>();
-        while (r.Read())
-        {
-            if (ApiKeyHash.TryParse(r.GetString(1), out var hash))
-            {
-                entries.Add(new ApiKeyEntry(r.GetString(0), hash, Read(r, 2)));
-            }
-        }
-
-        return new KeyRing(entries);
-    }
-
-    private static Account Read(SqliteDataReader r, int at)
-    {
-        var dc = DataClasses.TryParseClass(r.GetString(at + 3), out var parsed) ? parsed : DataClass.Public;
-        var att = r.GetString(at + 4);
-        return new Account(r.GetString(at), r.GetString(at + 1), r.GetString(at + 2), dc,
-            att.Length == 0 ? [] : att.Split(','), r.GetString(at + 5));
+        return AccountRows.KeyRing(r);
     }
 
     private string Now() => time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
