@@ -165,7 +165,7 @@ public class ClusterProcessTests
             using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{portA}/"), Timeout = TimeSpan.FromSeconds(20) };
             admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "ent-procs-admin-key-000000000");
             var billed = new HashSet<string>();
-            for (var attempt = 0; attempt < 150; attempt++)
+            for (var attempt = 0; attempt < 600; attempt++)
             {
                 if (attempt % 25 == 0)
                 {

@@ -60,8 +60,14 @@ public sealed partial class Reconciler(
         }
     }
 
-    private async Task<NodeReconciliation> NodeAsync(Provider p, TimeSpan settle, CancellationToken ct)
+    /// <summary>No single call to a node may hold a pass (and every later one, which waits for it) for longer.</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
+
+    private async Task<NodeReconciliation> NodeAsync(Provider p, TimeSpan settle, CancellationToken outer)
     {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        bounded.CancelAfter(CallTimeout * 4);
+        var ct = bounded.Token;
         long cursor = Cursor(p.Id);
         int fetched = 0, posted = 0, already = 0, rejected = 0;
         try
@@ -122,9 +128,11 @@ public sealed partial class Reconciler(
 
             return new NodeReconciliation(p.Id, cursor, fetched, posted, already, rejected, null);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidDataException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidDataException
+            or Npgsql.NpgsqlException || (e is OperationCanceledException && !outer.IsCancellationRequested))
         {
-            return new NodeReconciliation(p.Id, cursor, fetched, posted, already, rejected, e.Message);
+            return new NodeReconciliation(p.Id, cursor, fetched, posted, already, rejected,
+                e is OperationCanceledException ? $"gave up after {(CallTimeout * 4).TotalSeconds} s (node or store too slow); the next pass resumes from the cursor" : e.Message);
         }
     }
 
