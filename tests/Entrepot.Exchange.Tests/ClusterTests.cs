@@ -341,6 +341,32 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task HoldsOfANodeKilledMidRequest_AreChargedWhenItRestarts_NotLeftHeldForever()
+    {
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Redis);
+        var prefix = "test-" + Guid.NewGuid().ToString("N")[..8] + ":";
+        var budget = new Core.Budgets.Budget("account:x", 10m, "USD", Core.Budgets.BudgetPeriod.Total);
+        var before = new Storage.Redis.RedisBudgetBook(redis, TimeProvider.System, prefix, nodeId: "a");
+        before.Set(budget);
+        var settled = (await before.TryHoldAsync(["account:x"], 2m)).Hold!;
+        settled.Settle(0.5m);
+        var died = (await before.TryHoldAsync(["account:x"], 3m)).Hold; // in flight when the process dies
+        Assert.NotNull(died);
+        await Task.Delay(100); // the settlement is asynchronous
+        Assert.Equal((0.5m, 3m, 10m), before.Status("account:x"));
+        before.Dispose(); // the process is gone; its hold was never settled
+
+        var other = new Storage.Redis.RedisBudgetBook(redis, TimeProvider.System, prefix, nodeId: "b");
+        Assert.Equal(0, other.Recovered); // another node's holds are not its own
+        var restarted = new Storage.Redis.RedisBudgetBook(redis, TimeProvider.System, prefix, nodeId: "a");
+        Assert.Equal(1, restarted.Recovered);
+        Assert.Equal((3.5m, 0m, 10m), restarted.Status("account:x")); // charged in full: never less than it may have cost
+        Assert.Equal(0, new Storage.Redis.RedisBudgetBook(redis, TimeProvider.System, prefix, nodeId: "a").Recovered); // once
+        other.Dispose();
+        restarted.Dispose();
+    }
+
+    [Fact]
     public async Task RateLimits_AreSharedByTheNodes()
     {
         var cluster = await NewClusterAsync();

@@ -214,7 +214,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             sp.GetRequiredService<SqliteTradeLog>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>()));
         s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteTradeLog>());
         s.AddSingleton(_ => new SqliteReceiptStore(db, countersign));
-        Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(time) : new Storage.Redis.RedisBudgetBook(redis, time, x.Cluster!.Prefix);
+        Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(time) : new Storage.Redis.RedisBudgetBook(redis, time, x.Cluster!.Prefix, x.Cluster.NodeId ?? $"{Environment.MachineName}:{settings.Port}");
         var spending = new BudgetSpending((scope, since, currency) => SpentSince(db, scope, since, currency, x.FeePercent, settings.Rates));
         var budgetStore = new SqliteBudgetStore(db, time);
         LoadBudgets(config, budgets, budgetStore, spending, time);

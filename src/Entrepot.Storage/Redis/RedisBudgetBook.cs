@@ -35,10 +35,15 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             end
           end
         end
+        local held = {}
         for i = 1, #KEYS do
           if redis.call('HEXISTS', ARGV[2], ARGV[2 + i]) == 1 then
             redis.call('HINCRBY', KEYS[i], 'held', amount)
+            table.insert(held, KEYS[i])
           end
+        end
+        if ARGV[3 + #KEYS] ~= '' then
+          redis.call('HSET', ARGV[3 + #KEYS], ARGV[4 + #KEYS], ARGV[1] .. '|' .. table.concat(held, ' '))
         end
         return {0}
         """;
@@ -48,6 +53,24 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
           redis.call('HINCRBY', KEYS[i], 'held', -tonumber(ARGV[1]))
           redis.call('HINCRBY', KEYS[i], 'spent', tonumber(ARGV[2]))
         end
+        if ARGV[3] ~= '' then
+          redis.call('HDEL', ARGV[3], ARGV[4])
+        end
+        return 1
+        """;
+
+    // A hold left by this node's previous process (it died with its requests): charged in full as
+    // spent. Its trade may have happened, and its real cost is not known here, so the budget counts
+    // the most it could have cost; never less (the ledger still bills the buyer the real cost).
+    private const string RecoverScript = """
+        local value = redis.call('HGET', KEYS[1], ARGV[1])
+        if not value then return 0 end
+        local units, keys = string.match(value, '^(%-?%d+)|(.*)$')
+        for key in string.gmatch(keys, '%S+') do
+          redis.call('HINCRBY', key, 'held', -tonumber(units))
+          redis.call('HINCRBY', key, 'spent', tonumber(units))
+        end
+        redis.call('HDEL', KEYS[1], ARGV[1])
         return 1
         """;
 
@@ -55,19 +78,44 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     private readonly TimeProvider _time;
     private readonly string _prefix;
     private readonly ConcurrentDictionary<string, Budget> _definitions = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<(string[] Keys, long Held, long Spent)> _unsettled = new();
+    private readonly ConcurrentQueue<(string[] Keys, long Held, long Spent, string HoldId)> _unsettled = new();
+    private readonly string _holdsKey;
     private readonly Timer _retry;
 
-    public RedisBudgetBook(IConnectionMultiplexer redis, TimeProvider time, string prefix = "entrepot:")
+    /// <param name="nodeId">This exchange node's stable name: its holds are recorded under it, and
+    /// those its previous process left (killed with requests in flight) are charged at start.</param>
+    public RedisBudgetBook(IConnectionMultiplexer redis, TimeProvider time, string prefix = "entrepot:", string? nodeId = null)
     {
         _redis = redis;
         _time = time;
         _prefix = prefix;
+        _holdsKey = nodeId is null ? "" : prefix + "holds:" + nodeId;
         Reload();
+        Recovered = RecoverHolds();
         _retry = new Timer(_ => RetrySettlements(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     private RedisKey Definitions => _prefix + "budgets";
+
+    /// <summary>Holds of this node's previous process charged at start.</summary>
+    public int Recovered { get; }
+
+    private int RecoverHolds()
+    {
+        if (_holdsKey.Length == 0)
+        {
+            return 0;
+        }
+
+        var db = _redis.GetDatabase();
+        var n = 0;
+        foreach (var id in db.HashKeys(_holdsKey))
+        {
+            n += (int)db.ScriptEvaluate(RecoverScript, [_holdsKey], [id]);
+        }
+
+        return n;
+    }
 
     /// <summary>Settlements waiting for Redis to come back.</summary>
     public int Unsettled => _unsettled.Count;
@@ -126,16 +174,17 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         var covering = For(scopes);
         if (covering.Count == 0)
         {
-            return (new BudgetHold(this, [], amount, Array.Empty<string>()), null);
+            return (new BudgetHold(this, [], amount, (Array.Empty<string>(), "")), null);
         }
 
         var keys = covering.Select(b => StateKey(b.Scope, b.Period).ToString()).ToArray();
         var units = Units(amount);
+        var holdId = Guid.CreateVersion7().ToString("N");
         RedisResult result;
         try
         {
             result = await _redis.GetDatabase().ScriptEvaluateAsync(HoldScript, keys.Select(k => (RedisKey)k).ToArray(),
-                [units, (RedisValue)Definitions.ToString(), .. covering.Select(b => (RedisValue)b.Scope)]).ConfigureAwait(false);
+                [units, (RedisValue)Definitions.ToString(), .. covering.Select(b => (RedisValue)b.Scope), _holdsKey, holdId]).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -160,27 +209,28 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
                 $"({spent:0.######} spent, {held:0.######} held by requests in flight on every exchange node); this request may cost up to {amount:0.######}.");
         }
 
-        return (new BudgetHold(this, covering.Select(b => b.Scope).ToArray(), amount, keys), null);
+        return (new BudgetHold(this, covering.Select(b => b.Scope).ToArray(), amount, (keys, holdId)), null);
     }
 
     public void Settle(BudgetHold hold, decimal actual)
     {
-        var keys = (string[])hold.StoreState!;
+        var (keys, holdId) = ((string[], string))hold.StoreState!;
         if (keys.Length == 0)
         {
             return;
         }
 
-        var item = (keys, Units(hold.Amount), Units(actual));
+        var item = (keys, Units(hold.Amount), Units(actual), holdId);
         _ = SettleAsync(item);
     }
 
     /// <summary>Settles without blocking the request's thread; what fails waits for the retry timer.</summary>
-    private async Task SettleAsync((string[] Keys, long Held, long Spent) item)
+    private async Task SettleAsync((string[] Keys, long Held, long Spent, string HoldId) item)
     {
         try
         {
-            await _redis.GetDatabase().ScriptEvaluateAsync(SettleScript, item.Keys.Select(k => (RedisKey)k).ToArray(), [item.Held, item.Spent]).ConfigureAwait(false);
+            await _redis.GetDatabase().ScriptEvaluateAsync(SettleScript, item.Keys.Select(k => (RedisKey)k).ToArray(),
+                [item.Held, item.Spent, _holdsKey, item.HoldId]).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -201,11 +251,11 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
 
     public void Dispose() => _retry.Dispose();
 
-    private bool TrySettle((string[] Keys, long Held, long Spent) item)
+    private bool TrySettle((string[] Keys, long Held, long Spent, string HoldId) item)
     {
         try
         {
-            _redis.GetDatabase().ScriptEvaluate(SettleScript, item.Keys.Select(k => (RedisKey)k).ToArray(), [item.Held, item.Spent]);
+            _redis.GetDatabase().ScriptEvaluate(SettleScript, item.Keys.Select(k => (RedisKey)k).ToArray(), [item.Held, item.Spent, _holdsKey, item.HoldId]);
             return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
