@@ -78,6 +78,11 @@ internal static class EntrepotCli
                         _ = Task.Run(async () =>
                         {
                             await using var w = new StreamWriter(file) { AutoFlush = true };
+                            foreach (var earlier in output)
+                            {
+                                await w.WriteLineAsync(earlier); // what it said before it was ready, too
+                            }
+
                             var err = p.StandardError.ReadToEndAsync();
                             while (await p.StandardOutput.ReadLineAsync() is { } more)
                             {
