@@ -153,9 +153,10 @@ public sealed class DemoMarket : IAsyncDisposable
                     continue;
                 }
 
-                if (market.Routes.Find(id)?.Provider is { } p && market.PathTo(p) is { } route)
+                // The route table was just rebuilt with each seller's path over the current faults.
+                if (market.Routes.Find(id) is { Reachable: true, Path: not null } c)
                 {
-                    node.EmulatedDelayMs = (int)Math.Round(route.RoundTripMs * options.DelayScale);
+                    node.EmulatedDelayMs = (int)Math.Round(c.EstimatedRoundTripMs * options.DelayScale);
                 }
             }
         }

@@ -32,6 +32,7 @@ public sealed record Heartbeat
     public Offer? ToOffer(DateTimeOffset now, out string? error, out string? field)
     {
         (error, field) = (null, null);
+        var price = Price?.ToPrice(out _);
         if (Sequence is not > 0)
         {
             (error, field) = ("'sequence' must be a positive number that grows with every heartbeat.", "sequence");
@@ -44,8 +45,7 @@ public sealed record Heartbeat
         {
             (error, field) = ("'models' must list the models the node serves (1-256 names).", "models");
         }
-        else if (Price is null || Price.Input is not >= 0 || Price.Output is not >= 0 ||
-                 (Price.Currency is { } cur && (cur.Length != 3 || !cur.All(char.IsAsciiLetter))))
+        else if (price is null)
         {
             (error, field) = ("'price' must be {\"input\": n, \"output\": n, \"currency\": \"USD\"} with non-negative prices per million tokens.", "price");
         }
@@ -63,7 +63,7 @@ public sealed record Heartbeat
             return null;
         }
 
-        return new Offer(NodeId!, Models!.ToArray(), new Price(Price!.Input!.Value, Price.Output!.Value, (Price.Currency ?? "USD").ToUpperInvariant()),
+        return new Offer(NodeId!, Models!.ToArray(), price!,
             Capacity!.Value, InFlight!.Value, Queued!.Value, Sequence!.Value, TimeSpan.FromSeconds(IntervalSeconds!.Value), now);
     }
 }

@@ -21,8 +21,6 @@ public sealed class OfferBook(TimeProvider time)
 
     public DateTimeOffset? LastHeartbeat(string providerId) => _live.TryGetValue(providerId, out var o) ? o.ReceivedAt : null;
 
-    public IReadOnlyCollection<Offer> Live => (IReadOnlyCollection<Offer>)_live.Values;
-
     /// <returns>Null when accepted; else why not (a stale sequence number).</returns>
     public string? Publish(Offer offer)
     {

@@ -69,16 +69,12 @@ public sealed record ProviderSpec
             return null;
         }
 
-        if (Price is null || Price.Input is not >= 0 || Price.Output is not >= 0)
+        string? badPrice = "price";
+        if (Price?.ToPrice(out badPrice) is not { } price)
         {
-            error = $"'{path}.price' must be {{\"input\": n, \"output\": n, \"currency\": \"USD\"}} with non-negative prices per million tokens.";
-            return null;
-        }
-
-        var currency = Price.Currency ?? "USD";
-        if (currency.Length != 3 || !currency.All(char.IsAsciiLetter))
-        {
-            error = $"'{path}.price.currency' must be an ISO 4217 code such as \"USD\".";
+            error = badPrice == "price.currency"
+                ? $"'{path}.price.currency' must be an ISO 4217 code such as \"USD\"."
+                : $"'{path}.price' must be {{\"input\": n, \"output\": n, \"currency\": \"USD\"}} with non-negative prices per million tokens.";
             return null;
         }
 
@@ -142,7 +138,7 @@ public sealed record ProviderSpec
             Location = location,
             Locode = Locode?.ToUpperInvariant(),
             Models = Models.ToArray(),
-            Price = new Price(Price.Input.Value, Price.Output.Value, currency.ToUpperInvariant()),
+            Price = price,
             Capacity = Capacity ?? 8,
             FirstByteTimeout = TimeSpan.FromSeconds(TimeoutSeconds ?? 30),
             Region = Region?.ToUpperInvariant(),
@@ -181,4 +177,25 @@ public sealed record PriceSpec
     [JsonPropertyName("input")] public decimal? Input { get; init; }
     [JsonPropertyName("output")] public decimal? Output { get; init; }
     [JsonPropertyName("currency")] public string? Currency { get; init; }
+
+    /// <summary>The price, or null with the wrong part named: "price" (missing or negative amounts)
+    /// or "price.currency" (not an ISO 4217 code). The currency defaults to USD.</summary>
+    public Price? ToPrice(out string? badField)
+    {
+        badField = null;
+        if (Input is not >= 0 || Output is not >= 0)
+        {
+            badField = "price";
+            return null;
+        }
+
+        var currency = Currency ?? "USD";
+        if (currency.Length != 3 || !currency.All(char.IsAsciiLetter))
+        {
+            badField = "price.currency";
+            return null;
+        }
+
+        return new Price(Input.Value, Output.Value, currency.ToUpperInvariant());
+    }
 }

@@ -23,10 +23,6 @@ public sealed class Diversifier(TimeProvider time)
         _accounts[accountId] = (policy, new Exposure(policy.Window, time));
     }
 
-    public DiversificationPolicy? PolicyOf(string accountId) => _accounts.TryGetValue(accountId, out var a) ? a.Policy : null;
-
-    public IReadOnlyDictionary<string, long>? ExposureOf(string accountId) => _accounts.TryGetValue(accountId, out var a) ? a.Exposure.ByJurisdiction() : null;
-
     public bool Any => !_accounts.IsEmpty;
 
     /// <summary>Reorders <paramref name="ranked"/> in place; returns the ids of the sellers moved back.</summary>

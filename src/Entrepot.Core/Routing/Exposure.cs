@@ -57,25 +57,6 @@ public sealed class Exposure(TimeSpan window, TimeProvider time)
         }
     }
 
-    /// <summary>Shares per jurisdiction in the window (for status pages).</summary>
-    public IReadOnlyDictionary<string, long> ByJurisdiction()
-    {
-        lock (_gate)
-        {
-            var epoch = Epoch();
-            var sum = new Dictionary<string, long>(StringComparer.Ordinal);
-            foreach (var slice in _slices.Where(x => x.Epoch > epoch - Slices))
-            {
-                foreach (var (k, v) in slice.ByJurisdiction)
-                {
-                    sum[k] = sum.GetValueOrDefault(k) + v;
-                }
-            }
-
-            return sum;
-        }
-    }
-
     private long Epoch() => time.GetUtcNow().UtcTicks / _sliceTicks;
 
     private Slice Current()

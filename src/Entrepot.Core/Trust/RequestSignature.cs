@@ -32,26 +32,48 @@ public static class RequestSignature
 
     /// <summary>Null when a trusted exchange signed this request recently; else why it is refused.</summary>
     public static string? Check(IReadOnlyDictionary<string, byte[]> trusted, string? keyId, string? timestamp, string? signature,
+        string method, string path, string requestId, ReadOnlySpan<byte> body, DateTimeOffset now) =>
+        Verify(trusted, keyId, timestamp, signature, method, path, requestId, body, now) switch
+        {
+            SignatureFault.None => null,
+            SignatureFault.Missing => $"This node serves only its trusted exchanges: the request carries no exchange signature ({KeyHeader}, {TimestampHeader}, {SignatureHeader}).",
+            SignatureFault.UnknownKey => $"This node serves only its trusted exchanges: key {keyId} is not one of them.",
+            SignatureFault.Stale => "The exchange signature is older (or newer) than five minutes.",
+            _ => "The exchange signature does not match this request.",
+        };
+
+    /// <summary>What is wrong with a signed request, if anything: the check every signer's messages share
+    /// (an exchange's requests to its nodes, a node's heartbeats to its exchanges).</summary>
+    public static SignatureFault Verify(IReadOnlyDictionary<string, byte[]> trusted, string? keyId, string? timestamp, string? signature,
         string method, string path, string requestId, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
         if (string.IsNullOrEmpty(keyId) || string.IsNullOrEmpty(signature) || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var ts))
         {
-            return $"This node serves only its trusted exchanges: the request carries no exchange signature ({KeyHeader}, {TimestampHeader}, {SignatureHeader}).";
+            return SignatureFault.Missing;
         }
 
         if (!trusted.TryGetValue(keyId, out var publicKey))
         {
-            return $"This node serves only its trusted exchanges: key {keyId} is not one of them.";
+            return SignatureFault.UnknownKey;
         }
 
         if ((now - DateTimeOffset.FromUnixTimeSeconds(ts)).Duration() > Window)
         {
-            return "The exchange signature is older (or newer) than five minutes.";
+            return SignatureFault.Stale;
         }
 
         var sig = Receipts.FromBase64Url(signature);
         return sig is not null && SigningKey.Verify(publicKey, Message(method, path, ts, requestId, Convert.ToHexStringLower(SHA256.HashData(body))), sig)
-            ? null
-            : "The exchange signature does not match this request.";
+            ? SignatureFault.None
+            : SignatureFault.Mismatch;
     }
+}
+
+public enum SignatureFault
+{
+    None,
+    Missing,
+    UnknownKey,
+    Stale,
+    Mismatch,
 }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using Entrepot.Core.Accounts;
 using Entrepot.Core.Market;
 using Entrepot.Core.Trust;
 using Entrepot.Exchange.Hosting;
@@ -30,16 +28,18 @@ public static class MarketApi
 
     private static async Task<IResult> HeartbeatAsync(HttpContext ctx, Marketplace market, TimeProvider time)
     {
-        var body = await ReadBodyAsync(ctx.Request, MaxHeartbeatBytes, ctx.RequestAborted).ConfigureAwait(false);
-        if (body is null)
+        using var read = await RequestBody.ReadAsync(ctx.Request, MaxHeartbeatBytes, ctx.RequestAborted).ConfigureAwait(false);
+        if (read is null)
         {
             return AdminApi.Error(413, $"A heartbeat is at most {MaxHeartbeatBytes} bytes.", "invalid_request_error", null);
         }
 
+        var body = read.Memory;
+
         Heartbeat? beat;
         try
         {
-            beat = JsonSerializer.Deserialize(body, ExchangeJsonContext.Default.Heartbeat);
+            beat = JsonSerializer.Deserialize(body.Span, ExchangeJsonContext.Default.Heartbeat);
         }
         catch (JsonException e)
         {
@@ -68,12 +68,17 @@ public static class MarketApi
         }
 
         var h = ctx.Request.Headers;
-        var refusal = RequestSignature.Check(new Dictionary<string, byte[]> { [pinned] = publicKey }, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader],
-            h[RequestSignature.SignatureHeader], "POST", Heartbeat.Path, Heartbeat.RequestId(nodeId), body, time.GetUtcNow());
-        if (refusal is not null)
+        var fault = RequestSignature.Verify(new Dictionary<string, byte[]> { [pinned] = publicKey }, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader],
+            h[RequestSignature.SignatureHeader], "POST", Heartbeat.Path, Heartbeat.RequestId(nodeId), body.Span, time.GetUtcNow());
+        if (fault != SignatureFault.None)
         {
-            return AdminApi.Error(401, refusal.Replace("This node serves only its trusted exchanges", "The heartbeat must be signed by the node", StringComparison.Ordinal)
-                .Replace("exchange signature", "node signature", StringComparison.Ordinal), "authentication_error", null);
+            return AdminApi.Error(401, fault switch
+            {
+                SignatureFault.Missing => $"The heartbeat must be signed by the node ({RequestSignature.KeyHeader}, {RequestSignature.TimestampHeader}, {RequestSignature.SignatureHeader}).",
+                SignatureFault.UnknownKey => $"The heartbeat is signed with key {h[RequestSignature.KeyHeader]}, not the key pinned for seller '{nodeId}' ({pinned}).",
+                SignatureFault.Stale => "The heartbeat's signature is older (or newer) than five minutes.",
+                _ => "The heartbeat's signature does not match it.",
+            }, "authentication_error", null);
         }
 
         if (beat.ToOffer(time.GetUtcNow(), out var error, out var field) is not { } offer)
@@ -101,7 +106,7 @@ public static class MarketApi
         var services = ctx.RequestServices;
         var q = ctx.Request.Query;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (!TryTime(q, "since", now.AddDays(-7), out var since, out var bad) || !TryTime(q, "until", now.AddHours(1), out var until, out bad))
+        if (!TradeApi.TryTime(q, "since", out var since, out var bad) || !TradeApi.TryTime(q, "until", out var until, out bad))
         {
             await HttpErrors.WriteAsync(ctx, 400, bad!, "invalid_request_error", bad!.Split('\'')[1], "invalid_parameter").ConfigureAwait(false);
             return;
@@ -118,44 +123,8 @@ public static class MarketApi
         index.Update(); // take in what was traded since the last tick, so the answer is current
         var cls = q["model_class"].ToString() is { Length: > 0 } m ? m.ToLowerInvariant() : null;
         var jurisdiction = q["jurisdiction"].ToString() is { Length: > 0 } j ? j.ToUpperInvariant() : null;
-        var points = index.Query(since, until, cls, jurisdiction, interval == "day");
+        var points = index.Query(since ?? now.AddDays(-7), until ?? now.AddHours(1), cls, jurisdiction, interval == "day");
         var view = new PriceIndexView("list", interval, "value per million tokens (input and output together) in the trades' currency, volume-weighted", points.ToList());
         await ctx.Response.WriteAsJsonAsync(view, ExchangeJsonContext.Default.PriceIndexView, cancellationToken: ctx.RequestAborted).ConfigureAwait(false);
-    }
-
-    internal static bool TryTime(IQueryCollection q, string name, DateTimeOffset fallback, out DateTimeOffset value, out string? error)
-    {
-        (value, error) = (fallback, null);
-        var s = q[name].ToString();
-        if (s.Length == 0)
-        {
-            return true;
-        }
-
-        if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value))
-        {
-            return true;
-        }
-
-        error = $"'{name}' must be an ISO 8601 time such as 2026-12-01T00:00:00Z.";
-        return false;
-    }
-
-    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int n;
-        while ((n = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + n > max)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, n);
-        }
-
-        return buffer.ToArray();
     }
 }

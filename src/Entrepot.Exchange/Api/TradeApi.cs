@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Entrepot.Core.Accounts;
 using Entrepot.Core.Border;
-using Entrepot.Exchange.Hosting;
 using Entrepot.Exchange.Relay;
 using Entrepot.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
@@ -159,7 +157,7 @@ public static class TradeApi
 
     private static string? Upper(string s) => s.Length == 0 ? null : s.ToUpperInvariant();
 
-    private static bool TryTime(IQueryCollection q, string name, out DateTimeOffset? value, out string? error)
+    internal static bool TryTime(IQueryCollection q, string name, out DateTimeOffset? value, out string? error)
     {
         value = null;
         error = null;

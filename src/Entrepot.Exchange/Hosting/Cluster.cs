@@ -48,9 +48,6 @@ public sealed class Cluster : IDisposable
     /// <summary>The pub/sub channel of this exchange's nodes.</summary>
     public string Channel { get; }
 
-    /// <summary>True while Redis answers; the health endpoint reports it.</summary>
-    public bool Connected => _redis.IsConnected;
-
     /// <summary>Tells the other nodes to reload something (providers, keys, budgets, cuts).</summary>
     public void Announce(string what)
     {

@@ -117,9 +117,6 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         return n;
     }
 
-    /// <summary>Settlements waiting for Redis to come back.</summary>
-    public int Unsettled => _unsettled.Count;
-
     /// <summary>Re-reads the definitions (after another node changed one).</summary>
     public void Reload()
     {

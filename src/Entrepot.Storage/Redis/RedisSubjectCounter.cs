@@ -77,8 +77,6 @@ public sealed class RedisSubjectCounter(IConnectionMultiplexer redis, string pre
         }
     }
 
-    public int Pending => _pending.Count;
-
     /// <summary>The key every node hashes subjects with: created once by the first node, then shared
     /// (a per-node key would let the same person count once per node).</summary>
     public static byte[] SharedKey(IConnectionMultiplexer redis, string prefix = "entrepot:")
