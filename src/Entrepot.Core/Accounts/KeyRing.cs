@@ -4,7 +4,12 @@ using System.Security.Cryptography;
 namespace Entrepot.Core.Accounts;
 
 /// <summary>A buyer key as stored: its id, its digest and whose it is.</summary>
-public sealed record ApiKeyEntry(string KeyId, byte[] Hash, Account Account);
+public sealed record ApiKeyEntry(string KeyId, byte[] Hash, Account Account)
+{
+    /// <summary>The budget and rate-limit scopes a request with this key falls under, made once
+    /// per key rather than per request.</summary>
+    public IReadOnlyList<string> Scopes { get; } = ["account:" + Account.Id, "key:" + KeyId];
+}
 
 /// <summary>
 /// In-memory index of key digests for authenticating every request without a database call.

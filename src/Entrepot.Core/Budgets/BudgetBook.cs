@@ -49,10 +49,24 @@ public sealed class BudgetBook(TimeProvider time) : IBudgetBook
     /// <summary>The budgets among <paramref name="scopes"/> that exist.</summary>
     public IReadOnlyList<Budget> For(IEnumerable<string> scopes)
     {
+        List<Budget>? found = null;
         lock (_gate)
         {
-            return scopes.Where(_states.ContainsKey).Select(s => _states[s].Budget).ToList();
+            if (_states.Count == 0)
+            {
+                return [];
+            }
+
+            foreach (var s in scopes)
+            {
+                if (_states.TryGetValue(s, out var state))
+                {
+                    (found ??= []).Add(state.Budget);
+                }
+            }
         }
+
+        return found ?? (IReadOnlyList<Budget>)[];
     }
 
     /// <summary>Holds <paramref name="amount"/> on every existing budget of <paramref name="scopes"/>, or on none.</summary>

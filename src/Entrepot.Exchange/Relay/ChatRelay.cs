@@ -62,7 +62,7 @@ internal sealed partial class ChatRelay(
     private async Task HandleCoreAsync(HttpContext ctx, EndpointKind kind)
     {
         var started = Stopwatch.GetTimestamp();
-        var requestId = "req_" + Guid.CreateVersion7().ToString("N");
+        var requestId = RequestIds.Next("req_");
         var response = ctx.Response;
         response.Headers["Entrepot-Request-Id"] = requestId;
 
@@ -100,7 +100,7 @@ internal sealed partial class ChatRelay(
             return;
         }
 
-        if (limits.Any && await limits.AdmitAsync(["account:" + key.Account.Id, "key:" + key.KeyId],
+        if (limits.Any && await limits.AdmitAsync(key.Scopes,
                 TokenEstimator.FromUtf8Bytes(request.PromptTextBytes) + (request.MaxTokens ?? settings.HoldMaxTokens)).ConfigureAwait(false) is { } limited)
         {
             metrics.Request("rate_limited", null);
@@ -158,7 +158,7 @@ internal sealed partial class ChatRelay(
             return;
         }
 
-        string[] scopes = ["account:" + key.Account.Id, "key:" + key.KeyId];
+        var scopes = key.Scopes;
         var covering = budgets.For(scopes);
         if (covering.Count > 0)
         {
