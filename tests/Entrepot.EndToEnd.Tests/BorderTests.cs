@@ -89,9 +89,9 @@ public class BorderTests(DemoFixture demo) : IClassFixture<DemoFixture>
         Assert.Equal(before, demo.Market.Nodes.ToDictionary(n => n.Key, n => n.Value.Received));
 
         // Declared, with no destination: the data went nowhere.
-        var log = demo.Market.Exchange.Services.GetRequiredService<SqliteDeclarationLog>();
+        var log = demo.Market.Exchange.Services.GetRequiredService<Storage.ITradeHistory>();
         await demo.Market.Exchange.FlushAsync();
-        var declared = log.Query(new DeclarationQuery { AccountId = "us-agency-contractor" });
+        var declared = log.Declarations(new Storage.DeclarationQuery { AccountId = "us-agency-contractor" });
         var d = Assert.Single(declared);
         Assert.Equal(("deny", (string?)null, "government-related"), (d.Verdict, d.Destination, d.DataClass));
 

@@ -251,6 +251,81 @@ public class ClusterTests
         Assert.Equal(451, (int)fourth.StatusCode);
         Assert.Contains("test-bulk-deny", await fourth.Content.ReadAsStringAsync());
         Assert.Equal(451, (int)(await Chat(ha, "write to eve@example.com")).StatusCode);
+
+        // The counts live in PostgreSQL, not in any node (or in Redis): a node started now knows them.
+        await using var c = await StartNode(cluster, "c", [Seller(sellerId, seller, 1m, "CN")], accounts, rules);
+        using var hc = Client(c, key);
+        Assert.Equal(451, (int)(await Chat(hc, "write to fay@example.com")).StatusCode);
+        Assert.Equal(200, (int)(await Chat(hc, "write to bob@example.com")).StatusCode);
+    }
+
+    [Fact]
+    public async Task DeclarationsAndTradeFlows_ReadThroughAnyNode_AreTheWholeExchanges()
+    {
+        var cluster = await NewClusterAsync();
+        await using var seller = await FaultyUpstream.StartAsync();
+        const string key = "ent-cluster-trade-key-0000000";
+        var buyer = "t-" + Guid.NewGuid().ToString("N")[..8];
+        AccountSpec[] accounts = [new() { Id = buyer, HomeJurisdiction = "DE", Keys = [key] }];
+        await using var a = await StartNode(cluster, "a", [Seller("us", seller, 1m)], accounts);
+        await using var b = await StartNode(cluster, "b", [Seller("us", seller, 1m)], accounts);
+        using var ha = Client(a, key);
+        using var hb = Client(b, key);
+
+        // Three trades from DE to a US seller (each a declared crossing): two through a, one through b.
+        var ids = new List<string>();
+        foreach (var http in new[] { ha, ha, hb })
+        {
+            var r = await Chat(http);
+            Assert.Equal(200, (int)r.StatusCode);
+            ids.Add(r.Headers.GetValues("Entrepot-Request-Id").Single());
+        }
+
+        await a.FlushAsync();
+        await b.FlushAsync();
+        foreach (var http in new[] { ha, hb })
+        {
+            var page = JsonNode.Parse(await http.GetStringAsync("v1/trade/declarations"))!["data"]!.AsArray();
+            Assert.Equal(ids.Order(), page.Select(d => (string)d!["request_id"]!).Order());
+            Assert.All(page, d => Assert.Equal("US", (string)d!["destination"]!));
+            var flows = JsonNode.Parse(await http.GetStringAsync("v1/trade/flows?period=1d"))!["flows"]!.AsArray();
+            var flow = Assert.Single(flows);
+            Assert.Equal(("DE", "US", 3L), ((string)flow!["origin"]!, (string)flow["destination"]!, (long)flow["trades"]!));
+        }
+    }
+
+    [Fact]
+    public async Task AHeartbeatThroughOneNode_ReachesEveryNode_AndANodeStartedLaterJoinsWithIt()
+    {
+        var cluster = await NewClusterAsync();
+        await using var upstream = await FaultyUpstream.StartAsync();
+        var nodeKey = Core.Trust.SigningKey.LoadOrCreate(Path.Combine(Path.GetTempPath(), "entrepot-tests", "node-key-" + Guid.NewGuid().ToString("N")[..8]));
+        var exporter = new ProviderSpec
+        {
+            Id = "node", Kind = "exporter", BaseUrl = upstream.V1.AbsoluteUri, Jurisdiction = "SG", Models = ["m"],
+            Price = new PriceSpec { Input = 1m, Output = 1m }, ReceiptKeyId = nodeKey.KeyId,
+        };
+        AccountSpec[] accounts = [];
+        await using var a = await StartNode(cluster, "a", [exporter], accounts);
+        await using var b = await StartNode(cluster, "b", [exporter], accounts);
+        using var adminA = Client(a, AdminKey);
+        using var adminB = Client(b, AdminKey);
+
+        // The load balancer hands the heartbeat (a posted price of 3) to node a only.
+        var node = new HeartbeatNode(nodeKey, "node");
+        Assert.Equal(200, (int)(await node.PostAsync(adminA, node.Beat(price: 3m))).StatusCode);
+        async Task<decimal?> Posted(HttpClient admin) =>
+            (decimal?)JsonNode.Parse(await admin.GetStringAsync("admin/providers"))!.AsArray().Single(p => (string)p!["id"]! == "node")!["input_price"];
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while (await Posted(adminB) != 3m && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(3m, await Posted(adminB));
+        await using var c = await StartNode(cluster, "c", [exporter], accounts);
+        using var adminC = Client(c, AdminKey);
+        Assert.Equal(3m, await Posted(adminC));
     }
 
     [Fact]

@@ -128,29 +128,6 @@ public class MarketTests
         await host.DisposeAsync();
     }
 
-    private sealed class Node(SigningKey key, string id)
-    {
-        private long _sequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-
-        public Heartbeat Beat(int inFlight = 0, int queued = 0, double interval = 5, decimal price = 1m) => new()
-        {
-            NodeId = id, PublicKey = Receipts.Base64Url(key.PublicKey), Sequence = ++_sequence, IntervalSeconds = interval,
-            Models = ["m"], Price = new PriceSpec { Input = price, Output = price, Currency = "USD" }, Capacity = 4, InFlight = inFlight, Queued = queued,
-        };
-
-        public async Task<HttpResponseMessage> PostAsync(HttpClient http, Heartbeat beat, SigningKey? signer = null)
-        {
-            var body = JsonSerializer.SerializeToUtf8Bytes(beat);
-            var (kid, ts, sig) = RequestSignature.Sign(signer ?? key, "POST", Heartbeat.Path, DateTimeOffset.UtcNow, Heartbeat.RequestId(id), body);
-            using var request = new HttpRequestMessage(HttpMethod.Post, Heartbeat.Path.TrimStart('/')) { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            request.Headers.Add(RequestSignature.KeyHeader, kid);
-            request.Headers.Add(RequestSignature.TimestampHeader, ts);
-            request.Headers.Add(RequestSignature.SignatureHeader, sig);
-            return await http.SendAsync(request);
-        }
-    }
-
     [Fact]
     public async Task SignedHeartbeats_SetTheSpotPrice_TheBuyerPaysIt_AndASilentNodeLeavesTheMarket()
     {
@@ -160,7 +137,7 @@ public class MarketTests
         await using var host = await Start(NewDir(), [Seller("node", upstream, "SG", "SGSIN", 1m, "exporter", key.KeyId)]);
         using var http = new HttpClient { BaseAddress = host.BaseUrl };
         using var buyer = Client(host, Key);
-        var node = new Node(key, "node");
+        var node = new HeartbeatNode(key, "node");
 
         // Fully busy: the spot price is 1.5 times the posted price.
         var ack = await node.PostAsync(http, node.Beat(inFlight: 4, price: 2m));
@@ -197,7 +174,7 @@ public class MarketTests
         var badCapacity = await node.PostAsync(http, node.Beat() with { Capacity = 0 });
         Assert.Equal(400, (int)badCapacity.StatusCode);
         Assert.Equal("capacity", (string)(await Json(badCapacity))["error"]!["param"]!);
-        var stranger = await new Node(key, "nobody").PostAsync(http, new Node(key, "nobody").Beat());
+        var stranger = await new HeartbeatNode(key, "nobody").PostAsync(http, new HeartbeatNode(key, "nobody").Beat());
         Assert.Equal(404, (int)stranger.StatusCode);
         Assert.Equal(400, (int)(await http.PostAsync(Heartbeat.Path.TrimStart('/'), new StringContent("{", Encoding.UTF8, "application/json"))).StatusCode);
 

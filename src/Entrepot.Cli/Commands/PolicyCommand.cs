@@ -251,7 +251,7 @@ internal static class PolicyCommand
             var db = new SqliteDatabase(path);
             var providers = new SqliteProviderStore(db, TimeProvider.System).List()
                 .Select(s => s.ToProvider(out _)).OfType<Core.Market.Provider>().ToDictionary(p => p.Id, StringComparer.Ordinal);
-            var log = new SqliteDeclarationLog(db);
+            var log = new SqliteTradeHistory(db);
             var changes = new Dictionary<string, (int Count, string Line, JsonObject Json)>(StringComparer.Ordinal);
             int replayed = 0;
             long after0 = 0;
@@ -260,7 +260,7 @@ internal static class PolicyCommand
             {
                 while (true)
                 {
-                    var page = log.Query(new DeclarationQuery { After = after0, Limit = 5000 });
+                    var page = log.Declarations(new Storage.DeclarationQuery { After = after0, Limit = 5000 });
                     if (page.Count == 0)
                     {
                         break;

@@ -69,7 +69,11 @@ internal static class ReportCommand
         format.AcceptOnlyFromAmong("table", "csv", "json");
         var top = new Option<int>("--top") { Description = "How many corridors to list.", DefaultValueFactory = _ => 10 };
         var output = new Option<string?>("--output") { Description = "Write to this file instead of standard output." };
-        var trade = new Command("trade", "Trade statistics: flows by origin and destination, balances, top corridors.") { period, format, top, output, dataDir };
+        var postgres = new Option<string?>("--postgres")
+        {
+            Description = "Read the trades of every node of a cluster from this PostgreSQL database (an Npgsql connection string) instead of the data dir's SQLite file.",
+        };
+        var trade = new Command("trade", "Trade statistics: flows by origin and destination, balances, top corridors.") { period, format, top, output, dataDir, postgres };
         trade.SetAction(pr =>
         {
             if (!Core.Statistics.TradeFlows.TryParsePeriod(pr.GetValue(period), DateTimeOffset.UtcNow, out var since, out var until))
@@ -82,15 +86,36 @@ internal static class ReportCommand
                 return CommonOptions.Fail("--top must be between 1 and 100.");
             }
 
-            var given = Path.GetFullPath(pr.GetValue(dataDir)!);
-            if (CommonOptions.ExchangeDatabase(given, out _) is not { } path)
+            Storage.ITradeHistory history;
+            Storage.Postgres.PostgresDatabase? cluster = null;
+            if (pr.GetValue(postgres) is { } connection)
             {
-                return CommonOptions.Fail($"no exchange database at {Path.Combine(given, "exchange.db")}.");
+                try
+                {
+                    cluster = new Storage.Postgres.PostgresDatabase(connection);
+                }
+                catch (Exception e) when (e is Npgsql.NpgsqlException or ArgumentException)
+                {
+                    return CommonOptions.Fail($"cannot read the PostgreSQL trade history: {e.Message}");
+                }
+
+                history = new Storage.Postgres.PostgresTradeHistory(cluster);
+            }
+            else
+            {
+                var given = Path.GetFullPath(pr.GetValue(dataDir)!);
+                if (CommonOptions.ExchangeDatabase(given, out _) is not { } path)
+                {
+                    return CommonOptions.Fail($"no exchange database at {Path.Combine(given, "exchange.db")}.");
+                }
+
+                history = new SqliteTradeHistory(new SqliteDatabase(path));
             }
 
+            using var owned = cluster;
             var kind = pr.GetValue(format)!;
             Core.Statistics.TradeFlows? flows = null;
-            void Read() => flows = Core.Statistics.TradeFlows.Of(since, until, SqliteTradeFlows.Query(new SqliteDatabase(path), since, until), pr.GetValue(top));
+            void Read() => flows = Core.Statistics.TradeFlows.Of(since, until, history.Flows(since, until), pr.GetValue(top));
             if (kind == "table" && pr.GetValue(output) is null)
             {
                 Spectre.Console.AnsiConsole.Status().Start($"Reading trades {since:yyyy-MM-dd} to {until:yyyy-MM-dd}...", _ => Read());

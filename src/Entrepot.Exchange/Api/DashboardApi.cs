@@ -63,7 +63,7 @@ public static class DashboardApi
         return copy.ToArray();
     }
 
-    private static IResult Snapshot(Marketplace market, ExchangeSettings settings, SqliteTradeLog trades, SqliteDeclarationLog declarations,
+    private static IResult Snapshot(Marketplace market, ExchangeSettings settings, SqliteTradeLog trades, Storage.ITradeHistory declarations,
         SqlitePriceIndex index, LedgerWatch ledger, Storage.ILedgerStore store, TimeProvider time)
     {
         var now = time.GetUtcNow();
@@ -84,7 +84,7 @@ public static class DashboardApi
 
         index.Update();
         var points = index.Query(now.AddHours(-24), now.AddHours(1), null, null, daily: false).ToList();
-        var interventions = declarations.Query(new DeclarationQuery { Interventions = true, Newest = true, Limit = 20 })
+        var interventions = declarations.Declarations(new Storage.DeclarationQuery { Interventions = true, Newest = true, Limit = 20 })
             .Select(d => new DashboardDecision(d.Timestamp, d.Origin, d.Destination, d.ProviderId, d.DataClass, d.Verdict, d.Rules, d.Redactions))
             .ToList();
 

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Entrepot.Exchange.Api;
 
@@ -26,7 +27,7 @@ public static class MarketApi
         return app;
     }
 
-    private static async Task<IResult> HeartbeatAsync(HttpContext ctx, Marketplace market, TimeProvider time)
+    private static async Task<IResult> HeartbeatAsync(HttpContext ctx, Marketplace market, TimeProvider time, ILoggerFactory log)
     {
         using var read = await RequestBody.ReadAsync(ctx.Request, MaxHeartbeatBytes, ctx.RequestAborted).ConfigureAwait(false);
         if (read is null)
@@ -89,6 +90,16 @@ public static class MarketApi
         if (market.Offers.Publish(offer) is { } stale)
         {
             return AdminApi.Error(409, "'sequence': " + stale, "invalid_request_error", "sequence");
+        }
+
+        try
+        {
+            market.ShareOffer(offer, System.Text.Encoding.UTF8.GetString(body.Span));
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            // The offer is live here; the other exchange nodes see it with the next heartbeat that can be kept.
+            log.CreateLogger("Entrepot.Exchange.Market").LogWarning("Heartbeat of {Node} not shared with the other exchange nodes: {Error}", nodeId, e.Message);
         }
 
         var now = market.Routes.Find(nodeId)!;

@@ -65,7 +65,7 @@ public static class TradeApi
             return;
         }
 
-        var rows = SqliteTradeFlows.Query(services.GetRequiredService<SqliteDatabase>(), since, until, account);
+        var rows = services.GetRequiredService<Storage.ITradeHistory>().Flows(since, until, account);
         var flows = Core.Statistics.TradeFlows.Of(since, until, rows, (int)top);
         if (q["format"].ToString() == "csv" || ctx.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase))
         {
@@ -103,8 +103,7 @@ public static class TradeApi
             return;
         }
 
-        var log = services.GetRequiredService<SqliteDeclarationLog>();
-        var rows = log.Query(new DeclarationQuery
+        var rows = services.GetRequiredService<Storage.ITradeHistory>().Declarations(new Storage.DeclarationQuery
         {
             AccountId = account,
             Origin = Upper(q["origin"].ToString()),

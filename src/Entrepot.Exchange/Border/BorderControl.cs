@@ -8,7 +8,8 @@ namespace Entrepot.Exchange.Border;
 /// <summary>
 /// The border on the request path: classifies what a request carries (declared class, account
 /// default, scanner), then decides each candidate seller against the rule packs in force. The
-/// result travels with the request; nothing here touches the network or the database.
+/// result travels with the request. Nothing here touches the network or the database, except the
+/// subject counts of threshold rules on a cluster (<see cref="CountsOverTheNetwork"/>).
 /// </summary>
 public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, byte[] subjectKey, TimeProvider time)
 {
@@ -18,6 +19,9 @@ public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, b
 
     public PolicyRules Rules => rules;
 
+    /// <summary>Whether deciding a threshold rule asks a database (a cluster's shared counts) rather
+    /// than this process's memory.</summary>
+    public bool CountsOverTheNetwork => subjects is not SubjectCounter;
 
     /// <summary>Classifies the request; null with <paramref name="error"/> when the declared class is not understood.</summary>
     public BorderCheck? Inspect(ReadOnlySpan<byte> body, InferenceRequest request, Account account, string? declared, out string? error)

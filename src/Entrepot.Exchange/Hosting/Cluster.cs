@@ -11,7 +11,7 @@ namespace Entrepot.Exchange.Hosting;
 /// seller opens tells the others, which open theirs until the same time (so the seller is avoided
 /// everywhere within one message's latency); a success that closes it is told too. Changes made
 /// through one node's admin API (providers, keys, budgets, cable faults) are announced so the
-/// others reload. Budget holds and subject counts are shared through Redis directly.
+/// others reload. Budget holds are shared through Redis directly; subject counts live in PostgreSQL.
 /// </summary>
 public sealed class Cluster : IDisposable
 {
@@ -19,28 +19,27 @@ public sealed class Cluster : IDisposable
     private readonly IConnectionMultiplexer _redis;
     private readonly Marketplace _market;
     private readonly RedisBudgetBook _budgets;
-    private readonly RedisSubjectCounter _subjects;
     private readonly ILogger _log;
     private readonly HashSet<ProviderHealth> _attached = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _gate = new();
-    private readonly Timer _upkeep;
-    private int _applyingRemote;
+    // Set on the thread applying another node's change, so what that change raises is not announced
+    // back; per thread, so a local change made meanwhile on another thread is still announced.
+    [ThreadStatic]
+    private static int _applyingRemote;
 
-    public Cluster(string nodeId, IConnectionMultiplexer redis, Marketplace market, RedisBudgetBook budgets, RedisSubjectCounter subjects, ILogger log, string prefix = "entrepot:")
+    public Cluster(string nodeId, IConnectionMultiplexer redis, Marketplace market, RedisBudgetBook budgets, ILogger log, string prefix = "entrepot:")
     {
         Channel = prefix + "events";
         NodeId = nodeId;
         _redis = redis;
         _market = market;
         _budgets = budgets;
-        _subjects = subjects;
         _log = log;
         _redis.GetSubscriber().Subscribe(RedisChannel.Literal(Channel), (_, message) => OnMessage(message!));
         _market.RoutesChanged += Attach;
         _market.Announce = Announce;
         _market.Faults.Changed += () => Announce("cuts");
         Attach();
-        _upkeep = new Timer(_ => _subjects.Flush(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     public string NodeId { get; }
@@ -51,7 +50,7 @@ public sealed class Cluster : IDisposable
     /// <summary>Tells the other nodes to reload something (providers, keys, budgets, cuts).</summary>
     public void Announce(string what)
     {
-        if (Volatile.Read(ref _applyingRemote) > 0)
+        if (_applyingRemote > 0)
         {
             return; // a change we are applying from another node: do not echo it back
         }
@@ -100,7 +99,7 @@ public sealed class Cluster : IDisposable
             return;
         }
 
-        Interlocked.Increment(ref _applyingRemote);
+        _applyingRemote++;
         try
         {
             switch (parts[0])
@@ -112,7 +111,10 @@ public sealed class Cluster : IDisposable
                     c.Health.Circuit.CloseRemotely();
                     break;
                 case "changed":
-                    Reload(parts[1]);
+                    // Reloading reads the shared stores with blocking calls: on the thread pool, never on
+                    // the thread that delivered the message.
+                    var what = parts[1];
+                    _ = Task.Run(() => ReloadSafely(what, message));
                     break;
             }
         }
@@ -122,7 +124,24 @@ public sealed class Cluster : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _applyingRemote);
+            _applyingRemote--;
+        }
+    }
+
+    private void ReloadSafely(string what, string message)
+    {
+        _applyingRemote++;
+        try
+        {
+            Reload(what);
+        }
+        catch (Exception e) when (e is RedisException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidOperationException)
+        {
+            _log.LogWarning("Applying '{Message}' from another exchange node failed: {Error}", message, e.Message);
+        }
+        finally
+        {
+            _applyingRemote--;
         }
     }
 
@@ -142,12 +161,14 @@ public sealed class Cluster : IDisposable
             case "cuts":
                 _market.ReloadFaults();
                 break;
+            case "offers":
+                _market.ReloadOffers();
+                break;
         }
     }
 
     public void Dispose()
     {
-        _upkeep.Dispose();
         _budgets.Dispose();
     }
 }

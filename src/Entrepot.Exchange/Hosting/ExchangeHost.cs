@@ -142,7 +142,9 @@ public sealed class ExchangeHost : IAsyncDisposable
         var market = new Marketplace(configured, providerStore, accounts, settings.Location, time, network, x.Locode, faults, new Core.Market.OfferBook(time))
         {
             FaultSource = loadFaults,
+            OfferStore = shared is null ? null : new Storage.Postgres.PostgresOfferStore(shared),
         };
+        market.ReloadOffers(); // a node joining a running cluster starts with the market as it is
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -153,7 +155,13 @@ public sealed class ExchangeHost : IAsyncDisposable
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            // UTC times to the millisecond, so one node's warnings line up with another's.
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // A start failure (port in use) is reported by the program in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
@@ -190,11 +198,19 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(sp => new PolicyRules(settings.RulesDir, time, sp.GetRequiredService<ILogger<PolicyRules>>()));
         s.AddSingleton<SubjectCounter>();
         s.AddSingleton(sp => new SqliteSubjectStore(db, sp.GetRequiredService<SubjectCounter>()));
-        var sharedSubjects = redis is null ? null : new Storage.Redis.RedisSubjectCounter(redis, x.Cluster!.Prefix);
+        // A cluster counts threshold subjects in PostgreSQL, so they are shared and outlive any node.
+        var sharedSubjects = shared is null ? null : new Storage.Postgres.PostgresSubjectCounter(shared);
+        if (sharedSubjects is not null)
+        {
+            s.AddSingleton(_ => sharedSubjects); // from a factory, so the container disposes it (writing what waits)
+        }
+
         s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(),
             sharedSubjects ?? (ISubjectCounter)sp.GetRequiredService<SubjectCounter>(),
-            redis is null ? SubjectKey.LoadOrCreate(settings.DataDir) : Storage.Redis.RedisSubjectCounter.SharedKey(redis, x.Cluster!.Prefix), time));
-        s.AddSingleton(_ => new SqliteDeclarationLog(db));
+            shared is null ? SubjectKey.LoadOrCreate(settings.DataDir) : Storage.Postgres.PostgresSubjectCounter.SharedKey(shared), time));
+        // Declarations and trade flows: this node's usage log, or the whole cluster's history in PostgreSQL.
+        var history = shared is null ? null : new Storage.Postgres.PostgresTradeHistory(shared);
+        s.AddSingleton<Storage.ITradeHistory>(history is null ? new SqliteTradeHistory(db) : history);
         s.AddSingleton(_ => new SqlitePriceIndex(db));
         var signingKey = Core.Trust.SigningKey.LoadOrCreate(x.SigningKeyDir is { } keyDir ? Path.GetFullPath(keyDir) : settings.DataDir);
         s.AddSingleton(signingKey);
@@ -213,7 +229,7 @@ public sealed class ExchangeHost : IAsyncDisposable
 
         s.AddSingleton(ledger);
         s.AddSingleton(new LedgerWatch(ledger, signingKey, time));
-        var tradeLog = new SqliteTradeLog(db, countersign, ledger, x.FeePercent);
+        var tradeLog = new SqliteTradeLog(db, countersign, ledger, x.FeePercent, archive: history);
         // A ledger in another store may have missed the last trades before a crash: bill them now.
         tradeLog.CatchUpLedger(TimeSpan.FromMinutes(10));
         s.AddSingleton(_ => tradeLog); // from a factory, so the container disposes it (flushing the writer) at shutdown
@@ -230,7 +246,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         {
             s.AddSingleton(redis);
             s.AddSingleton(sp => new Cluster(x.Cluster!.NodeId ?? $"{Environment.MachineName}:{settings.Port}", redis, market,
-                (Storage.Redis.RedisBudgetBook)budgets, sharedSubjects!, sp.GetRequiredService<ILogger<Cluster>>(), x.Cluster.Prefix));
+                (Storage.Redis.RedisBudgetBook)budgets, sp.GetRequiredService<ILogger<Cluster>>(), x.Cluster.Prefix));
         }
 
         s.AddSingleton(spending);
@@ -260,6 +276,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             .AddPrometheusExporter());
 
         var app = builder.Build();
+        app.UseMiddleware<ThreadPoolHop>();
         app.UseMiddleware<ErrorShapeMiddleware>();
         app.MapOpenAIApi();
         app.MapAdminApi();
@@ -420,27 +437,36 @@ public sealed class ExchangeHost : IAsyncDisposable
     public Task FirstReconciliation { get; private set; } = Task.CompletedTask;
 
     /// <summary>
-    /// Reconciles with the exporter nodes once at start, taking every receipt as settled (nothing this
-    /// process forwarded can still be in flight), then every five minutes, taking only receipts older
-    /// than a minute (younger ones may still be on their way into the trade log).
+    /// Reconciles with the exporter nodes at start, taking every receipt issued before this process
+    /// started as settled (nothing it forwarded can still be in flight), then every five minutes,
+    /// taking only receipts older than a minute (younger ones may still be on their way into the trade
+    /// log). A pass that could not read some node (busy, unreachable) is tried again after ten
+    /// seconds rather than five minutes, so what a killed process answered is billed soon after
+    /// its restart.
     /// </summary>
     private async Task ReconcileLoopAsync(CancellationToken ct)
     {
         var reconciler = _app.Services.GetRequiredService<Settlement.Reconciler>();
         var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
+        var time = _app.Services.GetRequiredService<TimeProvider>();
+        var started = time.GetUtcNow();
         var first = reconciler.RunAsync(TimeSpan.Zero, ct);
         FirstReconciliation = first;
-        var settle = TimeSpan.Zero;
-        var pause = TimeSpan.FromSeconds(10);
+        var caughtUp = false;
         try
         {
             while (!ct.IsCancellationRequested)
             {
+                var pause = TimeSpan.FromSeconds(10);
                 try
                 {
-                    await (first ?? reconciler.RunAsync(settle, ct)).ConfigureAwait(false);
-                    // Done once: from now on only receipts old enough to be settled, every five minutes.
-                    (settle, pause) = (Settlement.Reconciler.DefaultSettle, TimeSpan.FromMinutes(5));
+                    var settle = caughtUp ? Settlement.Reconciler.DefaultSettle : time.GetUtcNow() - started;
+                    var report = await (first ?? reconciler.RunAsync(settle, ct)).ConfigureAwait(false);
+                    if (report.Nodes.All(n => n.Error is null))
+                    {
+                        caughtUp = true;
+                        pause = TimeSpan.FromMinutes(5);
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -471,6 +497,15 @@ public sealed class ExchangeHost : IAsyncDisposable
 
         await TradeLog.FlushAsync(ct).ConfigureAwait(false);
         await _app.Services.GetRequiredService<SqliteSubjectStore>().FlushAsync(ct).ConfigureAwait(false);
+        if (_app.Services.GetService<Storage.Postgres.PostgresSubjectCounter>() is { } shared)
+        {
+            // Written within milliseconds while PostgreSQL is up; while it is down they wait (bounded here).
+            var deadline = Environment.TickCount64 + 30_000;
+            while (shared.Pending > 0 && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(2, ct).ConfigureAwait(false);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -164,6 +164,39 @@ public sealed class Marketplace
         Volatile.Write(ref _routes, new RouteTable(inMarket, Quote, _time, _routes, departed));
     }
 
+    /// <summary>Set in a cluster: where the exporter nodes' heartbeats are shared between the exchange nodes.</summary>
+    public Storage.IOfferStore? OfferStore { get; set; }
+
+    /// <summary>Keeps an accepted heartbeat where the other exchange nodes read it, and tells them.</summary>
+    public void ShareOffer(Offer offer, string heartbeat)
+    {
+        if (OfferStore is { } store)
+        {
+            store.Save(offer.ProviderId, offer.Sequence, heartbeat, offer.ReceivedAt);
+            Announce?.Invoke("offers");
+        }
+    }
+
+    /// <summary>Takes in the heartbeats other exchange nodes received (a heartbeat lasts at most three
+    /// intervals of at most a minute); ones already seen or older than the live offer are ignored.</summary>
+    public void ReloadOffers()
+    {
+        if (OfferStore is not { } store)
+        {
+            return;
+        }
+
+        foreach (var (json, receivedAt) in store.Since(_time.GetUtcNow() - TimeSpan.FromMinutes(3)))
+        {
+            var beat = System.Text.Json.JsonSerializer.Deserialize(json, Api.ExchangeJsonContext.Default.Heartbeat);
+            if (beat?.ToOffer(receivedAt, out _, out _) is { } offer && Routes.Find(offer.ProviderId)?.Provider.Kind == ProviderKind.Exporter
+                && offer.ExpiresAt > _time.GetUtcNow() && (Offers.Get(offer.ProviderId) is not { } live || live.Sequence < offer.Sequence))
+            {
+                Offers.Publish(offer);
+            }
+        }
+    }
+
     public void ReloadKeys()
     {
         lock (_reload)

@@ -141,6 +141,14 @@ internal sealed partial class ChatRelay(
             response.Headers["Entrepot-Diversified"] = string.Join(',', capped);
         }
 
+        if (border.CountsOverTheNetwork && check.Book.HasThresholds)
+        {
+            // The shared subject counts are read with a blocking database call, which must never run on
+            // a socket thread (with inline completions it would wait for its own thread to deliver the
+            // answer): the rest of this request runs on the thread pool.
+            await Task.Yield();
+        }
+
         var trade = new Trade(requestId, key, request, started, check);
         var allowed = new List<Candidate>(candidates.Count);
         foreach (var c in candidates)

@@ -77,6 +77,9 @@ public sealed partial class Reconciler(
             while (true)
             {
                 var page = await PageAsync(p, cursor, ct).ConfigureAwait(false);
+                // What follows asks the stores synchronously (the ledger may be PostgreSQL, over a socket):
+                // never on the socket thread that may have completed the page, which would wait for itself.
+                await Task.Yield();
                 var records = new List<UsageRecord>();
                 long next = cursor;
                 bool young = false;
@@ -132,7 +135,8 @@ public sealed partial class Reconciler(
             or Npgsql.NpgsqlException || (e is OperationCanceledException && !outer.IsCancellationRequested))
         {
             return new NodeReconciliation(p.Id, cursor, fetched, posted, already, rejected,
-                e is OperationCanceledException ? $"gave up after {(CallTimeout * 4).TotalSeconds} s (node or store too slow); the next pass resumes from the cursor" : e.Message);
+                e is OperationCanceledException ? $"gave up after {(CallTimeout * 4).TotalSeconds} s (node or store too slow); the next pass resumes from the cursor"
+                : e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message);
         }
     }
 

@@ -101,7 +101,13 @@ public sealed class ExporterHost : IAsyncDisposable
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            // UTC times to the millisecond, so one node's warnings line up with another's.
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // A start failure (port in use) is reported by the program in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);

@@ -54,6 +54,52 @@ public sealed class PostgresDatabase : IDisposable
             updated_at TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE cluster_secrets (
+            name TEXT PRIMARY KEY,
+            value BYTEA NOT NULL
+        );
+        CREATE TABLE subjects (
+            origin TEXT NOT NULL,
+            counterparty TEXT NOT NULL,
+            category TEXT NOT NULL,
+            subject BYTEA NOT NULL,
+            last_seen BIGINT NOT NULL,
+            PRIMARY KEY (origin, counterparty, category, subject)
+        );
+        CREATE INDEX subjects_scope_seen ON subjects(origin, counterparty, category, last_seen);
+        CREATE TABLE trades (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+            request_id TEXT PRIMARY KEY,
+            ts TIMESTAMPTZ NOT NULL,
+            account_id TEXT NOT NULL,
+            provider_id TEXT,
+            model TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            destination TEXT,
+            input_tokens BIGINT NOT NULL,
+            output_tokens BIGINT NOT NULL,
+            cost NUMERIC NOT NULL,
+            currency TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            declared BOOLEAN NOT NULL,
+            data_class TEXT NOT NULL,
+            categories TEXT NOT NULL,
+            detected TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            rules TEXT NOT NULL,
+            redactions INTEGER NOT NULL,
+            rulebook TEXT NOT NULL
+        );
+        CREATE INDEX trades_ts ON trades(ts);
+        CREATE INDEX trades_declared ON trades(account_id, seq) WHERE declared;
+        CREATE TABLE offers (
+            provider_id TEXT PRIMARY KEY,
+            sequence BIGINT NOT NULL,
+            heartbeat TEXT NOT NULL,
+            received_at TIMESTAMPTZ NOT NULL
+        );
+        """,
     ];
 
     /// <summary>Advisory lock ids (any fixed numbers unique to Entrepot).</summary>

@@ -35,6 +35,8 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     private readonly SqliteLedger? _ledger;
     private readonly ILedgerStore? _external;
     private readonly List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)> _backlog = [];
+    private readonly ITradeArchive? _archive;
+    private readonly List<ArchivedTrade> _archiveBacklog = [];
     private readonly decimal _feePercent;
 
     /// <param name="countersign">Checks and countersigns a seller's receipt (null: seller receipts are not kept).</param>
@@ -43,13 +45,16 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     /// right after it commits.</param>
     /// <param name="linger">How often the writer thread collects what has queued; records are
     /// committed at most about this much later.</param>
+    /// <param name="archive">The trade history several nodes share (PostgreSQL, with the ledger there
+    /// too): every committed trade is copied to it by the same thread that posts the ledger.</param>
     public SqliteTradeLog(SqliteDatabase db, Func<ReceiptEvidence, JsonObject>? countersign = null, ILedgerStore? ledger = null, decimal feePercent = 0,
-        int capacity = 65_536, TimeSpan? linger = null)
+        int capacity = 65_536, TimeSpan? linger = null, ITradeArchive? archive = null)
     {
         _db = db;
         _countersign = countersign;
         _ledger = ledger as SqliteLedger;
         _external = _ledger is null ? ledger : null;
+        _archive = _external is not null ? archive : null;
         _feePercent = feePercent;
         if (_external is not null)
         {
@@ -158,12 +163,12 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
             // The trades are committed here; the other store is written by its own thread, so a slow
             // or unreachable PostgreSQL never delays the next commit of answered trades.
             Interlocked.Increment(ref _posting);
-            _posts.Writer.TryWrite(Billable(batch, signed).ToList());
+            _posts.Writer.TryWrite((Billable(batch, signed).ToList(), _archive is null ? [] : batch.ConvertAll(ArchivedTrade.Of)));
         }
     }
 
-    private readonly System.Threading.Channels.Channel<List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)>> _posts =
-        System.Threading.Channels.Channel.CreateUnbounded<List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)>>(new() { SingleReader = true });
+    private readonly System.Threading.Channels.Channel<(List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)> Entries, List<ArchivedTrade> Trades)> _posts =
+        System.Threading.Channels.Channel.CreateUnbounded<(List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)>, List<ArchivedTrade>)>(new() { SingleReader = true });
 
     private Task _poster = Task.CompletedTask;
     private int _posting;
@@ -176,21 +181,21 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var taken = 0;
-            while (reader.TryRead(out var entries))
+            while (reader.TryRead(out var post))
             {
-                _backlog.AddRange(entries);
+                Take(post);
                 taken++;
             }
 
             try
             {
                 PostBacklog();
-                while (_backlog.Count > 0 && !reader.Completion.IsCompleted)
+                while ((_backlog.Count > 0 || _archiveBacklog.Count > 0) && !reader.Completion.IsCompleted)
                 {
                     await Task.Delay(1000).ConfigureAwait(false);
                     while (reader.TryRead(out var more))
                     {
-                        _backlog.AddRange(more);
+                        Take(more);
                         taken++;
                     }
 
@@ -221,8 +226,18 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     {
         try
         {
-            _external!.Append(_backlog);
-            _backlog.Clear();
+            if (_backlog.Count > 0)
+            {
+                _external!.Append(_backlog);
+                _backlog.Clear();
+            }
+
+            if (_archiveBacklog.Count > 0)
+            {
+                _archive!.Append(_archiveBacklog);
+                _archiveBacklog.Clear();
+            }
+
             Volatile.Write(ref _ledgerDown, 0);
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException or InvalidOperationException)
@@ -230,6 +245,12 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
             Volatile.Write(ref _ledgerDown, 1);
             Console.Error.WriteLine($"entrepot: the ledger store is unavailable, {_backlog.Count} entries wait: {e.Message}");
         }
+    }
+
+    private void Take((List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)> Entries, List<ArchivedTrade> Trades) post)
+    {
+        _backlog.AddRange(post.Entries);
+        _archiveBacklog.AddRange(post.Trades);
     }
 
     private int _ledgerDown;
@@ -263,9 +284,12 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     }
 
     /// <summary>
-    /// For a ledger in another store: bills every receipted trade of the usage log since the ledger's
-    /// last entry (less a margin) that the ledger lacks, rebuilding each entry from the trade's row and
-    /// receipt exactly as the writer does; returns how many were added.
+    /// For a ledger in another store: bills every receipted trade of the usage log that the ledger
+    /// lacks, rebuilding each entry from the trade's row and receipt exactly as the writer does, and
+    /// copies to the shared history every trade it lacks. Both look back from the earlier of the
+    /// store's newest entry and this node's own newest trade, less <paramref name="margin"/>: other
+    /// nodes may have written long after this one stopped, but what this one had not posted yet is
+    /// never much older than its own last trade. Returns how many entries were added to the ledger.
     /// </summary>
     public int CatchUpLedger(TimeSpan margin)
     {
@@ -274,7 +298,13 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
             return 0;
         }
 
-        var since = (_external.LastEntryTime() ?? DateTimeOffset.MinValue.AddDays(1)) - margin;
+        var newestHere = NewestTrade();
+        if (newestHere is null)
+        {
+            return 0;
+        }
+
+        var since = Earlier(_external.LastEntryTime(), newestHere.Value) - margin;
         var entries = new List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)>();
         using (var c = _db.Open())
         using (var cmd = c.CreateCommand())
@@ -305,7 +335,49 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
             }
         }
 
+        if (_archive is not null)
+        {
+            foreach (var chunk in TradesSince(Earlier(_archive.LastTradeTime(), newestHere.Value) - margin).Chunk(5_000))
+            {
+                _archive.Append(chunk);
+            }
+        }
+
         return entries.Count == 0 ? 0 : _external.Append(entries);
+    }
+
+    private static DateTimeOffset Earlier(DateTimeOffset? stored, DateTimeOffset here) => stored is { } s && s < here ? s : here;
+
+    private DateTimeOffset? NewestTrade()
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT ts FROM usage ORDER BY seq DESC LIMIT 1";
+        return cmd.ExecuteScalar() is string ts ? DateTimeOffset.Parse(ts, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind) : null;
+    }
+
+    /// <summary>This node's trades since a time, as the shared history keeps them.</summary>
+    private List<ArchivedTrade> TradesSince(DateTimeOffset since)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT request_id, ts, account_id, provider_id, model, origin, destination, input_tokens, output_tokens, cost, currency, outcome,
+                   declared, data_class, categories, detected, verdict, rules, redactions, rulebook
+            FROM usage WHERE ts >= $since ORDER BY seq
+            """;
+        cmd.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        using var r = cmd.ExecuteReader();
+        var trades = new List<ArchivedTrade>();
+        while (r.Read())
+        {
+            trades.Add(new ArchivedTrade(r.GetString(0), DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6),
+                r.GetInt64(7), r.GetInt64(8), decimal.Parse(r.GetString(9), CultureInfo.InvariantCulture), r.GetString(10), r.GetString(11),
+                r.GetInt64(12) == 0 ? null : new BorderRecord(r.GetString(13), r.GetString(14), r.GetString(15), r.GetString(16), r.GetString(17), r.GetInt32(18), r.GetString(19))));
+        }
+
+        return trades;
     }
 
     private static void Bind(UsageRecord r, RawStatement p, List<(UsageRecord Record, JsonObject Document)>? signed)
@@ -479,7 +551,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         _ledger?.DropPrepared();
         _posts.Writer.TryComplete();
         await _poster.ConfigureAwait(false);
-        if (_external is not null && _backlog.Count > 0)
+        if (_external is not null && (_backlog.Count > 0 || _archiveBacklog.Count > 0))
         {
             PostBacklog(); // one last try; what still fails is billed at the next start (CatchUpLedger)
         }

@@ -20,6 +20,7 @@ public sealed class RuleBook
         Rules = packs.SelectMany(p => p.Rules).ToList();
         Fingerprint = contentHash;
         ById = Rules.ToDictionary(r => r.Id, StringComparer.Ordinal);
+        HasThresholds = Rules.Any(r => r.Threshold is not null);
     }
 
     public IReadOnlyList<RulePack> Packs { get; }
@@ -28,6 +29,9 @@ public sealed class RuleBook
     public IReadOnlyDictionary<string, PolicyRule> ById { get; }
     public DateTimeOffset LoadedAt { get; }
     public string Fingerprint { get; }
+
+    /// <summary>Whether any rule counts data subjects (deciding it may need the subject counts).</summary>
+    public bool HasThresholds { get; }
 
     public static string Hash(IEnumerable<(string Name, string Content)> files)
     {
