@@ -33,11 +33,18 @@ if [ -z "${ENTREPOT_TEST_REDIS:-}" ]; then
       echo "test.sh: the cluster tests need redis-server: sudo apt-get install redis-server" >&2; exit 1
     fi
   fi
-  redis_port=56379
-  while (exec 3<>/dev/tcp/127.0.0.1/$redis_port) 2>/dev/null; do redis_port=$((redis_port + 1)); done
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize no >"$results/redis.log" 2>&1 &
-  redis_pid=$!
-  for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$redis_port) 2>/dev/null && break; sleep 0.1; done
+  # Ports below Linux's ephemeral range (32768-60999), where an outgoing connection cannot hold them;
+  # a port taken anyway is skipped, and a start that still fails moves on to the next port.
+  redis_port=26379
+  for _ in $(seq 1 20); do
+    while (exec 3<>/dev/tcp/127.0.0.1/$redis_port) 2>/dev/null; do redis_port=$((redis_port + 1)); done
+    redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --daemonize no >"$results/redis.log" 2>&1 &
+    redis_pid=$!
+    for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$redis_port) 2>/dev/null && break; kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$redis_pid" 2>/dev/null && break
+    redis_port=$((redis_port + 1))
+  done
+  kill -0 "$redis_pid" 2>/dev/null || { cat "$results/redis.log"; exit 1; }
   export ENTREPOT_TEST_REDIS="127.0.0.1:$redis_port"
   echo "Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) for the tests on 127.0.0.1:$redis_port"
 fi
@@ -60,12 +67,19 @@ if [ -z "${ENTREPOT_TEST_POSTGRES:-}" ]; then
   fi
   pg_dir="$(mktemp -d /tmp/entrepot-pg.XXXXXX)"
   [ -z "$as_pg" ] || chown postgres "$pg_dir"
-  pg_port=55432
-  while (exec 3<>/dev/tcp/127.0.0.1/$pg_port) 2>/dev/null; do pg_port=$((pg_port + 1)); done
   $as_pg initdb -D "$pg_dir/data" -U entrepot --auth=trust -E UTF8 --locale=C >"$pg_dir/initdb.log" 2>&1 || { cat "$pg_dir/initdb.log"; exit 1; }
-  # fsync off: a test cluster thrown away after the run need not survive a power cut.
-  $as_pg pg_ctl -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -o "-h 127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=200" start >/dev/null \
-    || { cat "$pg_dir/postgres.log"; exit 1; }
+  pg_port=25432
+  pg_started=""
+  for _ in $(seq 1 20); do
+    while (exec 3<>/dev/tcp/127.0.0.1/$pg_port) 2>/dev/null; do pg_port=$((pg_port + 1)); done
+    # fsync off: a test cluster thrown away after the run need not survive a power cut.
+    if $as_pg pg_ctl -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -o "-h 127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=200" start >/dev/null; then
+      pg_started=1
+      break
+    fi
+    pg_port=$((pg_port + 1))
+  done
+  [ -n "$pg_started" ] || { cat "$pg_dir/postgres.log"; exit 1; }
   export ENTREPOT_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=entrepot;Database=postgres"
   echo "PostgreSQL $(postgres --version | awk '{print $3}') for the tests on 127.0.0.1:$pg_port"
 fi
