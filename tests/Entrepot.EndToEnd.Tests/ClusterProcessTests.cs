@@ -10,7 +10,8 @@ namespace Entrepot.EndToEnd.Tests;
 /// <summary>
 /// Two exchange nodes and two exporter nodes as separate `entrepot` processes on loopback, sharing the
 /// real Redis and PostgreSQL the test command starts: load through both exchanges, one killed mid-load
-/// (its buyers move to the other, as behind a load balancer), then restarted.
+/// (its buyers move to the other, as behind a load balancer), then restarted; then an exporter stopped,
+/// which both exchanges must stop using within a second of each other.
 /// </summary>
 public class ClusterProcessTests
 {
@@ -32,7 +33,7 @@ public class ClusterProcessTests
     }
 
     [Fact]
-    public async Task TwoExchangeProcesses_OneKilledMidLoad_BudgetHolds_LedgerKeepsEveryAnsweredTrade_AndVerifies()
+    public async Task TwoExchangeProcesses_OneKilledMidLoad_BudgetHolds_LedgerKeepsEveryAnsweredTrade_AndVerifies_AndAFailedSellerIsAvoidedByBoth()
     {
         var redis = Environment.GetEnvironmentVariable("ENTREPOT_TEST_REDIS") ?? throw new InvalidOperationException("ENTREPOT_TEST_REDIS is not set: run ./test.sh.");
         var server = Environment.GetEnvironmentVariable("ENTREPOT_TEST_POSTGRES") ?? throw new InvalidOperationException("ENTREPOT_TEST_POSTGRES is not set: run ./test.sh.");
@@ -48,6 +49,7 @@ public class ClusterProcessTests
         var root = SharedModel.TempDir("cluster-procs");
         var keyDir = Path.Combine(root, "exchange-key");
         const string buyerKey = "ent-procs-buyer-key-000000000";
+        const string freeKey = "ent-procs-free-key-0000000000";
         const decimal limit = 3m; // about 100 trades of ~0.03 (28 tokens at 1,000 per million plus 2%); a hold is ~0.28
         var processes = new List<Process>();
         EntrepotCli.LogDirectory = root;
@@ -85,7 +87,11 @@ public class ClusterProcessTests
                     ledger = new { store = "postgres", connection = postgres },
                     cluster = new { redis, node_id = node, prefix },
                 },
-                accounts = new[] { new { id = "buyer", keys = new[] { buyerKey }, budget = new { amount = limit, currency = "USD", period = "total" } } },
+                accounts = new object[]
+                {
+                    new { id = "buyer", keys = new[] { buyerKey }, budget = new { amount = limit, currency = "USD", period = "total" } },
+                    new { id = "free", keys = new[] { freeKey } },
+                },
                 providers = sellers,
             });
             int portA = FreePort(), portB = FreePort();
@@ -261,6 +267,42 @@ public class ClusterProcessTests
                 quick.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", buyerKey);
                 Assert.Equal(HttpStatusCode.OK, (await quick.GetAsync(i % 2 == 0 ? "trade/declarations?limit=5" : "trade/flows?period=1d")).StatusCode);
             }
+
+            // A seller that fails through one node is avoided by the other within a second: with exporter
+            // sg-1 stopped, requests preferring it go through node a (each fails over to us-1) until a's
+            // circuit to it opens; b's opens from a's announcement.
+            processes[0].Kill(entireProcessTree: true);
+            await processes[0].WaitForExitAsync();
+            HttpClient Admin(int port)
+            {
+                var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "ent-procs-admin-key-000000000");
+                return http;
+            }
+
+            using var adminA = Admin(portA);
+            using var adminB = Admin(portB);
+            async Task<string> Circuit(HttpClient admin) =>
+                (string)System.Text.Json.Nodes.JsonNode.Parse(await admin.GetStringAsync("admin/providers"))!.AsArray().Single(p => (string)p!["id"]! == "sg-1")!["circuit"]!;
+            using var free = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{portA}/v1/"), Timeout = TimeSpan.FromSeconds(60) };
+            free.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", freeKey);
+            var preferSg = """{"model":"stories260k","max_tokens":4,"provider":{"order":["sg-1"]},"messages":[{"role":"user","content":"Once"}]}""";
+            DateTime? opened = null;
+            for (var i = 0; i < 10 && opened is null; i++)
+            {
+                var r = await free.PostAsync("chat/completions", new StringContent(preferSg, Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+                Assert.Equal("us-1", r.Headers.GetValues("Entrepot-Provider").Single());
+                opened = await Circuit(adminA) == "open" ? DateTime.UtcNow : null;
+            }
+
+            Assert.NotNull(opened);
+            while (await Circuit(adminB) != "open" && DateTime.UtcNow - opened < TimeSpan.FromSeconds(1))
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.Equal("open", await Circuit(adminB));
         }
         finally
         {
