@@ -260,7 +260,7 @@ public class ClusterTests
     }
 
     [Fact]
-    public async Task DeclarationsAndTradeFlows_ReadThroughAnyNode_AreTheWholeExchanges()
+    public async Task DeclarationsTradeFlowsAndThePriceIndex_ReadThroughAnyNode_AreTheWholeExchanges()
     {
         var cluster = await NewClusterAsync();
         await using var seller = await FaultyUpstream.StartAsync();
@@ -291,6 +291,8 @@ public class ClusterTests
             var flows = JsonNode.Parse(await http.GetStringAsync("v1/trade/flows?period=1d"))!["flows"]!.AsArray();
             var flow = Assert.Single(flows);
             Assert.Equal(("DE", "US", 3L), ((string)flow!["origin"]!, (string)flow["destination"]!, (long)flow["trades"]!));
+            var index = JsonNode.Parse(await http.GetStringAsync("v1/market/index"))!["data"]!.AsArray();
+            Assert.Equal(3, index.Sum(p => (int)p!["trades"]!));
         }
     }
 

@@ -64,7 +64,7 @@ public static class DashboardApi
     }
 
     private static IResult Snapshot(Marketplace market, ExchangeSettings settings, SqliteTradeLog trades, Storage.ITradeHistory declarations,
-        SqlitePriceIndex index, LedgerWatch ledger, Storage.ILedgerStore store, TimeProvider time)
+        Storage.IPriceIndex index, LedgerWatch ledger, Storage.ILedgerStore store, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var routes = market.Routes;

@@ -130,7 +130,7 @@ public static class MarketApi
             return;
         }
 
-        var index = services.GetRequiredService<SqlitePriceIndex>();
+        var index = services.GetRequiredService<Storage.IPriceIndex>();
         index.Update(); // take in what was traded since the last tick, so the answer is current
         var cls = q["model_class"].ToString() is { Length: > 0 } m ? m.ToLowerInvariant() : null;
         var jurisdiction = q["jurisdiction"].ToString() is { Length: > 0 } j ? j.ToUpperInvariant() : null;

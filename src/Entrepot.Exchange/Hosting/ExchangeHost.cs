@@ -211,7 +211,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         // Declarations and trade flows: this node's usage log, or the whole cluster's history in PostgreSQL.
         var history = shared is null ? null : new Storage.Postgres.PostgresTradeHistory(shared);
         s.AddSingleton<Storage.ITradeHistory>(history is null ? new SqliteTradeHistory(db) : history);
-        s.AddSingleton(_ => new SqlitePriceIndex(db));
+        s.AddSingleton<Storage.IPriceIndex>(shared is null ? new SqlitePriceIndex(db) : new Storage.Postgres.PostgresPriceIndex(shared));
         var signingKey = Core.Trust.SigningKey.LoadOrCreate(x.SigningKeyDir is { } keyDir ? Path.GetFullPath(keyDir) : settings.DataDir);
         s.AddSingleton(signingKey);
         Func<Core.Trust.ReceiptEvidence, System.Text.Json.Nodes.JsonObject> countersign =
@@ -398,7 +398,7 @@ public sealed class ExchangeHost : IAsyncDisposable
     /// asks: a full verification of a large ledger is seconds of CPU.)</summary>
     private async Task MarketLoopAsync(CancellationToken ct)
     {
-        var index = _app.Services.GetRequiredService<SqlitePriceIndex>();
+        var index = _app.Services.GetRequiredService<Storage.IPriceIndex>();
         var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         var tick = 0;

@@ -9,7 +9,7 @@ namespace Entrepot.Storage.Sqlite;
 /// to date from the usage log (completed trades after the last row taken in), so it survives restarts
 /// and is never computed twice for the same trade.
 /// </summary>
-public sealed class SqlitePriceIndex(SqliteDatabase db)
+public sealed class SqlitePriceIndex(SqliteDatabase db) : IPriceIndex
 {
     private readonly Lock _gate = new();
 
