@@ -17,6 +17,9 @@ public interface ITradeHistory
     /// <summary>Per day, origin, destination and currency: the trades that delivered tokens
     /// (completed or interrupted) in [since, until), optionally of one account.</summary>
     IReadOnlyList<FlowRow> Flows(DateTimeOffset since, DateTimeOffset until, string? accountId = null);
+
+    /// <summary>The latest trades routed to a seller since a time, newest first (the dashboard's live flows).</summary>
+    IReadOnlyList<ArchivedTrade> Recent(DateTimeOffset since, int limit);
 }
 
 /// <summary>Filters and paging for declarations; null means any.</summary>

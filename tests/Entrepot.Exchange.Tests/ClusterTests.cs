@@ -294,6 +294,14 @@ public class ClusterTests
             var index = JsonNode.Parse(await http.GetStringAsync("v1/market/index"))!["data"]!.AsArray();
             Assert.Equal(3, index.Sum(p => (int)p!["trades"]!));
         }
+
+        // The dashboard of either node shows the live flows of both.
+        foreach (var node in new[] { a, b })
+        {
+            using var admin = Client(node, AdminKey);
+            var flows = JsonNode.Parse(await admin.GetStringAsync("admin/dashboard"))!["flows"]!.AsArray();
+            Assert.Equal(ids.Order(), flows.Select(f => (string)f!["request_id"]!).Order());
+        }
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public static class DashboardApi
         return copy.ToArray();
     }
 
-    private static IResult Snapshot(Marketplace market, ExchangeSettings settings, SqliteTradeLog trades, Storage.ITradeHistory declarations,
+    private static IResult Snapshot(Marketplace market, ExchangeSettings settings, Storage.ITradeHistory history,
         Storage.IPriceIndex index, LedgerWatch ledger, Storage.ILedgerStore store, TimeProvider time)
     {
         var now = time.GetUtcNow();
@@ -76,15 +76,14 @@ public static class DashboardApi
             c.SpotPrice.InputPerMillion, c.SpotPrice.OutputPerMillion, c.SpotPrice.Currency,
             market.Offers.LastHeartbeat(c.Provider.Id), c.Path)).ToList();
 
-        var since = now.AddMinutes(-5).UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
-        var flows = trades.Recent(100)
-            .Where(u => string.CompareOrdinal(u.Timestamp, since) >= 0 && u.ProviderId is not null)
-            .Select(u => new DashboardFlow(u.RequestId, u.Timestamp, u.ProviderId!, u.Origin, u.Destination, u.InputTokens + u.OutputTokens, u.Outcome, u.Cost, u.Currency))
+        var flows = history.Recent(now.AddMinutes(-5), 100)
+            .Select(u => new DashboardFlow(u.RequestId, u.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), u.ProviderId!, u.Origin, u.Destination,
+                u.InputTokens + u.OutputTokens, u.Outcome, u.Cost, u.Currency))
             .ToList();
 
         index.Update();
         var points = index.Query(now.AddHours(-24), now.AddHours(1), null, null, daily: false).ToList();
-        var interventions = declarations.Declarations(new Storage.DeclarationQuery { Interventions = true, Newest = true, Limit = 20 })
+        var interventions = history.Declarations(new Storage.DeclarationQuery { Interventions = true, Newest = true, Limit = 20 })
             .Select(d => new DashboardDecision(d.Timestamp, d.Origin, d.Destination, d.ProviderId, d.DataClass, d.Verdict, d.Rules, d.Redactions))
             .ToList();
 

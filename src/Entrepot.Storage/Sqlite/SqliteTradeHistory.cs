@@ -94,4 +94,26 @@ public sealed class SqliteTradeHistory(SqliteDatabase db) : ITradeHistory
         var rows = sums.Select(s => new FlowRow(s.Key.Item1, s.Key.Item2, s.Key.Item3, s.Key.Item4, s.Value.Trades, s.Value.Tokens, s.Value.Value)).ToList();
         return rows;
     }
+
+    public IReadOnlyList<ArchivedTrade> Recent(DateTimeOffset since, int limit)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT request_id, ts, account_id, provider_id, model, origin, destination, input_tokens, output_tokens, cost, currency, outcome
+            FROM usage WHERE ts >= $since AND provider_id IS NOT NULL ORDER BY seq DESC LIMIT $limit
+            """;
+        cmd.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        cmd.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 10_000));
+        using var r = cmd.ExecuteReader();
+        var list = new List<ArchivedTrade>();
+        while (r.Read())
+        {
+            list.Add(new ArchivedTrade(r.GetString(0), DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetInt64(7), r.GetInt64(8),
+                decimal.Parse(r.GetString(9), CultureInfo.InvariantCulture), r.GetString(10), r.GetString(11), null));
+        }
+
+        return list;
+    }
 }
