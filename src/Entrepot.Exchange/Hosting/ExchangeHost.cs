@@ -276,8 +276,8 @@ public sealed class ExchangeHost : IAsyncDisposable
             .AddPrometheusExporter());
 
         var app = builder.Build();
-        app.UseMiddleware<ThreadPoolHop>();
         app.UseMiddleware<ErrorShapeMiddleware>();
+        app.UseMiddleware<ThreadPoolHop>();
         app.MapOpenAIApi();
         app.MapAdminApi();
         app.MapTradeApi();
@@ -377,6 +377,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         // Resolved before serving: invalid packs stop the start with their file, line and field,
         // and the stored subject counts are loaded before the first request is decided.
         _ = _app.Services.GetRequiredService<SqliteSubjectStore>();
+        _ = _app.Services.GetService<Storage.Postgres.PostgresSubjectCounter>(); // resolved, so it is disposed (queue written) at stop
         _ = _app.Services.GetRequiredService<BorderControl>();
         Market.ReloadKeys();
         _ = _app.Services.GetService<Cluster>(); // joins the other nodes' announcements before serving
@@ -450,7 +451,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
         var time = _app.Services.GetRequiredService<TimeProvider>();
         var started = time.GetUtcNow();
-        var first = reconciler.RunAsync(TimeSpan.Zero, ct);
+        var first = reconciler.RunAsync(time.GetUtcNow() - started, ct);
         FirstReconciliation = first;
         var caughtUp = false;
         try

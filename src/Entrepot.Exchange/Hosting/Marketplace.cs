@@ -188,7 +188,16 @@ public sealed class Marketplace
 
         foreach (var (json, receivedAt) in store.Since(_time.GetUtcNow() - TimeSpan.FromMinutes(3)))
         {
-            var beat = System.Text.Json.JsonSerializer.Deserialize(json, Api.ExchangeJsonContext.Default.Heartbeat);
+            Heartbeat? beat;
+            try
+            {
+                beat = System.Text.Json.JsonSerializer.Deserialize(json, Api.ExchangeJsonContext.Default.Heartbeat);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                continue; // kept by a node that verified it; one unreadable row must not hide the others
+            }
+
             if (beat?.ToOffer(receivedAt, out _, out _) is { } offer && Routes.Find(offer.ProviderId)?.Provider.Kind == ProviderKind.Exporter
                 && offer.ExpiresAt > _time.GetUtcNow() && (Offers.Get(offer.ProviderId) is not { } live || live.Sequence < offer.Sequence))
             {

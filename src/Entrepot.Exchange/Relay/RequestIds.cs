@@ -6,8 +6,8 @@ namespace Entrepot.Exchange.Relay;
 /// Request ids shaped like a UUIDv7 in hex: 48 bits of Unix milliseconds (ids sort by time across
 /// nodes), then 80 random bits. <see cref="Guid.CreateVersion7()"/> reads the OS random source on
 /// every call, a system call per request on Linux; a per-thread generator seeded from it once does
-/// not. The ids only need to be unique and hard to guess; receipts are looked up within the
-/// buyer's own account anyway.
+/// not. The ids need only be unique (80 random bits per millisecond); they are not secrets (the
+/// generator is not a cryptographic one), as receipts are looked up within the buyer's own account.
 /// </summary>
 internal static class RequestIds
 {

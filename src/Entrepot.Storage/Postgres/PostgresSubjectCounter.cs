@@ -69,7 +69,8 @@ public sealed class PostgresSubjectCounter : ISubjectCounter, IDisposable
             return;
         }
 
-        _pending.Enqueue((scope, at.ToUnixTimeSeconds(), subjects.Distinct().ToArray()));
+        // Sorted, so two nodes upserting overlapping subjects lock their rows in the same order.
+        _pending.Enqueue((scope, at.ToUnixTimeSeconds(), subjects.Distinct().OrderBy(s => s.Value).ToArray()));
         _queued.Release();
     }
 
@@ -78,7 +79,15 @@ public sealed class PostgresSubjectCounter : ISubjectCounter, IDisposable
         while (!_stopping)
         {
             _queued.Wait(TimeSpan.FromSeconds(1));
-            Flush();
+            try
+            {
+                Flush();
+            }
+            catch (Exception e)
+            {
+                // Never let the writer die: what it holds stays queued for the next round.
+                Console.Error.WriteLine($"entrepot: writing data-subject counts failed, {_pending.Count} records wait: {e.Message}");
+            }
         }
     }
 

@@ -105,8 +105,10 @@ public sealed class BatchWriter<T> : IAsyncDisposable
             _write(batch);
             return true;
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception e)
         {
+            // Whatever failed (the database, a store the batch consults), the writer thread must not
+            // die with the records it holds: they are written on the next round.
             Console.Error.WriteLine($"entrepot: could not commit {batch.Count} {typeof(T).Name} records, retrying: {e.Message}");
             return false;
         }

@@ -232,10 +232,13 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
                 _backlog.Clear();
             }
 
-            if (_archiveBacklog.Count > 0)
+            // In chunks, each dropped once written: a long backlog (after an outage) never becomes one
+            // statement too large to finish within the command timeout.
+            while (_archiveBacklog.Count > 0)
             {
-                _archive!.Append(_archiveBacklog);
-                _archiveBacklog.Clear();
+                var n = Math.Min(_archiveBacklog.Count, 5_000);
+                _archive!.Append(_archiveBacklog.GetRange(0, n));
+                _archiveBacklog.RemoveRange(0, n);
             }
 
             Volatile.Write(ref _ledgerDown, 0);
@@ -243,7 +246,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException or InvalidOperationException)
         {
             Volatile.Write(ref _ledgerDown, 1);
-            Console.Error.WriteLine($"entrepot: the ledger store is unavailable, {_backlog.Count} entries wait: {e.Message}");
+            Console.Error.WriteLine($"entrepot: the ledger store is unavailable, {_backlog.Count} entries and {_archiveBacklog.Count} trade rows wait: {e.Message}");
         }
     }
 
@@ -275,6 +278,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         try
         {
             _ = _external.LastEntryTime();
+            _ = _archive?.LastTradeTime(); // the shared history too: admission resumes when both answer
             Volatile.Write(ref _ledgerDown, 0);
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException or InvalidOperationException)
