@@ -268,6 +268,23 @@ public class ClusterProcessTests
                 Assert.Equal(HttpStatusCode.OK, (await quick.GetAsync(i % 2 == 0 ? "trade/declarations?limit=5" : "trade/flows?period=1d")).StatusCode);
             }
 
+            // The same for an admin call that writes to PostgreSQL after awaiting a body that arrives late
+            // (headers first, body 50 ms later), over fresh connections.
+            for (var i = 0; i < 8; i++)
+            {
+                using var tcp = new System.Net.Sockets.TcpClient();
+                await tcp.ConnectAsync(IPAddress.Loopback, portA);
+                var stream = tcp.GetStream();
+                var json = $$"""{"id":"late-{{i}}","home_jurisdiction":"DE"}""";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /admin/accounts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ent-procs-admin-key-000000000\r\nContent-Type: application/json\r\nContent-Length: {json.Length}\r\nConnection: close\r\n\r\n"));
+                await stream.FlushAsync();
+                await Task.Delay(50);
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(json));
+                using var reply = new StreamReader(stream);
+                var status = await reply.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.StartsWith("HTTP/1.1 20", status);
+            }
+
             // A seller that fails through one node is avoided by the other within a second: with exporter
             // sg-1 stopped, requests preferring it go through node a (each fails over to us-1) until a's
             // circuit to it opens; b's opens from a's announcement.
