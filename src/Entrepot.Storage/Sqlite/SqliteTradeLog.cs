@@ -293,7 +293,9 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     /// copies to the shared history every trade it lacks. Both look back from the earlier of the
     /// store's newest entry and this node's own newest trade, less <paramref name="margin"/>: other
     /// nodes may have written long after this one stopped, but what this one had not posted yet is
-    /// never much older than its own last trade. Returns how many entries were added to the ledger.
+    /// never much older than its own last trade. From there on it takes rows by insertion order, so a
+    /// trade rebuilt from a seller's receipt log (stamped with the seller's older time) and inserted
+    /// since is included too. Returns how many entries were added to the ledger.
     /// </summary>
     public int CatchUpLedger(TimeSpan margin)
     {
@@ -316,7 +318,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
             cmd.CommandText = """
                 SELECT u.request_id, u.ts, u.account_id, u.provider_id, u.receipt, u.input_tokens, u.output_tokens, u.price_input, u.price_output, u.currency, r.document
                 FROM usage u LEFT JOIN receipts r ON r.request_id = u.request_id
-                WHERE u.receipt IS NOT NULL AND u.ts >= $since ORDER BY u.seq
+                WHERE u.receipt IS NOT NULL AND u.seq >= (SELECT MIN(seq) FROM usage WHERE ts >= $since) ORDER BY u.seq
                 """;
             cmd.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
             using var r = cmd.ExecuteReader();
@@ -368,7 +370,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         cmd.CommandText = """
             SELECT request_id, ts, account_id, provider_id, model, origin, destination, input_tokens, output_tokens, cost, currency, outcome,
                    declared, data_class, categories, detected, verdict, rules, redactions, rulebook
-            FROM usage WHERE ts >= $since ORDER BY seq
+            FROM usage WHERE seq >= (SELECT MIN(seq) FROM usage WHERE ts >= $since) ORDER BY seq
             """;
         cmd.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         using var r = cmd.ExecuteReader();
