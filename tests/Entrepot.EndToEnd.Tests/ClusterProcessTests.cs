@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using Entrepot.Tests;
 
 namespace Entrepot.EndToEnd.Tests;
 
@@ -36,16 +37,8 @@ public class ClusterProcessTests
     public async Task TwoExchangeProcesses_OneKilledMidLoad_BudgetHolds_LedgerKeepsEveryAnsweredTrade_AndVerifies_AndAFailedSellerIsAvoidedByBoth()
     {
         var redis = Environment.GetEnvironmentVariable("ENTREPOT_TEST_REDIS") ?? throw new InvalidOperationException("ENTREPOT_TEST_REDIS is not set: run ./test.sh.");
-        var server = Environment.GetEnvironmentVariable("ENTREPOT_TEST_POSTGRES") ?? throw new InvalidOperationException("ENTREPOT_TEST_POSTGRES is not set: run ./test.sh.");
-        var name = "entrepot_procs_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var postgres = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        var postgres = TestPostgres.FreshDatabase();
+        var name = new NpgsqlConnectionStringBuilder(postgres).Database;
         var root = SharedModel.TempDir("cluster-procs");
         var keyDir = Path.Combine(root, "exchange-key");
         const string buyerKey = "ent-procs-buyer-key-000000000";
@@ -194,7 +187,7 @@ public class ClusterProcessTests
             var activity = "";
             if (missing.Count > 0)
             {
-                await using var c = new NpgsqlConnection(server);
+                await using var c = new NpgsqlConnection(TestPostgres.Server);
                 await c.OpenAsync();
                 await using var q = new NpgsqlCommand($"SELECT pid, state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity WHERE datname = '{name}'", c);
                 await using var rd = await q.ExecuteReaderAsync();

@@ -3,6 +3,7 @@ using Entrepot.Core.Ledger;
 using Entrepot.Core.Trust;
 using Entrepot.Storage.Postgres;
 using Npgsql;
+using Entrepot.Tests;
 
 namespace Entrepot.EndToEnd.Tests;
 
@@ -12,17 +13,7 @@ public class PostgresLedgerCliTests
     [Fact]
     public async Task LedgerVerify_Postgres_AcceptsTheChain_NamesTheAlteredEntry()
     {
-        var server = Environment.GetEnvironmentVariable("ENTREPOT_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("ENTREPOT_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts a throw-away PostgreSQL.");
-        var name = "entrepot_cli_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var connection = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        var connection = TestPostgres.FreshDatabase();
         var dir = SharedModel.TempDir("pg-ledger");
         using (var key = SigningKey.LoadOrCreate(dir))
         using (var db = new PostgresDatabase(connection))

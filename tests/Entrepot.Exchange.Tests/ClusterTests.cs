@@ -10,6 +10,7 @@ using Entrepot.Exchange.Configuration;
 using Entrepot.Exchange.Hosting;
 using Entrepot.Storage.Postgres;
 using Npgsql;
+using Entrepot.Tests;
 
 namespace Entrepot.Exchange.Tests;
 
@@ -24,22 +25,10 @@ public class ClusterTests
     private static string Redis => Environment.GetEnvironmentVariable("ENTREPOT_TEST_REDIS")
         ?? throw new InvalidOperationException("ENTREPOT_TEST_REDIS is not set: run the tests with ./test.sh, which starts a throw-away Redis.");
 
-    private static async Task<string> NewDatabaseAsync()
-    {
-        var server = Environment.GetEnvironmentVariable("ENTREPOT_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("ENTREPOT_TEST_POSTGRES is not set: run the tests with ./test.sh.");
-        var name = "entrepot_cluster_" + Guid.NewGuid().ToString("N")[..12];
-        await using var admin = new NpgsqlConnection(server);
-        await admin.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-        await create.ExecuteNonQueryAsync();
-        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-    }
-
     private sealed record Cluster(string Prefix, string Postgres, string KeyDir, string Redis);
 
-    private static async Task<Cluster> NewClusterAsync(string? redis = null) => new(
-        "test-" + Guid.NewGuid().ToString("N")[..8] + ":", await NewDatabaseAsync(),
+    private static Cluster NewCluster(string? redis = null) => new(
+        "test-" + Guid.NewGuid().ToString("N")[..8] + ":", TestPostgres.FreshDatabase(),
         Path.Combine(Path.GetTempPath(), "entrepot-tests", "cluster-key-" + Guid.NewGuid().ToString("N")[..8]), redis ?? Redis);
 
     private static async Task<ExchangeHost> StartNode(Cluster cluster, string node, IEnumerable<ProviderSpec> providers, IEnumerable<AccountSpec> accounts,
@@ -91,7 +80,7 @@ public class ClusterTests
     [Fact]
     public async Task ThreeHundredConcurrentRequests_SplitOverTwoNodes_SmallBudget_OverspendIsExactlyZero()
     {
-        var cluster = await NewClusterAsync();
+        var cluster = NewCluster();
         await using var seller = await FaultyUpstream.StartAsync();
         var buyer = "buyer-" + Guid.NewGuid().ToString("N")[..8];
         const string key = "ent-cluster-budget-key-000000";
@@ -170,7 +159,7 @@ public class ClusterTests
     [Fact]
     public async Task ASellerThatFailsOnOneNode_IsAvoidedByTheOther_WithinASecond()
     {
-        var cluster = await NewClusterAsync();
+        var cluster = NewCluster();
         await using var flaky = await FaultyUpstream.StartAsync();
         await using var good = await FaultyUpstream.StartAsync();
         flaky.Behaviour = (_, ctx) => FaultyUpstream.Status(ctx, 503);
@@ -228,7 +217,7 @@ public class ClusterTests
                   period: calendar-year
                   per: counterparty
             """);
-        var cluster = await NewClusterAsync();
+        var cluster = NewCluster();
         await using var seller = await FaultyUpstream.StartAsync();
         const string key = "ent-cluster-bulk-key-00000000";
         AccountSpec[] accounts = [new() { Id = "b-" + Guid.NewGuid().ToString("N")[..8], HomeJurisdiction = "DE", Keys = [key] }];
@@ -262,7 +251,7 @@ public class ClusterTests
     [Fact]
     public async Task DeclarationsTradeFlowsAndThePriceIndex_ReadThroughAnyNode_AreTheWholeExchanges()
     {
-        var cluster = await NewClusterAsync();
+        var cluster = NewCluster();
         await using var seller = await FaultyUpstream.StartAsync();
         const string key = "ent-cluster-trade-key-0000000";
         var buyer = "t-" + Guid.NewGuid().ToString("N")[..8];
@@ -307,7 +296,7 @@ public class ClusterTests
     [Fact]
     public async Task AHeartbeatThroughOneNode_ReachesEveryNode_AndANodeStartedLaterJoinsWithIt()
     {
-        var cluster = await NewClusterAsync();
+        var cluster = NewCluster();
         await using var upstream = await FaultyUpstream.StartAsync();
         var nodeKey = Core.Trust.SigningKey.LoadOrCreate(Path.Combine(Path.GetTempPath(), "entrepot-tests", "node-key-" + Guid.NewGuid().ToString("N")[..8]));
         var exporter = new ProviderSpec
@@ -343,7 +332,7 @@ public class ClusterTests
     {
         var port = FreePort();
         using var redis = StartRedis(port);
-        var cluster = await NewClusterAsync($"127.0.0.1:{port}");
+        var cluster = NewCluster($"127.0.0.1:{port}");
         await using var seller = await FaultyUpstream.StartAsync();
         const string paid = "ent-cluster-paid-key-00000000", free = "ent-cluster-free-key-00000000";
         AccountSpec[] accounts =
@@ -377,7 +366,7 @@ public class ClusterTests
     [Fact]
     public async Task AKeyIssuedAndASellerAddedThroughOneNode_WorkOnTheOther()
     {
-        var cluster = await NewClusterAsync();
+        var cluster = NewCluster();
         await using var first = await FaultyUpstream.StartAsync();
         await using var added = await FaultyUpstream.StartAsync();
         var account = "b-" + Guid.NewGuid().ToString("N")[..8];
@@ -454,7 +443,7 @@ public class ClusterTests
     [Fact]
     public async Task RateLimits_AreSharedByTheNodes()
     {
-        var cluster = await NewClusterAsync();
+        var cluster = NewCluster();
         await using var seller = await FaultyUpstream.StartAsync();
         const string key = "ent-cluster-rate-key-00000000";
         AccountSpec[] accounts = [new() { Id = "b-" + Guid.NewGuid().ToString("N")[..8], Keys = [key], Limits = new LimitsSpec { RequestsPerMinute = 10 } }];
@@ -481,7 +470,7 @@ public class ClusterTests
     [Fact]
     public async Task LosingPostgres_StopsAdmittingTrades_LosesNoAnsweredOne_AndResumes()
     {
-        var cluster = await NewClusterAsync();
+        var cluster = NewCluster();
         var database = new NpgsqlConnectionStringBuilder(cluster.Postgres).Database!;
         await using var seller = await FaultyUpstream.StartAsync();
         const string key = "ent-cluster-pg-loss-key-00000";

@@ -5,6 +5,7 @@ using Entrepot.Exchange.Configuration;
 using Entrepot.Exchange.Hosting;
 using Entrepot.Storage.Postgres;
 using Npgsql;
+using Entrepot.Tests;
 
 namespace Entrepot.Exchange.Tests;
 
@@ -16,17 +17,7 @@ public class PostgresLedgerTests
     [Fact]
     public async Task TradesAreBilledInPostgres_MissingEntriesAreCaughtUpAtStart_TheLedgerVerifies()
     {
-        var server = Environment.GetEnvironmentVariable("ENTREPOT_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("ENTREPOT_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts a throw-away PostgreSQL.");
-        var name = "entrepot_exchange_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var connection = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        var connection = TestPostgres.FreshDatabase();
         await using var upstream = await FaultyUpstream.StartAsync();
         var config = new ExchangeConfig
         {

@@ -2,6 +2,7 @@ using Entrepot.Core.Ledger;
 using Entrepot.Core.Trust;
 using Entrepot.Storage.Postgres;
 using Entrepot.Storage.Sqlite;
+using Entrepot.Tests;
 
 namespace Entrepot.Storage.Tests;
 

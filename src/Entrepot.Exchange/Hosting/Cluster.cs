@@ -15,7 +15,6 @@ namespace Entrepot.Exchange.Hosting;
 /// </summary>
 public sealed class Cluster : IDisposable
 {
-
     private readonly IConnectionMultiplexer _redis;
     private readonly Marketplace _market;
     private readonly RedisBudgetBook _budgets;
@@ -99,41 +98,30 @@ public sealed class Cluster : IDisposable
             return;
         }
 
-        _applyingRemote++;
-        try
+        switch (parts[0])
         {
-            switch (parts[0])
-            {
-                case "open" when _market.Routes.Find(parts[1]) is { } c && long.TryParse(parts[2], CultureInfo.InvariantCulture, out var ticks):
-                    c.Health.Circuit.OpenUntil(new DateTimeOffset(ticks, TimeSpan.Zero));
-                    break;
-                case "closed" when _market.Routes.Find(parts[1]) is { } c:
-                    c.Health.Circuit.CloseRemotely();
-                    break;
-                case "changed":
-                    // Reloading reads the shared stores with blocking calls: on the thread pool, never on
-                    // the thread that delivered the message.
-                    var what = parts[1];
-                    _ = Task.Run(() => ReloadSafely(what, message));
-                    break;
-            }
-        }
-        catch (Exception e) when (e is RedisException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidOperationException)
-        {
-            _log.LogWarning("Applying '{Message}' from another exchange node failed: {Error}", message, e.Message);
-        }
-        finally
-        {
-            _applyingRemote--;
+            case "open" when _market.Routes.Find(parts[1]) is { } c && long.TryParse(parts[2], CultureInfo.InvariantCulture, out var ticks):
+                Apply(message, () => c.Health.Circuit.OpenUntil(new DateTimeOffset(ticks, TimeSpan.Zero)));
+                break;
+            case "closed" when _market.Routes.Find(parts[1]) is { } c:
+                Apply(message, c.Health.Circuit.CloseRemotely);
+                break;
+            case "changed":
+                // Reloading reads the shared stores with blocking calls: on the thread pool, never on
+                // the thread that delivered the message.
+                var what = parts[1];
+                _ = Task.Run(() => Apply(message, () => Reload(what)));
+                break;
         }
     }
 
-    private void ReloadSafely(string what, string message)
+    /// <summary>Applies another node's change on this thread, without announcing back what it raises.</summary>
+    private void Apply(string message, Action change)
     {
         _applyingRemote++;
         try
         {
-            Reload(what);
+            change();
         }
         catch (Exception e) when (e is RedisException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidOperationException)
         {

@@ -189,7 +189,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton(providerStore);
         if (shared is not null)
         {
-            s.AddSingleton(_ => shared); // from a factory, so the container disposes it
+            s.AddSingleton(shared); // disposed after the app, whose stores use it to the end
         }
         s.AddSingleton(market);
         var privateCa = x.TlsCaFile is { } caFile ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile)) : null;
@@ -220,7 +220,9 @@ public sealed class ExchangeHost : IAsyncDisposable
         Storage.ILedgerStore ledger;
         if (x.Ledger is { Store: "postgres", Connection: { } connection })
         {
-            ledger = new Storage.Postgres.PostgresLedger(new Storage.Postgres.PostgresDatabase(connection), signingKey, ownsDatabase: true);
+            // A cluster's nodes already hold the database (the same one): its ledger uses that connection pool.
+            ledger = shared is not null ? new Storage.Postgres.PostgresLedger(shared, signingKey)
+                : new Storage.Postgres.PostgresLedger(new Storage.Postgres.PostgresDatabase(connection), signingKey, ownsDatabase: true);
         }
         else
         {
@@ -237,7 +239,8 @@ public sealed class ExchangeHost : IAsyncDisposable
             sp.GetRequiredService<SqliteTradeLog>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>()));
         s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteTradeLog>());
         s.AddSingleton(_ => new SqliteReceiptStore(db, countersign));
-        Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(time) : new Storage.Redis.RedisBudgetBook(redis, time, x.Cluster!.Prefix, x.Cluster.NodeId ?? $"{Environment.MachineName}:{settings.Port}");
+        var nodeId = x.Cluster?.NodeId ?? $"{Environment.MachineName}:{settings.Port}";
+        Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(time) : new Storage.Redis.RedisBudgetBook(redis, time, x.Cluster!.Prefix, nodeId);
         var spending = new BudgetSpending((scope, since, currency) => SpentSince(db, scope, since, currency, x.FeePercent, settings.Rates));
         var budgetStore = new SqliteBudgetStore(db, time);
         LoadBudgets(config, budgets, budgetStore, spending, time);
@@ -245,8 +248,8 @@ public sealed class ExchangeHost : IAsyncDisposable
         if (redis is not null)
         {
             s.AddSingleton(redis);
-            s.AddSingleton(sp => new Cluster(x.Cluster!.NodeId ?? $"{Environment.MachineName}:{settings.Port}", redis, market,
-                (Storage.Redis.RedisBudgetBook)budgets, sp.GetRequiredService<ILogger<Cluster>>(), x.Cluster.Prefix));
+            s.AddSingleton(sp => new Cluster(nodeId, redis, market,
+                (Storage.Redis.RedisBudgetBook)budgets, sp.GetRequiredService<ILogger<Cluster>>(), x.Cluster!.Prefix));
         }
 
         s.AddSingleton(spending);
@@ -451,9 +454,8 @@ public sealed class ExchangeHost : IAsyncDisposable
         var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
         var time = _app.Services.GetRequiredService<TimeProvider>();
         var started = time.GetUtcNow();
-        var first = reconciler.RunAsync(time.GetUtcNow() - started, ct);
-        FirstReconciliation = first;
         var caughtUp = false;
+        var first = true;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -461,9 +463,14 @@ public sealed class ExchangeHost : IAsyncDisposable
                 var pause = TimeSpan.FromSeconds(10);
                 try
                 {
-                    var settle = caughtUp ? Settlement.Reconciler.DefaultSettle : time.GetUtcNow() - started;
-                    var report = await (first ?? reconciler.RunAsync(settle, ct)).ConfigureAwait(false);
-                    if (report.Nodes.All(n => n.Error is null))
+                    var pass = reconciler.RunAsync(caughtUp ? Settlement.Reconciler.DefaultSettle : time.GetUtcNow() - started, ct);
+                    if (first)
+                    {
+                        FirstReconciliation = pass; // set before this method first yields, so StartAsync's callers see it
+                        first = false;
+                    }
+
+                    if ((await pass.ConfigureAwait(false)).Nodes.All(n => n.Error is null))
                     {
                         caughtUp = true;
                         pause = TimeSpan.FromMinutes(5);
@@ -476,7 +483,6 @@ public sealed class ExchangeHost : IAsyncDisposable
                     logger.LogWarning("Reconciliation failed, trying again in {Seconds} s: {Error}", pause.TotalSeconds, e.Message);
                 }
 
-                first = null;
                 await Task.Delay(pause, ct).ConfigureAwait(false);
             }
         }
@@ -500,12 +506,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         await _app.Services.GetRequiredService<SqliteSubjectStore>().FlushAsync(ct).ConfigureAwait(false);
         if (_app.Services.GetService<Storage.Postgres.PostgresSubjectCounter>() is { } shared)
         {
-            // Written within milliseconds while PostgreSQL is up; while it is down they wait (bounded here).
-            var deadline = Environment.TickCount64 + 30_000;
-            while (shared.Pending > 0 && Environment.TickCount64 < deadline)
-            {
-                await Task.Delay(2, ct).ConfigureAwait(false);
-            }
+            await shared.FlushAsync(ct).ConfigureAwait(false);
         }
     }
 
@@ -539,10 +540,13 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
 
         var redis = _app.Services.GetService<StackExchange.Redis.ConnectionMultiplexer>();
+        var shared = _app.Services.GetService<Storage.Postgres.PostgresDatabase>();
         await _app.DisposeAsync().ConfigureAwait(false);
         if (redis is not null)
         {
             await redis.DisposeAsync().ConfigureAwait(false);
         }
+
+        shared?.Dispose();
     }
 }

@@ -198,8 +198,9 @@ public sealed class Marketplace
                 continue; // kept by a node that verified it; one unreadable row must not hide the others
             }
 
+            // The offer book itself turns away a sequence number it has already seen or passed.
             if (beat?.ToOffer(receivedAt, out _, out _) is { } offer && Routes.Find(offer.ProviderId)?.Provider.Kind == ProviderKind.Exporter
-                && offer.ExpiresAt > _time.GetUtcNow() && (Offers.Get(offer.ProviderId) is not { } live || live.Sequence < offer.Sequence))
+                && offer.ExpiresAt > _time.GetUtcNow())
             {
                 Offers.Publish(offer);
             }

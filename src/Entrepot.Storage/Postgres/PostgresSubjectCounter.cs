@@ -34,8 +34,16 @@ public sealed class PostgresSubjectCounter : ISubjectCounter, IDisposable
         _writer.Start();
     }
 
-    /// <summary>Subject records waiting for the database.</summary>
-    public int Pending => _pending.Count;
+    /// <summary>Waits until what was recorded so far is written: milliseconds while PostgreSQL is
+    /// up; while it is down the records wait, and this gives up after 30 s.</summary>
+    public async Task FlushAsync(CancellationToken ct = default)
+    {
+        var deadline = Environment.TickCount64 + 30_000;
+        while (!_pending.IsEmpty && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(2, ct).ConfigureAwait(false);
+        }
+    }
 
     public long CountWith(SubjectScope scope, DateTimeOffset since, IReadOnlyCollection<SubjectId> incoming)
     {
@@ -92,7 +100,7 @@ public sealed class PostgresSubjectCounter : ISubjectCounter, IDisposable
     }
 
     /// <summary>Writes what is queued, oldest first; stops at the first failure (still down).</summary>
-    public void Flush()
+    private void Flush()
     {
         if (!_flushing.TryEnter())
         {

@@ -141,8 +141,8 @@ public sealed class PostgresTradeHistory(PostgresDatabase db) : ITradeHistory, I
     public IReadOnlyList<ArchivedTrade> Recent(DateTimeOffset since, int limit)
     {
         using var c = db.Open();
-        using var cmd = new NpgsqlCommand("""
-            SELECT request_id, ts, account_id, provider_id, model, origin, destination, input_tokens, output_tokens, cost, currency, outcome
+        using var cmd = new NpgsqlCommand($"""
+            SELECT {ArchivedTradeRows.Columns}
             FROM trades WHERE ts >= @since AND provider_id IS NOT NULL ORDER BY seq DESC LIMIT @limit
             """, c);
         cmd.Parameters.AddWithValue("since", since.UtcDateTime);
@@ -151,9 +151,8 @@ public sealed class PostgresTradeHistory(PostgresDatabase db) : ITradeHistory, I
         var list = new List<ArchivedTrade>();
         while (r.Read())
         {
-            list.Add(new ArchivedTrade(r.GetString(0), new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(1), DateTimeKind.Utc)),
-                r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetInt64(7), r.GetInt64(8),
-                r.GetDecimal(9), r.GetString(10), r.GetString(11), null));
+            list.Add(ArchivedTradeRows.Read(r, new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(ArchivedTradeRows.TimeColumn), DateTimeKind.Utc)),
+                r.GetDecimal(ArchivedTradeRows.CostColumn)));
         }
 
         return list;

@@ -99,8 +99,8 @@ public sealed class SqliteTradeHistory(SqliteDatabase db) : ITradeHistory
     {
         using var c = db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT request_id, ts, account_id, provider_id, model, origin, destination, input_tokens, output_tokens, cost, currency, outcome
+        cmd.CommandText = $"""
+            SELECT {ArchivedTradeRows.Columns}
             FROM usage WHERE ts >= $since AND provider_id IS NOT NULL ORDER BY seq DESC LIMIT $limit
             """;
         cmd.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
@@ -109,11 +109,14 @@ public sealed class SqliteTradeHistory(SqliteDatabase db) : ITradeHistory
         var list = new List<ArchivedTrade>();
         while (r.Read())
         {
-            list.Add(new ArchivedTrade(r.GetString(0), DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-                r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetInt64(7), r.GetInt64(8),
-                decimal.Parse(r.GetString(9), CultureInfo.InvariantCulture), r.GetString(10), r.GetString(11), null));
+            list.Add(ReadTrade(r));
         }
 
         return list;
     }
+
+    /// <summary>A usage row selected as <see cref="ArchivedTradeRows.Columns"/>.</summary>
+    internal static ArchivedTrade ReadTrade(SqliteDataReader r) => ArchivedTradeRows.Read(r,
+        DateTimeOffset.Parse(r.GetString(ArchivedTradeRows.TimeColumn), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+        decimal.Parse(r.GetString(ArchivedTradeRows.CostColumn), CultureInfo.InvariantCulture));
 }

@@ -98,7 +98,6 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until every record queued so far is committed.</summary>
     /// <summary>Waits until what was queued is committed here and, for a ledger in another store,
     /// posted there too (or found unreachable: then it waits in the backlog).</summary>
     public async Task FlushAsync(CancellationToken ct = default)
@@ -367,9 +366,8 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     {
         using var c = _db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT request_id, ts, account_id, provider_id, model, origin, destination, input_tokens, output_tokens, cost, currency, outcome,
-                   declared, data_class, categories, detected, verdict, rules, redactions, rulebook
+        cmd.CommandText = $"""
+            SELECT {ArchivedTradeRows.Columns}
             FROM usage WHERE seq >= (SELECT MIN(seq) FROM usage WHERE ts >= $since) ORDER BY seq
             """;
         cmd.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
@@ -377,10 +375,7 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
         var trades = new List<ArchivedTrade>();
         while (r.Read())
         {
-            trades.Add(new ArchivedTrade(r.GetString(0), DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-                r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6),
-                r.GetInt64(7), r.GetInt64(8), decimal.Parse(r.GetString(9), CultureInfo.InvariantCulture), r.GetString(10), r.GetString(11),
-                r.GetInt64(12) == 0 ? null : new BorderRecord(r.GetString(13), r.GetString(14), r.GetString(15), r.GetString(16), r.GetString(17), r.GetInt32(18), r.GetString(19))));
+            trades.Add(SqliteTradeHistory.ReadTrade(r));
         }
 
         return trades;
