@@ -55,6 +55,8 @@ internal sealed class RawStatement : IDisposable
 
     public void Real(int i, double value) => Check(raw.sqlite3_bind_double(_stmt, i + 1, value));
 
+    public void Blob(int i, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_blob(_stmt, i + 1, value));
+
     public void Null(int i) => Check(raw.sqlite3_bind_null(_stmt, i + 1));
 
     /// <summary>Runs the bound statement; returns the rows it changed (0 for an INSERT OR IGNORE that ignored).</summary>

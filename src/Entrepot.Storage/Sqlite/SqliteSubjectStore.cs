@@ -13,10 +13,15 @@ public sealed class SqliteSubjectStore : IAsyncDisposable
 {
     private readonly SqliteDatabase _db;
     private readonly BatchWriter<(SubjectScope Scope, SubjectId Subject, long Ticks)> _writer;
+    private readonly PreparedInsert _upsert;
 
     public SqliteSubjectStore(SqliteDatabase db, SubjectCounter counter)
     {
         _db = db;
+        _upsert = new PreparedInsert(db, """
+            INSERT INTO subjects(origin, counterparty, category, subject, last_seen) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(origin, counterparty, category, subject) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
+            """);
         _writer = new BatchWriter<(SubjectScope, SubjectId, long)>(Write, "entrepot subject writer");
         Load(counter);
         counter.Recorded += (scope, at, subjects) =>
@@ -51,33 +56,34 @@ public sealed class SqliteSubjectStore : IAsyncDisposable
 
     private void Write(List<(SubjectScope Scope, SubjectId Subject, long Ticks)> batch)
     {
-        using var c = _db.Open();
-        using var tx = c.BeginTransaction();
-        using var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = """
-            INSERT INTO subjects(origin, counterparty, category, subject, last_seen) VALUES ($o, $c, $cat, $s, $t)
-            ON CONFLICT(origin, counterparty, category, subject) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
-            """;
-        var o = cmd.Parameters.Add("$o", SqliteType.Text);
-        var cp = cmd.Parameters.Add("$c", SqliteType.Text);
-        var cat = cmd.Parameters.Add("$cat", SqliteType.Text);
-        var s = cmd.Parameters.Add("$s", SqliteType.Blob);
-        var t = cmd.Parameters.Add("$t", SqliteType.Integer);
-        var bytes = new byte[16];
+        // A buyer's requests name the same subjects over and over: only the latest sighting of each
+        // in a batch is written (one upsert per subject, not one per request).
+        var latest = new Dictionary<(SubjectScope, SubjectId), long>(batch.Count);
         foreach (var (scope, subject, ticks) in batch)
         {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, subject.Value);
-            o.Value = scope.Origin;
-            cp.Value = scope.Counterparty;
-            cat.Value = scope.Category.Name();
-            s.Value = bytes;
-            t.Value = ticks;
-            cmd.ExecuteNonQuery();
+            if (!latest.TryGetValue((scope, subject), out var seen) || seen < ticks)
+            {
+                latest[(scope, subject)] = ticks;
+            }
         }
 
-        tx.Commit();
+        var rows = new List<KeyValuePair<(SubjectScope Scope, SubjectId Subject), long>>(latest);
+        var id = new byte[16];
+        _upsert.Write(rows, (row, p) =>
+        {
+            var (scope, subject) = row.Key;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(id, subject.Value);
+            p.Text(0, scope.Origin);
+            p.Text(1, scope.Counterparty);
+            p.Text(2, scope.Category.Name());
+            p.Blob(3, id);
+            p.Int(4, row.Value);
+        });
     }
 
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        _upsert.Dispose();
+    }
 }
