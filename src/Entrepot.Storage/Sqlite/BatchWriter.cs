@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 
 namespace Entrepot.Storage.Sqlite;
@@ -5,68 +6,175 @@ namespace Entrepot.Storage.Sqlite;
 /// <summary>
 /// A bounded queue drained by one dedicated background thread that hands batches to a writer
 /// delegate, which commits each in one transaction. Producers only enqueue: they never wait for the
-/// database and never wake anything (the thread polls every <c>linger</c>, 5 ms by default), so a
-/// request costs one lock-free channel write. Measured here: waking a thread-pool reader per record
-/// or per batch cost more CPU per request than the write itself (see docs/PERFORMANCE.md). When the
-/// queue is full producers wait for space (back-pressure); a batch that fails to commit (disk full,
-/// locked file) is kept and retried, never dropped.
+/// database, take no lock and wake nothing (the thread polls every <c>linger</c>, 5 ms by default),
+/// so a request costs one lock-free queue write. Measured here: waking a thread-pool reader per
+/// record or per batch cost more CPU per request than the write itself (see docs/PERFORMANCE.md).
+/// When the queue is full producers wait for space (back-pressure); a batch that fails to commit
+/// (disk full, locked file) is kept and retried, never dropped.
+/// <para>
+/// Where the system allows it (<see cref="BackgroundPriority"/>) the thread runs in the idle class,
+/// so its commits take only CPU time no request wants. It is raised to the normal policy when work
+/// piles up: by the producer whose record makes the backlog reach <see cref="RaiseAt"/> (a busy
+/// exchange, where idle time is scarce), and by a watchdog when queued records have waited
+/// <see cref="MaxIdleWait"/> (a machine kept busy by something else). It lowers itself again once
+/// it has caught up.
+/// </para>
 /// </summary>
 public sealed class BatchWriter<T> : IAsyncDisposable
 {
-    private readonly Channel<T> _queue;
+    /// <summary>Backlog at which an idle-class writer is raised to the normal policy.</summary>
+    public const int RaiseAt = 1024;
+
+    /// <summary>How long queued records may wait on an idle-class writer before it is raised.</summary>
+    public static readonly TimeSpan MaxIdleWait = TimeSpan.FromMilliseconds(250);
+
+    private const int BusyBatch = 64;
+    private readonly ConcurrentQueue<T> _queue = new();
     private readonly Action<List<T>> _write;
     private readonly TimeSpan _linger;
     private readonly int _maxBatch;
-    private const int BusyBatch = 64;
+    private readonly int _capacity;
     private readonly Thread _thread;
+    private readonly Timer? _watchdog;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _space = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
+    private int _count;
     private int _busy;
     private long _written;
+    private int _tid;
+    private int _lowered;
+    private long _lastTake = Environment.TickCount64;
 
     public BatchWriter(Action<List<T>> write, string name, int capacity = 65_536, int maxBatch = 1024, TimeSpan? linger = null)
     {
         _write = write;
         _maxBatch = maxBatch;
+        _capacity = capacity;
         _linger = linger ?? TimeSpan.FromMilliseconds(5);
-        _queue = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _thread = new Thread(Loop) { IsBackground = true, Name = name };
         _thread.Start();
+        if (BackgroundPriority.Available)
+        {
+            _watchdog = new Timer(_ => RaiseIfStale(), null, MaxIdleWait, MaxIdleWait);
+        }
     }
 
     /// <summary>Items committed so far.</summary>
     public long Written => Interlocked.Read(ref _written);
 
-    public ValueTask EnqueueAsync(T item) => _queue.Writer.TryWrite(item) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(item);
+    /// <summary>Items queued and not yet taken by the writer thread.</summary>
+    public int Backlog => Volatile.Read(ref _count);
+
+    /// <summary>The writer thread's kernel id where its priority is managed, else 0.</summary>
+    internal int ThreadId => Volatile.Read(ref _tid);
+
+    public ValueTask EnqueueAsync(T item)
+    {
+        if (_stopping)
+        {
+            return ValueTask.FromException(new ChannelClosedException());
+        }
+
+        if (Volatile.Read(ref _count) >= _capacity)
+        {
+            return WaitThenAddAsync(item);
+        }
+
+        Add(item);
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>For synchronous callers: queues, or blocks while the queue is full.</summary>
-    public void Enqueue(T item)
-    {
-        if (!_queue.Writer.TryWrite(item))
-        {
-            _queue.Writer.WriteAsync(item).AsTask().GetAwaiter().GetResult();
-        }
-    }
+    public void Enqueue(T item) => EnqueueAsync(item).AsTask().GetAwaiter().GetResult();
 
     /// <summary>Waits until everything queued so far is committed.</summary>
     public async Task FlushAsync(CancellationToken ct = default)
     {
-        while (_queue.Reader.Count > 0 || Volatile.Read(ref _busy) == 1)
+        while (Volatile.Read(ref _count) > 0 || Volatile.Read(ref _busy) == 1)
         {
             await Task.Delay(2, ct).ConfigureAwait(false);
         }
     }
 
+    private void Add(T item)
+    {
+        _queue.Enqueue(item);
+        if (Interlocked.Increment(ref _count) >= RaiseAt && Volatile.Read(ref _lowered) == 1)
+        {
+            RaiseWriter();
+        }
+    }
+
+    private async ValueTask WaitThenAddAsync(T item)
+    {
+        while (true)
+        {
+            // Read the signal before the count: space made after the check completes this one.
+            var space = Volatile.Read(ref _space);
+            if (Volatile.Read(ref _count) < _capacity)
+            {
+                break;
+            }
+
+            if (_stopping)
+            {
+                throw new ChannelClosedException();
+            }
+
+            RaiseWriter();
+            await space.Task.ConfigureAwait(false);
+        }
+
+        Add(item);
+    }
+
+    private void RaiseWriter()
+    {
+        // Only the producer that wins the flag makes the system call.
+        if (Interlocked.CompareExchange(ref _lowered, 0, 1) == 1)
+        {
+            BackgroundPriority.Raise(_tid);
+        }
+    }
+
+    private void RaiseIfStale()
+    {
+        if (Volatile.Read(ref _lowered) == 1 && Volatile.Read(ref _count) > 0
+            && Environment.TickCount64 - Volatile.Read(ref _lastTake) >= (long)MaxIdleWait.TotalMilliseconds)
+        {
+            RaiseWriter();
+        }
+    }
+
+    private void LowerSelf()
+    {
+        if (_tid != 0 && Volatile.Read(ref _lowered) == 0 && BackgroundPriority.Lower(_tid))
+        {
+            Volatile.Write(ref _lowered, 1);
+        }
+    }
+
     private void Loop()
     {
+        Volatile.Write(ref _tid, BackgroundPriority.CurrentThreadId());
+        LowerSelf();
         var batch = new List<T>(_maxBatch);
-        var reader = _queue.Reader;
         while (true)
         {
             Volatile.Write(ref _busy, 1);
-            while (batch.Count < _maxBatch && reader.TryRead(out var item))
+            var took = false;
+            while (batch.Count < _maxBatch && _queue.TryDequeue(out var item))
             {
                 batch.Add(item);
+                Interlocked.Decrement(ref _count);
+                took = true;
+            }
+
+            if (took)
+            {
+                Volatile.Write(ref _lastTake, Environment.TickCount64);
+                Interlocked.Exchange(ref _space, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
 
             var written = 0;
@@ -78,14 +186,20 @@ public sealed class BatchWriter<T> : IAsyncDisposable
             }
 
             Volatile.Write(ref _busy, batch.Count > 0 ? 1 : 0);
-            if (reader.Count >= _maxBatch && batch.Count == 0)
+            var backlog = Volatile.Read(ref _count);
+            if (backlog >= _maxBatch && batch.Count == 0)
             {
                 continue;
             }
 
-            if (_stopping && reader.Count == 0 && batch.Count == 0)
+            if (_stopping && backlog == 0 && batch.Count == 0)
             {
                 break;
+            }
+
+            if (backlog < RaiseAt / 2)
+            {
+                LowerSelf(); // caught up
             }
 
             // A busy exchange (64 rows or more last time) waits longer, so each commit carries
@@ -116,8 +230,13 @@ public sealed class BatchWriter<T> : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
         _stopping = true;
+        RaiseWriter(); // shutting down: drain at full speed
+        Volatile.Read(ref _space).TrySetResult();
         await _stopped.Task.ConfigureAwait(false);
+        if (_watchdog is not null)
+        {
+            await _watchdog.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Entrepot.Storage.Sqlite;
+
+/// <summary>
+/// Lets a background writer thread run only on CPU time no request wants (Linux <c>SCHED_IDLE</c>),
+/// and raises it back to the normal policy when its work piles up. On two cores a writer's commit
+/// burst at normal priority is not preempted by a woken request thread, which then waits: at one
+/// connection that put the p90 latency at about 600 µs; an idle-class writer halves it (see
+/// docs/PERFORMANCE.md).
+/// <para>
+/// Going back from <c>SCHED_IDLE</c> to the normal policy needs <c>CAP_SYS_NICE</c> or a
+/// <c>RLIMIT_NICE</c> of 20 (root on a plain host has the first; a default container and an ordinary
+/// user have neither). A thread that could be lowered but never raised would starve under load, so
+/// the way back is tried first on a throwaway thread, and where it fails writers keep the normal
+/// policy. <c>ENTREPOT_WRITER_PRIORITY=normal</c> turns it off.
+/// </para>
+/// </summary>
+internal static partial class BackgroundPriority
+{
+    private const int SchedOther = 0;
+    private const int SchedIdle = 5;
+
+    /// <summary>True where a thread can be lowered and raised again.</summary>
+    public static bool Available { get; } = Probe();
+
+    /// <summary>The calling thread's kernel id, or 0 where there is none to use.</summary>
+    public static int CurrentThreadId() => Available ? gettid() : 0;
+
+    /// <summary>Puts a thread in the idle class: it runs when a CPU has nothing else to do.</summary>
+    public static bool Lower(int tid) => tid != 0 && Set(tid, SchedIdle);
+
+    /// <summary>Gives a thread the normal policy back.</summary>
+    public static bool Raise(int tid) => tid != 0 && Set(tid, SchedOther);
+
+    /// <summary>A thread's scheduling policy as the kernel reports it (for tests): 0 normal, 5 idle, -1 unknown.</summary>
+    public static int PolicyOf(int tid)
+    {
+        var stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Length > 38 ? int.Parse(fields[38], CultureInfo.InvariantCulture) : -1; // field 41 of stat
+    }
+
+    private static bool Set(int tid, int policy)
+    {
+        var param = 0; // sched_priority: must be 0 for both policies
+        return sched_setscheduler(tid, policy, ref param) == 0;
+    }
+
+    private static bool Probe()
+    {
+        if (!OperatingSystem.IsLinux()
+            || string.Equals(Environment.GetEnvironmentVariable("ENTREPOT_WRITER_PRIORITY"), "normal", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var works = false;
+        var probe = new Thread(() =>
+        {
+            try
+            {
+                var tid = gettid();
+                works = Set(tid, SchedIdle) && Set(tid, SchedOther);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // A libc without gettid (before glibc 2.30) or not glibc at all: keep the normal policy.
+            }
+        })
+        { IsBackground = true, Name = "entrepot priority probe" };
+        probe.Start();
+        probe.Join();
+        return works;
+    }
+
+    [LibraryImport("libc")]
+    private static partial int gettid();
+
+    [LibraryImport("libc")]
+    private static partial int sched_setscheduler(int pid, int policy, ref int param);
+}

@@ -1,0 +1,156 @@
+using System.Threading.Channels;
+using Entrepot.Storage.Sqlite;
+
+namespace Entrepot.Storage.Tests;
+
+/// <summary>
+/// The background batch writer: order, back-pressure, shutdown, and (where the system lets a thread
+/// leave the idle class again) its priority: idle while it keeps up, raised when work piles up.
+/// </summary>
+public sealed class BatchWriterTests
+{
+    private const int Normal = 0;
+    private const int Idle = 5;
+
+    /// <summary>A writer whose first batch blocks until released, recording what it was given.</summary>
+    private sealed class GatedSink
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource Entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly List<int> Written = [];
+
+        public void Write(List<int> batch)
+        {
+            Entered.TrySetResult();
+            _gate.Task.Wait(TimeSpan.FromSeconds(30));
+            lock (Written)
+            {
+                Written.AddRange(batch);
+            }
+        }
+
+        public void Release() => _gate.TrySetResult();
+    }
+
+    private static async Task<BatchWriter<int>> BlockedWriter(GatedSink sink, int capacity = 65_536)
+    {
+        var writer = new BatchWriter<int>(sink.Write, "test writer", capacity, maxBatch: 1024, linger: TimeSpan.FromMilliseconds(1));
+        await writer.EnqueueAsync(0);
+        await sink.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return writer;
+    }
+
+    [Fact]
+    public async Task Records_are_written_once_each_in_the_order_they_were_queued()
+    {
+        var sink = new GatedSink();
+        await using var writer = await BlockedWriter(sink);
+        for (int i = 1; i <= 5_000; i++)
+        {
+            await writer.EnqueueAsync(i);
+        }
+
+        sink.Release();
+        await writer.FlushAsync();
+
+        Assert.Equal(Enumerable.Range(0, 5_001), sink.Written);
+        Assert.Equal(5_001, writer.Written);
+        Assert.Equal(0, writer.Backlog);
+    }
+
+    [Fact]
+    public async Task A_full_queue_makes_producers_wait_and_loses_nothing()
+    {
+        var sink = new GatedSink();
+        await using var writer = await BlockedWriter(sink, capacity: 10);
+        for (int i = 1; i <= 10; i++)
+        {
+            Assert.True(writer.EnqueueAsync(i).AsTask().IsCompletedSuccessfully);
+        }
+
+        var waiting = writer.EnqueueAsync(11).AsTask();
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted, "a producer went past a full queue");
+
+        sink.Release();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.FlushAsync();
+        Assert.Equal(Enumerable.Range(0, 12), sink.Written);
+    }
+
+    [Fact]
+    public async Task After_disposal_the_rest_is_written_and_new_records_are_refused()
+    {
+        var sink = new GatedSink();
+        var writer = await BlockedWriter(sink);
+        await writer.EnqueueAsync(1);
+        sink.Release();
+        await writer.DisposeAsync();
+
+        Assert.Equal([0, 1], sink.Written);
+        await Assert.ThrowsAsync<ChannelClosedException>(async () => await writer.EnqueueAsync(2));
+    }
+
+    [Fact]
+    public async Task The_writer_runs_idle_while_it_keeps_up_and_is_raised_when_records_pile_up()
+    {
+        var sink = new GatedSink();
+        await using var writer = await BlockedWriter(sink);
+        if (!BackgroundPriority.Available)
+        {
+            // Where the way back from the idle class is not allowed the writer never leaves the normal policy.
+            Assert.Equal(0, writer.ThreadId);
+            sink.Release();
+            return;
+        }
+
+        var tid = writer.ThreadId;
+        Assert.Equal(Idle, BackgroundPriority.PolicyOf(tid));
+
+        // The record that makes the backlog reach the threshold raises the (blocked) writer.
+        for (int i = 1; i < BatchWriter<int>.RaiseAt; i++)
+        {
+            await writer.EnqueueAsync(i);
+        }
+
+        Assert.Equal(Idle, BackgroundPriority.PolicyOf(tid));
+        await writer.EnqueueAsync(BatchWriter<int>.RaiseAt);
+        Assert.Equal(Normal, BackgroundPriority.PolicyOf(tid));
+
+        // Once it has caught up it goes back to the idle class.
+        sink.Release();
+        await writer.FlushAsync();
+        await Eventually(() => BackgroundPriority.PolicyOf(tid) == Idle);
+        Assert.Equal(BatchWriter<int>.RaiseAt + 1, sink.Written.Count);
+    }
+
+    [Fact]
+    public async Task Records_kept_waiting_by_a_starved_writer_get_it_raised()
+    {
+        var sink = new GatedSink();
+        await using var writer = await BlockedWriter(sink);
+        if (!BackgroundPriority.Available)
+        {
+            sink.Release();
+            return; // covered by the test above: no idle class here
+        }
+
+        var tid = writer.ThreadId;
+        await writer.EnqueueAsync(1); // one record, far below the threshold, that the writer does not take
+        Assert.Equal(Idle, BackgroundPriority.PolicyOf(tid));
+        await Eventually(() => BackgroundPriority.PolicyOf(tid) == Normal, within: BatchWriter<int>.MaxIdleWait * 8);
+        sink.Release();
+        await writer.FlushAsync();
+        Assert.Equal([0, 1], sink.Written);
+    }
+
+    private static async Task Eventually(Func<bool> condition, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
+            await Task.Delay(10);
+        }
+    }
+}
