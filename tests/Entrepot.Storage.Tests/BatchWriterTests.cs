@@ -117,10 +117,10 @@ public sealed class BatchWriterTests
         await writer.EnqueueAsync(BatchWriter<int>.RaiseAt);
         Assert.Equal(Normal, BackgroundPriority.PolicyOf(tid));
 
-        // Once it has caught up it goes back to the idle class.
+        // Once it has caught up, and nothing raised it for a while, it goes back to the idle class.
         sink.Release();
         await writer.FlushAsync();
-        await Eventually(() => BackgroundPriority.PolicyOf(tid) == Idle);
+        await Eventually(() => BackgroundPriority.PolicyOf(tid) == Idle, within: TimeSpan.FromSeconds(20)); // after five quiet seconds
         Assert.Equal(BatchWriter<int>.RaiseAt + 1, sink.Written.Count);
     }
 
