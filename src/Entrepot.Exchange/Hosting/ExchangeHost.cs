@@ -384,8 +384,10 @@ public sealed class ExchangeHost : IAsyncDisposable
         _ = _app.Services.GetRequiredService<BorderControl>();
         Market.ReloadKeys();
         _ = _app.Services.GetService<Cluster>(); // joins the other nodes' announcements before serving
+        // Taken before serving: every receipt issued before it belongs to an earlier process.
+        var started = _app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         await _app.StartAsync(ct).ConfigureAwait(false);
-        _reconciling = ReconcileLoopAsync(_stopping.Token);
+        _reconciling = ReconcileLoopAsync(started, _stopping.Token);
         _marketClock = MarketLoopAsync(_stopping.Token);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
@@ -448,12 +450,11 @@ public sealed class ExchangeHost : IAsyncDisposable
     /// seconds rather than five minutes, so what a killed process answered is billed soon after
     /// its restart.
     /// </summary>
-    private async Task ReconcileLoopAsync(CancellationToken ct)
+    private async Task ReconcileLoopAsync(DateTimeOffset started, CancellationToken ct)
     {
         var reconciler = _app.Services.GetRequiredService<Settlement.Reconciler>();
         var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
         var time = _app.Services.GetRequiredService<TimeProvider>();
-        var started = time.GetUtcNow();
         var caughtUp = false;
         var first = true;
         try

@@ -37,13 +37,17 @@ public sealed partial class Reconciler(
     /// <summary>One pass over every exporter node in the market.</summary>
     public async Task<ReconcileReport> RunAsync(TimeSpan settle, CancellationToken ct = default)
     {
+        // Fixed once, before anything is awaited: computed per node after the earlier nodes' calls,
+        // it drifted forward by their duration, and a receipt whose trade was still queued for the
+        // trade writer counted as settled and was posted a second time.
+        var cutoff = time.GetUtcNow() - settle;
         await _one.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             var nodes = new List<NodeReconciliation>();
             foreach (var p in market.Routes.All.Select(c => c.Provider).Where(p => p.Kind == ProviderKind.Exporter).DistinctBy(p => p.Id))
             {
-                nodes.Add(await NodeAsync(p, settle, ct).ConfigureAwait(false));
+                nodes.Add(await NodeAsync(p, cutoff, ct).ConfigureAwait(false));
             }
 
             var report = new ReconcileReport(nodes);
@@ -63,7 +67,7 @@ public sealed partial class Reconciler(
     /// <summary>No single call to a node may hold a pass (and every later one, which waits for it) for longer.</summary>
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
 
-    private async Task<NodeReconciliation> NodeAsync(Provider p, TimeSpan settle, CancellationToken outer)
+    private async Task<NodeReconciliation> NodeAsync(Provider p, DateTimeOffset cutoff, CancellationToken outer)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(outer);
         bounded.CancelAfter(CallTimeout * 4);
@@ -73,7 +77,6 @@ public sealed partial class Reconciler(
         try
         {
             var keys = await NodeKeysAsync(p, ct).ConfigureAwait(false);
-            var cutoff = time.GetUtcNow() - settle;
             while (true)
             {
                 var page = await PageAsync(p, cursor, ct).ConfigureAwait(false);

@@ -119,11 +119,20 @@ public sealed class SqliteTradeLog : IUsageSink, IAsyncDisposable
     private void Write(List<UsageRecord> batch)
     {
         // A trade rebuilt from a seller's receipt log is posted only if the ledger does not already
-        // bill it. This thread is the ledger's only writer, so the check cannot race another post.
+        // bill it, nor does this batch (the exchange's own record of it, queued with the copy). This
+        // thread is the ledger's only writer, so the check cannot race another post.
         ILedgerStore? ledger = _ledger is not null ? _ledger : _external;
         if (ledger is not null && batch.Exists(r => r.Receipt is { Reconciled: true }))
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var r in batch)
+            {
+                if (r.Receipt is { Reconciled: false } own)
+                {
+                    seen.Add(own.RequestId);
+                }
+            }
+
             batch.RemoveAll(r => r.Receipt is { Reconciled: true } e && (!seen.Add(e.RequestId) || ledger.Contains(e.RequestId)));
             if (batch.Count == 0)
             {
