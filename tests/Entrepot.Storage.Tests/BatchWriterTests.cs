@@ -22,7 +22,7 @@ public sealed class BatchWriterTests
         public void Write(List<int> batch)
         {
             Entered.TrySetResult();
-            _gate.Task.Wait(TimeSpan.FromSeconds(30));
+            _gate.Task.Wait(TimeSpan.FromSeconds(10)); // bounded: a failed assertion leaves the gate shut
             lock (Written)
             {
                 Written.AddRange(batch);
@@ -32,9 +32,11 @@ public sealed class BatchWriterTests
         public void Release() => _gate.TrySetResult();
     }
 
-    private static async Task<BatchWriter<int>> BlockedWriter(GatedSink sink, int capacity = 65_536)
+    private static async Task<BatchWriter<int>> BlockedWriter(GatedSink sink, int capacity = 65_536, TimeSpan? maxIdleWait = null)
     {
-        var writer = new BatchWriter<int>(sink.Write, "test writer", capacity, maxBatch: 1024, linger: TimeSpan.FromMilliseconds(1));
+        // The watchdog is tested on its own; elsewhere it must not raise a writer blocked on purpose.
+        var writer = new BatchWriter<int>(sink.Write, "test writer", capacity, maxBatch: 1024, linger: TimeSpan.FromMilliseconds(1),
+            maxIdleWait: maxIdleWait ?? TimeSpan.FromHours(1));
         await writer.EnqueueAsync(0);
         await sink.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
         return writer;
@@ -128,7 +130,8 @@ public sealed class BatchWriterTests
     public async Task Records_kept_waiting_by_a_starved_writer_get_it_raised()
     {
         var sink = new GatedSink();
-        await using var writer = await BlockedWriter(sink);
+        var maxIdleWait = TimeSpan.FromMilliseconds(100);
+        await using var writer = await BlockedWriter(sink, maxIdleWait: maxIdleWait);
         if (!BackgroundPriority.Available)
         {
             sink.Release();
@@ -137,8 +140,7 @@ public sealed class BatchWriterTests
 
         var tid = writer.ThreadId;
         await writer.EnqueueAsync(1); // one record, far below the threshold, that the writer does not take
-        Assert.Equal(Idle, BackgroundPriority.PolicyOf(tid));
-        await Eventually(() => BackgroundPriority.PolicyOf(tid) == Normal, within: BatchWriter<int>.MaxIdleWait * 8);
+        await Eventually(() => BackgroundPriority.PolicyOf(tid) == Normal, within: TimeSpan.FromSeconds(10));
         sink.Release();
         await writer.FlushAsync();
         Assert.Equal([0, 1], sink.Written);

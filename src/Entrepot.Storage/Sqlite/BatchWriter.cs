@@ -17,7 +17,7 @@ namespace Entrepot.Storage.Sqlite;
 /// would otherwise delay the next request). It takes the normal policy back when the exchange is
 /// busy: the producer whose record makes the backlog reach <see cref="RaiseAt"/> (the exchange's
 /// requests leave it no idle time), and a watchdog when queued records have waited
-/// <see cref="MaxIdleWait"/> (a machine kept busy by something else). It lowers itself again once it
+/// <see cref="DefaultMaxIdleWait"/> (a machine kept busy by something else). It lowers itself again once it
 /// has caught up and nothing has had to raise it for five seconds.
 /// </para>
 /// </summary>
@@ -26,8 +26,8 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     /// <summary>Backlog at which an idle-class writer is raised to the normal policy.</summary>
     public const int RaiseAt = 1024;
 
-    /// <summary>How long queued records may wait on an idle-class writer before it is raised.</summary>
-    public static readonly TimeSpan MaxIdleWait = TimeSpan.FromMilliseconds(250);
+    /// <summary>How long queued records may wait on an idle-class writer before it is raised, by default.</summary>
+    public static readonly TimeSpan DefaultMaxIdleWait = TimeSpan.FromMilliseconds(250);
 
     private const int BusyBatch = 64;
     private readonly ConcurrentQueue<T> _queue = new();
@@ -35,6 +35,7 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     private readonly TimeSpan _linger;
     private readonly int _maxBatch;
     private readonly int _capacity;
+    private readonly TimeSpan _maxIdleWait;
     private readonly Thread _thread;
     private readonly Timer? _watchdog;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -49,8 +50,9 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     private long _lastRaised = long.MinValue / 2;
     private const long QuietBeforeIdle = 5_000; // ms
 
-    public BatchWriter(Action<List<T>> write, string name, int capacity = 65_536, int maxBatch = 1024, TimeSpan? linger = null)
+    public BatchWriter(Action<List<T>> write, string name, int capacity = 65_536, int maxBatch = 1024, TimeSpan? linger = null, TimeSpan? maxIdleWait = null)
     {
+        _maxIdleWait = maxIdleWait ?? DefaultMaxIdleWait;
         _write = write;
         _maxBatch = maxBatch;
         _capacity = capacity;
@@ -59,7 +61,7 @@ public sealed class BatchWriter<T> : IAsyncDisposable
         _thread.Start();
         if (BackgroundPriority.Available)
         {
-            _watchdog = new Timer(_ => RaiseIfStale(), null, MaxIdleWait, MaxIdleWait);
+            _watchdog = new Timer(_ => RaiseIfStale(), null, _maxIdleWait, _maxIdleWait);
         }
     }
 
@@ -145,7 +147,7 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     private void RaiseIfStale()
     {
         if (Volatile.Read(ref _lowered) == 1 && Volatile.Read(ref _count) > 0
-            && Environment.TickCount64 - Volatile.Read(ref _lastTake) >= (long)MaxIdleWait.TotalMilliseconds)
+            && Environment.TickCount64 - Volatile.Read(ref _lastTake) >= (long)_maxIdleWait.TotalMilliseconds)
         {
             RaiseWriter();
         }
