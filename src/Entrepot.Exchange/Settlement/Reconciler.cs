@@ -34,7 +34,8 @@ public sealed partial class Reconciler(
     /// their trade may still be on its way into the exchange's own log.</summary>
     public static readonly TimeSpan DefaultSettle = TimeSpan.FromSeconds(60);
 
-    /// <summary>One pass over every exporter node in the market.</summary>
+    /// <summary>One pass over every exporter node in the market. Cancelling <paramref name="ct"/> (the
+    /// exchange stopping) ends it with <see cref="OperationCanceledException"/>, not a node error.</summary>
     public async Task<ReconcileReport> RunAsync(TimeSpan settle, CancellationToken ct = default)
     {
         // Fixed once, before anything is awaited: computed per node after the earlier nodes' calls,
@@ -134,8 +135,8 @@ public sealed partial class Reconciler(
 
             return new NodeReconciliation(p.Id, cursor, fetched, posted, already, rejected, null);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidDataException
-            or Npgsql.NpgsqlException || (e is OperationCanceledException && !outer.IsCancellationRequested))
+        catch (Exception e) when (!outer.IsCancellationRequested && (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException
+            or InvalidDataException or Npgsql.NpgsqlException or OperationCanceledException))
         {
             return new NodeReconciliation(p.Id, cursor, fetched, posted, already, rejected,
                 e is OperationCanceledException ? $"gave up after {(CallTimeout * 4).TotalSeconds} s (node or store too slow); the next pass resumes from the cursor"
