@@ -32,11 +32,11 @@ public sealed class BatchWriterTests
         public void Release() => _gate.TrySetResult();
     }
 
-    private static async Task<BatchWriter<int>> BlockedWriter(GatedSink sink, int capacity = 65_536, TimeSpan? maxIdleWait = null)
+    private static async Task<BatchWriter<int>> BlockedWriter(GatedSink sink, int capacity = 65_536, TimeSpan? maxIdleWait = null, bool idleClass = true)
     {
         // The watchdog is tested on its own; elsewhere it must not raise a writer blocked on purpose.
         var writer = new BatchWriter<int>(sink.Write, "test writer", capacity, maxBatch: 1024, linger: TimeSpan.FromMilliseconds(1),
-            maxIdleWait: maxIdleWait ?? TimeSpan.FromHours(1));
+            maxIdleWait: maxIdleWait ?? TimeSpan.FromHours(1), idleClass: idleClass);
         await writer.EnqueueAsync(0);
         await sink.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
         return writer;
@@ -144,6 +144,44 @@ public sealed class BatchWriterTests
         sink.Release();
         await writer.FlushAsync();
         Assert.Equal([0, 1], sink.Written);
+    }
+
+    [Fact]
+    public async Task By_default_the_writer_keeps_the_normal_policy()
+    {
+        var sink = new GatedSink();
+        await using var writer = await BlockedWriter(sink, idleClass: false);
+        for (int i = 1; i <= BatchWriter<int>.RaiseAt; i++)
+        {
+            await writer.EnqueueAsync(i);
+        }
+
+        Assert.Equal(0, writer.ThreadId); // its priority is never managed
+        if (OperatingSystem.IsLinux())
+        {
+            var policies = new List<int>();
+            foreach (var t in Directory.GetDirectories("/proc/self/task"))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(t, "comm")).Trim() == "test writer")
+                    {
+                        policies.Add(BackgroundPriority.PolicyOf(int.Parse(Path.GetFileName(t), System.Globalization.CultureInfo.InvariantCulture)));
+                    }
+                }
+                catch (IOException)
+                {
+                    // A thread that ended meanwhile.
+                }
+            }
+
+            Assert.NotEmpty(policies);
+            Assert.All(policies, p => Assert.Equal(Normal, p));
+        }
+
+        sink.Release();
+        await writer.FlushAsync();
+        Assert.Equal(BatchWriter<int>.RaiseAt + 1, sink.Written.Count);
     }
 
     private static async Task Eventually(Func<bool> condition, TimeSpan? within = null)

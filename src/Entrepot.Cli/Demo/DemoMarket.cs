@@ -173,6 +173,9 @@ public sealed class DemoMarket : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Heartbeats first: a node still announcing itself to an exchange that is going away only
+        // logs failed heartbeats at every stop.
+        await Task.WhenAll(Nodes.Values.Select(n => n.StopHeartbeatsAsync())).ConfigureAwait(false);
         await Exchange.DisposeAsync().ConfigureAwait(false);
         foreach (var node in Nodes.Values)
         {

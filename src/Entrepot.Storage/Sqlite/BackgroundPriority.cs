@@ -10,11 +10,17 @@ namespace Entrepot.Storage.Sqlite;
 /// connection that put the p90 latency at about 600 µs; an idle-class writer halves it (see
 /// docs/PERFORMANCE.md).
 /// <para>
+/// Opt-in (<c>ENTREPOT_WRITER_PRIORITY=idle</c>), because it has a price on CPUs saturated by other
+/// work: a killed or stopping exchange exits only when its idle-class threads get CPU to run their
+/// exit, which kept a killed process (and its port) alive past the next start in a test, and a
+/// garbage collection waits for such a thread to reach a safe point.
+/// </para>
+/// <para>
 /// Going back from <c>SCHED_IDLE</c> to the normal policy needs <c>CAP_SYS_NICE</c> or a
 /// <c>RLIMIT_NICE</c> of 20 (root on a plain host has the first; a default container and an ordinary
 /// user have neither). A thread that could be lowered but never raised would starve under load, so
 /// the way back is tried first on a throwaway thread, and where it fails writers keep the normal
-/// policy. <c>ENTREPOT_WRITER_PRIORITY=normal</c> turns it off.
+/// policy even when asked for the idle class.
 /// </para>
 /// </summary>
 internal static partial class BackgroundPriority
@@ -24,6 +30,10 @@ internal static partial class BackgroundPriority
 
     /// <summary>True where a thread can be lowered and raised again.</summary>
     public static bool Available { get; } = Probe();
+
+    /// <summary>Whether the operator asked for idle-class writers (<c>ENTREPOT_WRITER_PRIORITY=idle</c>).</summary>
+    public static bool Requested { get; } =
+        string.Equals(Environment.GetEnvironmentVariable("ENTREPOT_WRITER_PRIORITY"), "idle", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The calling thread's kernel id, or 0 where there is none to use.</summary>
     public static int CurrentThreadId() => Available ? gettid() : 0;
@@ -50,8 +60,7 @@ internal static partial class BackgroundPriority
 
     private static bool Probe()
     {
-        if (!OperatingSystem.IsLinux()
-            || string.Equals(Environment.GetEnvironmentVariable("ENTREPOT_WRITER_PRIORITY"), "normal", StringComparison.OrdinalIgnoreCase))
+        if (!OperatingSystem.IsLinux())
         {
             return false;
         }

@@ -12,7 +12,7 @@ namespace Entrepot.Storage.Sqlite;
 /// When the queue is full producers wait for space (back-pressure); a batch that fails to commit
 /// (disk full, locked file) is kept and retried, never dropped.
 /// <para>
-/// Where the system allows it (<see cref="BackgroundPriority"/>) the thread runs in the idle class,
+/// When asked to, and where the system allows it (<see cref="BackgroundPriority"/>), the thread runs in the idle class,
 /// so its commits take only CPU time no request wants (that matters at low load, where a commit burst
 /// would otherwise delay the next request). It takes the normal policy back when the exchange is
 /// busy: the producer whose record makes the backlog reach <see cref="RaiseAt"/> (the exchange's
@@ -36,6 +36,7 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     private readonly int _maxBatch;
     private readonly int _capacity;
     private readonly TimeSpan _maxIdleWait;
+    private readonly bool _idleClass;
     private readonly Thread _thread;
     private readonly Timer? _watchdog;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,8 +51,12 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     private long _lastRaised = long.MinValue / 2;
     private const long QuietBeforeIdle = 5_000; // ms
 
-    public BatchWriter(Action<List<T>> write, string name, int capacity = 65_536, int maxBatch = 1024, TimeSpan? linger = null, TimeSpan? maxIdleWait = null)
+    /// <param name="idleClass">Run the thread in the idle class where the system allows it (null: as
+    /// <c>ENTREPOT_WRITER_PRIORITY</c> says; off by default, see <see cref="BackgroundPriority"/>).</param>
+    public BatchWriter(Action<List<T>> write, string name, int capacity = 65_536, int maxBatch = 1024, TimeSpan? linger = null, TimeSpan? maxIdleWait = null,
+        bool? idleClass = null)
     {
+        _idleClass = (idleClass ?? BackgroundPriority.Requested) && BackgroundPriority.Available;
         _maxIdleWait = maxIdleWait ?? DefaultMaxIdleWait;
         _write = write;
         _maxBatch = maxBatch;
@@ -59,7 +64,7 @@ public sealed class BatchWriter<T> : IAsyncDisposable
         _linger = linger ?? TimeSpan.FromMilliseconds(5);
         _thread = new Thread(Loop) { IsBackground = true, Name = name };
         _thread.Start();
-        if (BackgroundPriority.Available)
+        if (_idleClass)
         {
             _watchdog = new Timer(_ => RaiseIfStale(), null, _maxIdleWait, _maxIdleWait);
         }
@@ -163,7 +168,7 @@ public sealed class BatchWriter<T> : IAsyncDisposable
 
     private void Loop()
     {
-        Volatile.Write(ref _tid, BackgroundPriority.CurrentThreadId());
+        Volatile.Write(ref _tid, _idleClass ? BackgroundPriority.CurrentThreadId() : 0);
         LowerSelf();
         var batch = new List<T>(_maxBatch);
         while (true)
