@@ -28,8 +28,12 @@ internal static partial class BackgroundPriority
     private const int SchedOther = 0;
     private const int SchedIdle = 5;
 
+    // Probed on first use only: an exchange that does not ask for idle-class writers never starts
+    // the probe thread.
+    private static readonly Lazy<bool> Probed = new(Probe);
+
     /// <summary>True where a thread can be lowered and raised again.</summary>
-    public static bool Available { get; } = Probe();
+    public static bool Available => Probed.Value;
 
     /// <summary>Whether the operator asked for idle-class writers (<c>ENTREPOT_WRITER_PRIORITY=idle</c>).</summary>
     public static bool Requested { get; } =
