@@ -107,7 +107,7 @@ public sealed class BatchWriterTests
         }
 
         var tid = writer.ThreadId;
-        Assert.Equal(Idle, BackgroundPriority.PolicyOf(tid));
+        Assert.Equal(Idle, PolicyOf(tid));
 
         // The record that makes the backlog reach the threshold raises the (blocked) writer.
         for (int i = 1; i < BatchWriter<int>.RaiseAt; i++)
@@ -115,14 +115,14 @@ public sealed class BatchWriterTests
             await writer.EnqueueAsync(i);
         }
 
-        Assert.Equal(Idle, BackgroundPriority.PolicyOf(tid));
+        Assert.Equal(Idle, PolicyOf(tid));
         await writer.EnqueueAsync(BatchWriter<int>.RaiseAt);
-        Assert.Equal(Normal, BackgroundPriority.PolicyOf(tid));
+        Assert.Equal(Normal, PolicyOf(tid));
 
         // Once it has caught up, and nothing raised it for a while, it goes back to the idle class.
         sink.Release();
         await writer.FlushAsync();
-        await Eventually(() => BackgroundPriority.PolicyOf(tid) == Idle, within: TimeSpan.FromSeconds(20)); // after five quiet seconds
+        await Eventually(() => PolicyOf(tid) == Idle, within: TimeSpan.FromSeconds(20)); // after five quiet seconds
         Assert.Equal(BatchWriter<int>.RaiseAt + 1, sink.Written.Count);
     }
 
@@ -140,7 +140,7 @@ public sealed class BatchWriterTests
 
         var tid = writer.ThreadId;
         await writer.EnqueueAsync(1); // one record, far below the threshold, that the writer does not take
-        await Eventually(() => BackgroundPriority.PolicyOf(tid) == Normal, within: TimeSpan.FromSeconds(10));
+        await Eventually(() => PolicyOf(tid) == Normal, within: TimeSpan.FromSeconds(10));
         sink.Release();
         await writer.FlushAsync();
         Assert.Equal([0, 1], sink.Written);
@@ -166,7 +166,7 @@ public sealed class BatchWriterTests
                 {
                     if (File.ReadAllText(Path.Combine(t, "comm")).Trim() == "test writer")
                     {
-                        policies.Add(BackgroundPriority.PolicyOf(int.Parse(Path.GetFileName(t), System.Globalization.CultureInfo.InvariantCulture)));
+                        policies.Add(PolicyOf(int.Parse(Path.GetFileName(t), System.Globalization.CultureInfo.InvariantCulture)));
                     }
                 }
                 catch (IOException)
@@ -182,6 +182,14 @@ public sealed class BatchWriterTests
         sink.Release();
         await writer.FlushAsync();
         Assert.Equal(BatchWriter<int>.RaiseAt + 1, sink.Written.Count);
+    }
+
+    /// <summary>A thread's scheduling policy as the kernel reports it: 0 normal, 5 idle, -1 unknown.</summary>
+    private static int PolicyOf(int tid)
+    {
+        var stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Length > 38 ? int.Parse(fields[38], System.Globalization.CultureInfo.InvariantCulture) : -1; // field 41 of stat
     }
 
     private static async Task Eventually(Func<bool> condition, TimeSpan? within = null)

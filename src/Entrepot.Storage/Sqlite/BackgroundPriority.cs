@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Entrepot.Storage.Sqlite;
@@ -47,14 +46,6 @@ internal static partial class BackgroundPriority
 
     /// <summary>Gives a thread the normal policy back.</summary>
     public static bool Raise(int tid) => tid != 0 && Set(tid, SchedOther);
-
-    /// <summary>A thread's scheduling policy as the kernel reports it (for tests): 0 normal, 5 idle, -1 unknown.</summary>
-    public static int PolicyOf(int tid)
-    {
-        var stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return fields.Length > 38 ? int.Parse(fields[38], CultureInfo.InvariantCulture) : -1; // field 41 of stat
-    }
 
     private static bool Set(int tid, int policy)
     {
