@@ -19,9 +19,8 @@ public class LedgerBenchmarks
     private SigningKey _key = null!;
     private SqliteDatabase _fresh = null!;
 
-    private static List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)> Trades(int from, int count) =>
-        Enumerable.Range(from, count).Select(i => ("req_" + i, DateTimeOffset.UnixEpoch.AddSeconds(i), "USD",
-            LedgerEntry.ForTrade("buyer-" + (i % 50), "seller-" + (i % 8), 0.000123m * (i % 997), 2m))).ToList();
+    private static List<LedgerPost> Trades(int from, int count) =>
+        Enumerable.Range(from, count).Select(i => LedgerPost.ForTrade("req_" + i, "USD", "buyer-" + (i % 50), "seller-" + (i % 8), 0.000123m * (i % 997), 2m)).ToList();
 
     [GlobalSetup]
     public void Setup()

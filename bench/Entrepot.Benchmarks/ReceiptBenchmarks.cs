@@ -26,7 +26,7 @@ public class ReceiptBenchmarks
         _exchangeOnly = new ReceiptEvidence
         {
             RequestId = "req_019abcdef0123456789abcdef0123456", Buyer = "acme", SellerId = "sg-1", Model = "llama-3.3-70b",
-            InputTokens = 120, OutputTokens = 380, CountedInput = 118, CountedOutput = 380, InputPrice = 0.4m, OutputPrice = 1.2m,
+            ClaimedInput = 120, ClaimedOutput = 380, CountedInput = 118, CountedOutput = 380, InputPrice = 0.4m, OutputPrice = 1.2m,
             Started = now.AddSeconds(-2), Finished = now, RequestSha256 = new string('a', 64), ResponseSha256 = new string('b', 64),
         };
         _evidence = _exchangeOnly with { SellerIsExporter = true, SellerReceipt = Encoding.UTF8.GetString(CanonicalJson.Serialize(signed)) };
@@ -39,10 +39,10 @@ public class ReceiptBenchmarks
     public JsonObject SellerSigns() => Receipts.SignAsSeller(Body(DateTimeOffset.UtcNow), _seller, "sg-1");
 
     [Benchmark]
-    public JsonObject ExchangeChecksAndCountersigns() => ReceiptCheck.Issue(_evidence, _exchange, "exchange-de", 0.5);
+    public CheckedReceipt ExchangeChecksAndCountersigns() => ReceiptCheck.Settle(_evidence, _exchange, "exchange-de");
 
     [Benchmark]
-    public JsonObject ExchangeOnlyIssued() => ReceiptCheck.Issue(_exchangeOnly, _exchange, "exchange-de", 0.5);
+    public JsonObject ExchangeOnlyIssued() => ReceiptCheck.ExchangeOnly(_exchangeOnly, [], 120, 380, _exchange, "exchange-de");
 
     [GlobalCleanup]
     public void Cleanup()

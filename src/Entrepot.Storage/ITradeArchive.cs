@@ -20,6 +20,6 @@ public sealed record ArchivedTrade(
     string RequestId, DateTimeOffset Timestamp, string AccountId, string? ProviderId, string Model, string Origin, string? Destination,
     long InputTokens, long OutputTokens, decimal Cost, string Currency, string Outcome, BorderRecord? Border)
 {
-    public static ArchivedTrade Of(UsageRecord r) => new(r.RequestId, r.Timestamp, r.AccountId, r.ProviderId, r.Model, r.OriginJurisdiction,
-        r.DestinationJurisdiction, r.InputTokens, r.OutputTokens, r.Cost, r.Currency, Sqlite.SqliteTradeLog.OutcomeName(r.Outcome), r.Border);
+    public static ArchivedTrade Of(SettledTrade r) => new(r.RequestId, r.Timestamp, r.AccountId, r.ProviderId, r.Model, r.Origin,
+        r.Destination, r.InputTokens, r.OutputTokens, r.Cost, r.Currency, r.Outcome, r.Border);
 }

@@ -7,17 +7,10 @@ namespace Entrepot.Storage;
 
 /// <summary>
 /// How a ledger entry and a checkpoint are stored as text, the same in every store (SQLite and
-/// PostgreSQL), and the checks of a stored ledger that do not depend on the store: checkpoints'
-/// signatures, their key, and that they name hashes the chain actually has.
+/// PostgreSQL), and the audit of a stored ledger that does not depend on the store (<see cref="LedgerAudit"/>).
 /// </summary>
 public static class LedgerRows
 {
-    /// <summary>Entries between two signed checkpoints, at most.</summary>
-    public const int CheckpointEvery = 1000;
-
-    public static byte[] CheckpointMessage(long seq, string hash) =>
-        Encoding.UTF8.GetBytes($"entrepot-ledger-checkpoint:{seq.ToString(CultureInfo.InvariantCulture)}:{hash}");
-
     public static string FormatPostings(IReadOnlyList<Posting> postings) => FormatPostings(postings, stackalloc char[512]).ToString();
 
     /// <summary>"account=amount|account=amount", written into <paramref name="into"/> when it fits.</summary>
@@ -56,13 +49,16 @@ public static class LedgerRows
             return new Posting(part[..eq], decimal.Parse(part[(eq + 1)..], NumberStyles.Number, CultureInfo.InvariantCulture));
         }).ToList();
 
-    /// <summary>Reads checkpoint rows (seq, hash, key_id, public_key, signature).</summary>
-    public static Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)> ReadCheckpoints(System.Data.Common.DbDataReader r)
+    /// <summary>The columns a checkpoint row is read with, in <see cref="ReadCheckpoints"/>' order.</summary>
+    public const string CheckpointColumns = "seq, hash, ts, key_id, public_key, signature";
+
+    /// <summary>Reads checkpoint rows (<see cref="CheckpointColumns"/>).</summary>
+    public static List<LedgerCheckpoint> ReadCheckpoints(System.Data.Common.DbDataReader r)
     {
-        var marks = new Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)>();
+        var marks = new List<LedgerCheckpoint>();
         while (r.Read())
         {
-            marks[r.GetInt64(0)] = (r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4));
+            marks.Add(new LedgerCheckpoint(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5)));
         }
 
         return marks;
@@ -70,9 +66,9 @@ public static class LedgerRows
 
     /// <summary>
     /// Feeds ledger rows (seq, receipt_id, ts, currency, postings, prev_hash, hash, in seq order) to
-    /// <paramref name="verifier"/>; null when the chain holds, else the first problem.
+    /// <paramref name="audit"/> and finishes it; null when the ledger holds, else the first problem.
     /// </summary>
-    public static string? VerifyChain(System.Data.Common.DbDataReader r, LedgerVerifier verifier, IReadOnlyDictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)> marks)
+    public static string? Audit(System.Data.Common.DbDataReader r, LedgerAudit audit)
     {
         while (r.Read())
         {
@@ -84,54 +80,24 @@ public static class LedgerRows
                 ts = DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
                 postings = ParsePostings(r.GetString(4));
             }
-            catch (FormatException)
+            catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
             {
                 return $"entry {seq}: the row is unreadable (it was altered)";
             }
 
-            if (verifier.Next(seq, r.GetString(1), ts, r.GetString(3), postings, r.GetString(5), r.GetString(6), marks.ContainsKey(seq)) is { } problem)
+            if (audit.Entry(seq, r.GetString(1), ts, r.GetString(3), postings, r.GetString(5), r.GetString(6)) is { } problem)
             {
                 return problem;
             }
         }
 
-        return null;
+        return audit.Finish();
     }
+}
 
-    /// <summary>After the chain was read through <paramref name="verifier"/>: every checkpoint signed
-    /// by a valid key (the exchange's when <paramref name="trustedPublicKey"/> is given) over a hash the
-    /// chain has at that entry. Null when all hold, else the first problem.</summary>
-    public static string? VerifyCheckpoints(LedgerVerifier verifier, IReadOnlyDictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)> marks,
-        byte[]? trustedPublicKey, out int checkpoints)
-    {
-        checkpoints = 0;
-        foreach (var (seq, m) in marks.OrderBy(m => m.Key))
-        {
-            var pk = Receipts.FromBase64Url(m.PublicKey);
-            var sig = Receipts.FromBase64Url(m.Signature);
-            if (pk is null || sig is null || !SigningKey.Verify(pk, CheckpointMessage(seq, m.Hash), sig))
-            {
-                return $"checkpoint at entry {seq}: the signature does not verify";
-            }
-
-            if (trustedPublicKey is not null && !pk.AsSpan().SequenceEqual(trustedPublicKey))
-            {
-                return $"checkpoint at entry {seq}: signed by key {m.KeyId}, not the exchange's";
-            }
-
-            if (verifier.HashAt(seq) is not { } h)
-            {
-                return $"checkpoint at entry {seq}: the ledger has no such entry (entries were removed)";
-            }
-
-            if (h != m.Hash)
-            {
-                return $"checkpoint at entry {seq}: the chain's hash there differs from the signed one";
-            }
-
-            checkpoints++;
-        }
-
-        return null;
-    }
+/// <summary>What a verification of a stored ledger found: the first problem (null: it holds), the
+/// entries and checkpoints that held, and the entries after the last checkpoint.</summary>
+public sealed record LedgerReport(string? Problem, long Entries, int Checkpoints, long TailEntries, long? TailFrom)
+{
+    public static LedgerReport Of(LedgerAudit audit, string? problem) => new(problem, audit.Entries, audit.Checkpoints, audit.TailEntries, audit.TailFrom);
 }

@@ -67,8 +67,8 @@ public class BuyerTests(DemoFixture demo) : IClassFixture<DemoFixture>
         Assert.DoesNotContain("\"usage\"", body);
 
         var id = response.Header("Entrepot-Request-Id");
-        await demo.Market.Exchange.TradeLog.FlushAsync();
-        var row = demo.Market.Exchange.TradeLog.Recent(100).Single(r => r.RequestId == id);
+        await demo.Market.Exchange.Recorder.FlushAsync();
+        var row = demo.Market.Exchange.Trades.Recent(100).Single(r => r.RequestId == id);
         Assert.Equal(8, row.OutputTokens);
         Assert.False(row.UsageEstimated);
         Assert.Equal("completed", row.Outcome);

@@ -96,7 +96,7 @@ public class DashboardTests : IClassFixture<DashboardTests.Market>
         }
 
         // A live flow drawn along the cable path to the seller that served the traffic.
-        foreach (var served in _demo.Market.Exchange.TradeLog.Recent(4).Select(u => u.ProviderId!).Distinct())
+        foreach (var served in _demo.Market.Exchange.Trades.Recent(4).Select(u => u.ProviderId!).Distinct())
         {
             await page.WaitForSelectorAsync($"#flows path.flow[data-provider='{served}']", new PageWaitForSelectorOptions { Timeout = 10000 });
         }

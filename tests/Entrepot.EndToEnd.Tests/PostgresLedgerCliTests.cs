@@ -19,8 +19,7 @@ public class PostgresLedgerCliTests
         using (var db = new PostgresDatabase(connection))
         using (var ledger = new PostgresLedger(db, key))
         {
-            ledger.Append(Enumerable.Range(1, 30).Select(i => ("req_" + i, DateTimeOffset.UnixEpoch.AddMinutes(i), "USD",
-                LedgerEntry.ForTrade("buyer", "seller", 0.01m * i, 2m))));
+            ledger.Append(Enumerable.Range(1, 30).Select(i => LedgerPost.ForTrade("req_" + i, "USD", "buyer", "seller", 0.01m * i, 2m)));
         }
 
         var ok = await EntrepotCli.RunAsync("ledger", "verify", "--data-dir", dir, "--postgres", connection);

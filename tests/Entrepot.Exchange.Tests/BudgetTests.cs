@@ -53,7 +53,7 @@ public class BudgetTests
         var (spent, held, _) = host.Services.GetRequiredService<IBudgetBook>().Status("account:buyer")!.Value;
         Assert.Equal(0m, held);
         Assert.True(spent <= limit, $"spent {spent} of {limit}");
-        var billed = host.TradeLog.Recent(1000, "buyer").Sum(u => u.Cost) * 1.05m;
+        var billed = host.Trades.Recent(1000, "buyer").Sum(u => u.Cost) * 1.05m;
         Assert.Equal(spent, billed);                       // the budget saw exactly what was billed
         Assert.Equal(ok * 0.000004m * 1.05m, billed);      // 3 + 1 tokens at 1 per million, plus the 5 % fee
     }

@@ -84,15 +84,17 @@ public class ClusterTests
         await using var seller = await FaultyUpstream.StartAsync();
         var buyer = "buyer-" + Guid.NewGuid().ToString("N")[..8];
         const string key = "ent-cluster-budget-key-000000";
-        // The seller reports 200 + 1 tokens, close to what a hold assumes (prompt bytes + 256 + max_tokens
-        // = 259): at 1,000 per million plus the 2% fee a trade costs 0.205, a hold 0.264. A budget of 10
-        // lets about 37 requests hold at once and about 48 trade in all, on whichever node.
+        // A 1,000-byte prompt: the exchange counts 256 tokens (its estimate: 250 of text, 6 of template)
+        // and the seller reports as much, plus 1 output token; a hold assumes the prompt's bytes + 256 +
+        // 8 + max_tokens = 1,265. At 1,000 per million plus the 2% fee a trade costs 0.262, a hold 1.29.
+        // A budget of 10 lets about 7 requests hold at once and about 38 trade in all, on whichever node.
         seller.Behaviour = async (_, ctx) =>
         {
             await Task.Delay(50);
             ctx.Response.ContentType = "application/json";
-            await ctx.Response.WriteAsync("""{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":200,"completion_tokens":1,"total_tokens":201}}""");
+            await ctx.Response.WriteAsync("""{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":256,"completion_tokens":1,"total_tokens":257}}""");
         };
+        var prompt = string.Concat(Enumerable.Repeat("a ", 500));
         const decimal limit = 10m;
         AccountSpec[] accounts = [new() { Id = buyer, Keys = [key], Budget = new BudgetSpec { Amount = limit, Currency = "USD", Period = "total" } }];
         await using var a = await StartNode(cluster, "a", [Seller("s", seller, 1000m)], accounts, fee: 2);
@@ -101,14 +103,14 @@ public class ClusterTests
         using var hb = Client(b, key);
 
         // One each first, so both nodes are warm and both have traded.
-        Assert.Equal(200, (int)(await Chat(ha)).StatusCode);
-        Assert.Equal(200, (int)(await Chat(hb)).StatusCode);
+        Assert.Equal(200, (int)(await Chat(ha, prompt)).StatusCode);
+        Assert.Equal(200, (int)(await Chat(hb, prompt)).StatusCode);
 
         // 300 requests, all in flight together, arriving over about 300 ms, alternating between the nodes.
         var statuses = await Task.WhenAll(Enumerable.Range(0, 300).Select(async i =>
         {
             await Task.Delay(i);
-            return (int)(await Chat(i % 2 == 0 ? ha : hb)).StatusCode;
+            return (int)(await Chat(i % 2 == 0 ? ha : hb, prompt)).StatusCode;
         }));
         Assert.True(statuses.All(s => s is 200 or 402), string.Join(",", statuses.GroupBy(s => s).Select(g => $"{g.Key}x{g.Count()}")));
         Assert.Contains(200, statuses);
@@ -116,23 +118,24 @@ public class ClusterTests
 
         await a.FlushAsync();
         await b.FlushAsync();
-        var rows = a.TradeLog.Recent(1000).Concat(b.TradeLog.Recent(1000)).Where(r => r.Outcome == "completed").ToList();
+        var rows = a.Trades.Recent(1000).Concat(b.Trades.Recent(1000)).Where(r => r.Outcome == "completed").ToList();
         Assert.Equal(statuses.Count(s => s == 200) + 2, rows.Count);
         Assert.True(rows.Sum(r => r.Cost) * 1.02m <= limit);
-        Assert.Contains(a.TradeLog.Recent(1000), r => r.Outcome == "completed");
-        Assert.Contains(b.TradeLog.Recent(1000), r => r.Outcome == "completed");
+        Assert.Contains(a.Trades.Recent(1000), r => r.Outcome == "completed");
+        Assert.Contains(b.Trades.Recent(1000), r => r.Outcome == "completed");
         // Then one at a time, alternating, until the budget refuses: it is used up to within one hold.
-        for (var i = 0; (int)(await Chat(i % 2 == 0 ? ha : hb)).StatusCode == 200; i++)
+        for (var i = 0; (int)(await Chat(i % 2 == 0 ? ha : hb, prompt)).StatusCode == 200; i++)
         {
-            Assert.True(i < 20, "the budget never ran out");
+            Assert.True(i < 40, "the budget never ran out");
         }
 
         await a.FlushAsync();
         await b.FlushAsync();
-        rows = a.TradeLog.Recent(1000).Concat(b.TradeLog.Recent(1000)).Where(r => r.Outcome == "completed").ToList();
+        rows = a.Trades.Recent(1000).Concat(b.Trades.Recent(1000)).Where(r => r.Outcome == "completed").ToList();
         var charged = rows.Sum(r => r.Cost) * 1.02m;
         Assert.True(charged <= limit, $"charged {charged} of {limit}");
-        Assert.True(charged > limit - 0.264m, $"charged only {charged} of {limit}: the budget was not used up");
+        Assert.True(charged > limit - 1.3m, $"charged only {charged} of {limit}: the budget was not used up");
+        Assert.All(rows, r => Assert.Equal(256, r.InputTokens)); // the seller's count, within tolerance of the exchange's
 
         // Both nodes see the same spending: it is one budget (settlements are asynchronous: wait for them).
         var bookA = (Core.Budgets.IBudgetBook)a.Services.GetService(typeof(Core.Budgets.IBudgetBook))!;

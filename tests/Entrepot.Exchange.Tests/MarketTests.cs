@@ -153,7 +153,7 @@ public class MarketTests
         Assert.Equal(404, (int)capped.StatusCode);
         Assert.Equal(200, (int)(await Chat(buyer)).StatusCode);
         await host.FlushAsync();
-        Assert.Equal(4 * 3m / 1_000_000m, host.TradeLog.Recent(1).Single().Cost);
+        Assert.Equal(4 * 3m / 1_000_000m, host.Trades.Recent(1).Single().Cost);
 
         // Idle again: back to the posted price.
         Assert.Equal(200, (int)(await node.PostAsync(http, node.Beat(inFlight: 0, price: 2m))).StatusCode);

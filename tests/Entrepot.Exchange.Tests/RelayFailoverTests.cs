@@ -51,8 +51,8 @@ public class RelayFailoverTests
         Assert.Equal(1, cheap.Calls);
         Assert.Equal(1, dear.Calls);
 
-        await host.TradeLog.FlushAsync();
-        var row = host.TradeLog.Recent(1).Single();
+        await host.Recorder.FlushAsync();
+        var row = host.Trades.Recent(1).Single();
         Assert.Equal(2, row.Attempts);
         Assert.Equal(3, row.InputTokens);
         Assert.Equal("dear", row.ProviderId);

@@ -53,7 +53,7 @@ public sealed class PostgresLedgerTests : LedgerTests
         using var store = new PostgresStore();
         using var a = store.Ledger();
         using var b = store.Ledger();
-        Parallel.For(0, 40, i => (i % 2 == 0 ? a : b).Append(Trades(i * 50 + 1, 60)));
+        Parallel.For(0, 40, i => (i % 2 == 0 ? a : b).Append(Trades((i * 50) + 1, 60)));
         Assert.Null(store.Verify(store.Key.PublicKey, out var entries, out _));
         Assert.Equal(40 * 50 + 10, entries); // overlapping batches bill each receipt once
     }
@@ -102,9 +102,8 @@ public abstract class LedgerTests
 
     protected abstract IStore Fresh();
 
-    protected static List<(string, DateTimeOffset, string, IReadOnlyList<Posting>)> Trades(int from, int count) =>
-        Enumerable.Range(from, count).Select(i => ("req_" + i, DateTimeOffset.UnixEpoch.AddSeconds(i), "USD",
-            LedgerEntry.ForTrade("buyer-" + (i % 3), "seller-" + (i % 2), 0.000123m * i, 2m))).ToList();
+    protected static List<LedgerPost> Trades(int from, int count) =>
+        Enumerable.Range(from, count).Select(i => LedgerPost.ForTrade("req_" + i, "USD", "buyer-" + (i % 3), "seller-" + (i % 2), 0.000123m * i, 2m)).ToList();
 
     [Fact]
     public void AppendsAreIdempotentOnTheReceipt_BalancedAndVerify()
@@ -118,7 +117,7 @@ public abstract class LedgerTests
         ledger.CheckpointNow();
         Assert.Null(store.Verify(key.PublicKey, out var entries, out var checkpoints));
         Assert.Equal(2509, entries);
-        Assert.Equal(2, checkpoints);                        // at 2,500 (every 1,000 or more) and at 2,509 (on demand)
+        Assert.Equal(3, checkpoints);                        // at entries 1,000 and 2,000 (every 1,000th) and 2,509 (on demand)
 
         // A restarted writer continues the same chain.
         using var again = store.Ledger();

@@ -23,6 +23,9 @@ public interface IBudgetBook
 
     (decimal Spent, decimal Held, decimal Limit)? Status(string scope);
 
+    /// <summary>The same as <see cref="Status"/> without blocking a thread on a shared store.</summary>
+    ValueTask<(decimal Spent, decimal Held, decimal Limit)?> StatusAsync(string scope) => ValueTask.FromResult(Status(scope));
+
     /// <summary>Charges the real cost of a hold and releases the rest (called once, by the hold).</summary>
     void Settle(BudgetHold hold, decimal actual);
 }

@@ -187,7 +187,7 @@ public sealed record LedgerEntry(long Seq, string ReceiptId, DateTimeOffset Time
     /// <summary>The postings of a trade: the buyer pays cost plus fee, the seller gets the cost, the exchange the fee.</summary>
     public static IReadOnlyList<Posting> ForTrade(string buyer, string seller, decimal cost, decimal feePercent)
     {
-        var fee = decimal.Round(cost * feePercent / 100m, 12, MidpointRounding.ToEven);
+        var fee = Fee(cost, feePercent);
         return
         [
             new Posting("buyer:" + buyer, -(cost + fee)),
@@ -195,4 +195,10 @@ public sealed record LedgerEntry(long Seq, string ReceiptId, DateTimeOffset Time
             new Posting("exchange:fees", fee),
         ];
     }
+
+    /// <summary>The exchange's fee on a cost, to 12 decimals (the amount its ledger posts).</summary>
+    public static decimal Fee(decimal cost, decimal feePercent) => decimal.Round(cost * feePercent / 100m, 12, MidpointRounding.ToEven);
+
+    /// <summary>What the buyer pays for a trade of this cost: the cost and the fee, as the ledger debits it.</summary>
+    public static decimal BuyerDebit(decimal cost, decimal feePercent) => cost + Fee(cost, feePercent);
 }

@@ -32,6 +32,14 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
     /// <summary>Bytes of event payload seen, the input to the estimator when no usage arrives.</summary>
     public long PayloadBytes { get; private set; }
 
+    /// <summary>Keep the generated text (<see cref="Text"/>), for the exchange's own token count.</summary>
+    public bool CaptureText { get; init; }
+
+    private System.Text.StringBuilder? _text;
+
+    /// <summary>The generated text relayed so far (when <see cref="CaptureText"/>).</summary>
+    public string Text => _text?.ToString() ?? "";
+
     /// <summary>Consumes bytes read from the seller and writes what the buyer should receive.</summary>
     public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
     {
@@ -156,6 +164,10 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
             payload.IndexOf("\"text\":\""u8) >= 0 && payload.IndexOf("\"text\":\"\""u8) < 0)
         {
             ContentEvents++;
+            if (CaptureText)
+            {
+                CompletionText.AppendDeltas(payload, _text ??= new System.Text.StringBuilder());
+            }
         }
 
         if (payload.IndexOf("\"usage\""u8) < 0 || !UsageReader.TryRead(payload, out var prompt, out var completion))

@@ -1,58 +1,60 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Entrepot.Core.Metering;
 
 namespace Entrepot.Core.Trust;
 
 /// <summary>
-/// The exchange's side of a receipt: verify the seller's signature, compare what the seller signed
-/// with what the exchange saw (request and response hashes, request id, model, token counts against
-/// the response's usage and against the exchange's own count within a tolerance), record every
-/// difference as a flag instead of hiding it, and countersign. A seller without an exporter node
-/// gets an exchange-only receipt, marked so.
+/// Settles one trade and checks the seller's receipt. The money is always the exchange's own figure:
+/// its quote times the tokens it settles on, which are the seller's in-band usage when that is within
+/// tolerance of the exchange's count and within the hold's bounds, else the exchange's count. What the
+/// seller signed is compared with what the exchange saw (signature and pinned key, request id, attempt,
+/// buyer, model, hashes, tokens, price, cost); every difference is a named flag, never money. A
+/// receipt that cannot be read is flagged <c>seller_receipt_invalid</c> and the trade settled as if
+/// there were none. Never throws.
 /// </summary>
 public static class ReceiptCheck
 {
-    public static JsonObject Issue(ReceiptEvidence e, SigningKey exchangeKey, string exchangeId, double tolerance)
+    /// <summary>Every flag this check can raise; all but <c>reconciled_from_seller_log</c> are disputes.</summary>
+    public static readonly IReadOnlyList<string> AllFlags =
+    [
+        "reconciled_from_seller_log", "seller_receipt_missing", "seller_receipt_invalid", "seller_signature_invalid",
+        "seller_key_not_pinned_key", "request_id_mismatch", "attempt_mismatch", "buyer_mismatch", "seller_mismatch", "model_mismatch",
+        "request_hash_mismatch", "response_hash_mismatch", "receipt_tokens_differ_from_response_usage", "price_differs_from_quote",
+        "cost_differs_from_quote", "input_tokens_beyond_tolerance", "output_tokens_beyond_tolerance", "input_tokens_absurd", "output_tokens_absurd",
+    ];
+
+    public const string Reconciled = "reconciled_from_seller_log";
+
+    /// <summary>Settles and, for an exporter's trade, checks and countersigns its receipt.</summary>
+    public static CheckedReceipt Settle(ReceiptEvidence e, SigningKey exchangeKey, string exchangeId)
     {
-        var flags = new JsonArray();
+        var flags = new List<string>();
         if (e.Reconciled)
         {
-            flags.Add("reconciled_from_seller_log");
+            flags.Add(Reconciled);
         }
 
-        JsonObject? body = null;
-        JsonObject? seller = null;
-        bool verified = false;
+        SellerReceipt? receipt = null;
+        string? receiptSha = null;
         if (e.SellerReceipt is { } raw)
         {
-            JsonObject? doc = null;
-            try
+            receipt = SellerReceipt.TryRead(raw, out _);
+            if (receipt is null)
             {
-                doc = JsonNode.Parse(raw) as JsonObject;
+                flags.Add("seller_receipt_invalid");
+                receiptSha = Sha256Hex.Of(System.Text.Encoding.UTF8.GetBytes(raw));
             }
-            catch (System.Text.Json.JsonException)
+            else if (receipt.SignatureProblem is not null)
             {
-                flags.Add("seller_receipt_unreadable");
+                flags.Add("seller_signature_invalid");
+                receipt = null;
             }
-
-            if (doc?["receipt"] is JsonObject r && doc["seller"] is JsonObject s)
+            else if (e.PinnedSellerKey is { } pin && !KeyPin.Matches(pin, receipt.PublicKey))
             {
-                var bad = Receipts.VerifySeller(r, s);
-                if (bad is null)
-                {
-                    verified = true;
-                    body = r;
-                    seller = s;
-                    Compare(e, r, s, flags, tolerance);
-                }
-                else
-                {
-                    flags.Add("seller_signature_invalid");
-                }
-            }
-            else if (doc is not null)
-            {
-                flags.Add("seller_receipt_malformed");
+                // Signed, but not by the node the operator pinned: not this seller's word.
+                flags.Add("seller_key_not_pinned_key");
+                receipt = null;
             }
         }
         else if (e.SellerIsExporter)
@@ -60,80 +62,169 @@ public static class ReceiptCheck
             flags.Add("seller_receipt_missing");
         }
 
-        body ??= Receipts.Body(e.SellerIsExporter ? "exporter-unverified" : "exchange-only", e.RequestId, e.Attempt, e.Buyer, e.SellerId, e.Model,
-            e.InputTokens, e.OutputTokens, e.InputPrice, e.OutputPrice, e.Currency, e.Started, e.Finished, e.RequestSha256, e.ResponseSha256);
-        if (!verified && e.SellerIsExporter)
+        var input = SettleCount(e.ClaimedInput, e.CountedInput, e.MaxInput, "input", e.Tolerance, flags);
+        var output = SettleCount(e.ClaimedOutput, e.CountedOutput, e.MaxOutput, "output", e.Tolerance, flags);
+        var cost = Receipts.Cost(input, output, e.InputPrice, e.OutputPrice);
+        if (receipt is not null)
         {
-            body["kind"] = "exchange-only";
+            Compare(e, receipt, flags);
         }
 
-        var check = new JsonObject
+        var verified = receipt is not null;
+        if (!e.SellerIsExporter)
         {
-            ["seller_signature_verified"] = verified,
-            ["input_tokens_counted"] = e.CountedInput,
-            ["output_tokens_counted"] = e.CountedOutput,
-            ["tolerance_percent"] = (long)Math.Round(tolerance * 100),
-            ["estimator"] = "input: 4 UTF-8 bytes of prompt text per token; output: content events of the stream, else 4 bytes per token",
-            ["flags"] = flags,
-        };
-        return Receipts.Countersign(body, seller, check, exchangeKey, exchangeId);
+            // A plain OpenAI-compatible seller: nothing to countersign now; the receipt is issued from
+            // the stored row when asked for (Ed25519 is deterministic: always the same document).
+            return new CheckedReceipt(null, flags, input, output, cost, e.Currency, false);
+        }
+
+        var check = Check(e, verified, flags, input, output, cost);
+        if (receiptSha is not null)
+        {
+            check["seller_receipt_sha256"] = receiptSha; // what was refused, so it can be matched later
+        }
+
+        JsonObject document;
+        if (verified)
+        {
+            document = Receipts.Countersign(receipt!.Body, receipt.Seller, check, exchangeKey, exchangeId);
+        }
+        else
+        {
+            var body = Receipts.Body("exchange-only", e.RequestId, e.Attempt, e.Buyer, e.SellerId, e.Model, input, output,
+                e.InputPrice, e.OutputPrice, e.Currency, e.Started, e.Finished, e.RequestSha256, e.ResponseSha256);
+            document = Receipts.Countersign(body, null, check, exchangeKey, exchangeId);
+        }
+
+        return new CheckedReceipt(document, flags, input, output, cost, e.Currency, verified);
     }
 
-    private static void Compare(ReceiptEvidence e, JsonObject r, JsonObject seller, JsonArray flags, double tolerance)
+    /// <summary>The exchange-only receipt of a plain seller's trade, rebuilt from what was stored.</summary>
+    public static JsonObject ExchangeOnly(ReceiptEvidence e, IReadOnlyList<string> flags, long input, long output, SigningKey exchangeKey, string exchangeId)
     {
-        if ((string?)r["request_id"] != e.RequestId)
+        var cost = Receipts.Cost(input, output, e.InputPrice, e.OutputPrice);
+        var body = Receipts.Body("exchange-only", e.RequestId, e.Attempt, e.Buyer, e.SellerId, e.Model, input, output,
+            e.InputPrice, e.OutputPrice, e.Currency, e.Started, e.Finished, e.RequestSha256, e.ResponseSha256);
+        return Receipts.Countersign(body, null, Check(e, false, flags, input, output, cost), exchangeKey, exchangeId);
+    }
+
+    private static JsonObject Check(ReceiptEvidence e, bool verified, IReadOnlyList<string> flags, long input, long output, decimal cost) => new()
+    {
+        ["seller_signature_verified"] = verified,
+        ["input_tokens_counted"] = e.CountedInput,
+        ["output_tokens_counted"] = e.CountedOutput,
+        ["tolerance_percent"] = e.Tolerance.Percent,
+        ["tolerance_tokens"] = e.Tolerance.Allowance,
+        ["counter"] = e.Counter,
+        ["flags"] = new JsonArray(flags.Select(f => (JsonNode)f).ToArray()),
+        ["settled"] = new JsonObject
+        {
+            ["input_tokens"] = input,
+            ["output_tokens"] = output,
+            ["cost"] = cost.ToString("0.##########", CultureInfo.InvariantCulture),
+            ["currency"] = e.Currency,
+        },
+    };
+
+    /// <summary>
+    /// The tokens a trade is billed for in one direction: the seller's claim when it is a sane count
+    /// (from zero to the hold's bound) within tolerance of the exchange's count; otherwise the
+    /// exchange's count (within the bound), and a flag says why.
+    /// </summary>
+    public static long SettleCount(long? claimed, long counted, long max, string direction, Tolerance tolerance, List<string> flags)
+    {
+        var own = Math.Clamp(counted, 0, Math.Max(0, max));
+        if (claimed is not { } c)
+        {
+            return own;
+        }
+
+        if (c < 0 || c > max)
+        {
+            flags.Add(direction + "_tokens_absurd");
+            return own;
+        }
+
+        if (tolerance.Beyond(c, counted))
+        {
+            flags.Add(direction + "_tokens_beyond_tolerance");
+            return own;
+        }
+
+        return c;
+    }
+
+    private static void Compare(ReceiptEvidence e, SellerReceipt r, List<string> flags)
+    {
+        if (r.RequestId != e.RequestId)
         {
             flags.Add("request_id_mismatch");
         }
 
-        if ((string?)r["model"] != e.Model)
+        if (r.Attempt != e.Attempt)
+        {
+            flags.Add("attempt_mismatch");
+        }
+
+        if (r.Buyer != (e.BuyerAlias ?? e.Buyer))
+        {
+            flags.Add("buyer_mismatch");
+        }
+
+        if (r.SellerId != e.SellerId)
+        {
+            flags.Add("seller_mismatch");
+        }
+
+        if (r.Model != e.Model)
         {
             flags.Add("model_mismatch");
         }
 
-        if ((string?)r["request_sha256"] != e.RequestSha256)
+        if (r.RequestSha256 != e.RequestSha256)
         {
             flags.Add("request_hash_mismatch");
         }
 
-        if ((string?)r["response_sha256"] != e.ResponseSha256)
+        if (r.ResponseSha256 != e.ResponseSha256)
         {
             flags.Add("response_hash_mismatch");
         }
 
-        if (e.PinnedSellerKeyId is { } pin && (string?)seller["key_id"] != pin)
-        {
-            flags.Add("seller_key_not_pinned_key");
-        }
-
-        long rin = Long(r["input_tokens"]), rout = Long(r["output_tokens"]);
-        if (rin != e.InputTokens || rout != e.OutputTokens)
+        if ((e.ClaimedInput is { } ci && r.InputTokens != ci) || (e.ClaimedOutput is { } co && r.OutputTokens != co))
         {
             flags.Add("receipt_tokens_differ_from_response_usage");
         }
 
-        if (Beyond(rin, e.CountedInput, tolerance))
+        if (r.InputPrice != e.InputPrice || r.OutputPrice != e.OutputPrice || r.Currency != e.Currency)
         {
-            flags.Add("input_tokens_beyond_tolerance");
+            flags.Add("price_differs_from_quote");
         }
 
-        if (Beyond(rout, e.CountedOutput, tolerance))
+        if (!SameCost(r, e))
         {
-            flags.Add("output_tokens_beyond_tolerance");
-        }
-
-        if (r["price"] is JsonObject p && (Dec(p["input"]) != e.InputPrice || Dec(p["output"]) != e.OutputPrice || (string?)p["currency"] != e.Currency))
-        {
-            flags.Add("price_differs_from_offer");
+            flags.Add("cost_differs_from_quote");
         }
     }
 
-    /// <summary>More than the tolerance apart, with a few tokens of slack for short texts.</summary>
-    public static bool Beyond(long claimed, long counted, double tolerance) =>
-        Math.Abs(claimed - counted) > Math.Max(8, tolerance * Math.Max(claimed, counted));
+    /// <summary>Whether the receipt's cost is its own tokens at the quote (an absurd count overflows: not the same).</summary>
+    private static bool SameCost(SellerReceipt r, ReceiptEvidence e)
+    {
+        try
+        {
+            return r.InputTokens >= 0 && r.OutputTokens >= 0 && r.Cost == Receipts.Cost(r.InputTokens, r.OutputTokens, e.InputPrice, e.OutputPrice);
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+}
 
-    private static long Long(JsonNode? n) => n is JsonValue v && v.TryGetValue<long>(out var l) ? l : n is JsonValue w && w.TryGetValue<int>(out var i) ? i : -1;
-
-    private static decimal Dec(JsonNode? n) =>
-        n is JsonValue v && v.TryGetValue<string>(out var s) && decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out var d) ? d : -1;
+/// <summary>One settled trade: what the ledger bills (tokens, cost in the quote's currency), the
+/// flags, and for an exporter's trade the countersigned receipt document.</summary>
+public sealed record CheckedReceipt(JsonObject? Document, IReadOnlyList<string> Flags, long InputTokens, long OutputTokens, decimal Cost, string Currency, bool SellerVerified)
+{
+    /// <summary>Whether any flag says the seller's word and the exchange's observation disagree.</summary>
+    public bool Disputed => Flags.Any(f => f != ReceiptCheck.Reconciled);
 }

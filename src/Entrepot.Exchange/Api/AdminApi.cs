@@ -282,7 +282,7 @@ public static class AdminApi
         return TypedResults.NoContent();
     }
 
-    private static IResult RecentUsage(SqliteTradeLog log, int? limit, string? account) =>
+    private static IResult RecentUsage(SqliteTradeStore log, int? limit, string? account) =>
         TypedResults.Json(log.Recent(limit ?? 100, account), ExchangeJsonContext.Default.IReadOnlyListUsageRow);
 
     /// <summary>POST /admin/reconcile[?settle_seconds=N]: one reconciliation pass now, with its report.

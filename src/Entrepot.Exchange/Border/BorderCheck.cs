@@ -15,18 +15,22 @@ public sealed class BorderCheck
 {
     private readonly PolicyEngine _engine;
     private readonly Dictionary<string, CandidateDecision> _decisions = new(StringComparer.Ordinal);
-    private readonly List<string> _texts;
+    private readonly IReadOnlyList<string> _texts;
     private Pseudonymiser? _pseudonymiser;
     private byte[]? _redactedBody;
 
-    internal BorderCheck(PolicyEngine engine, RuleBook book, TradeContext trade, List<string> texts, Inspection inspection)
+    internal BorderCheck(PolicyEngine engine, RuleBook book, TradeContext trade, PromptContent prompt, Inspection inspection)
     {
         _engine = engine;
         Book = book;
         Trade = trade;
-        _texts = texts;
+        Prompt = prompt;
+        _texts = prompt.Texts;
         Inspection = inspection;
     }
+
+    /// <summary>The buyer's texts and messages, as scanned (and as the exchange counts their tokens).</summary>
+    public PromptContent Prompt { get; }
 
     public RuleBook Book { get; }
     public TradeContext Trade { get; }

@@ -31,10 +31,10 @@ public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, b
             return null;
         }
 
-        var texts = PromptTexts.Extract(body, request.Kind);
-        var inspection = Inspection.Run(texts, bits, categories, account.DefaultDataClass, subjectKey);
+        var prompt = PromptTexts.Read(body, request.Kind);
+        var inspection = Inspection.Run(prompt.Texts, bits, categories, account.DefaultDataClass, subjectKey);
         var trade = new TradeContext(account.HomeJurisdiction, inspection.Profile, time.GetUtcNow(), inspection.Subjects, account.Attestations);
-        return new BorderCheck(_engine, rules.Current, trade, texts, inspection);
+        return new BorderCheck(_engine, rules.Current, trade, prompt, inspection);
     }
 
     /// <summary>After a trade crossed: its subjects count toward the seller's thresholds.</summary>

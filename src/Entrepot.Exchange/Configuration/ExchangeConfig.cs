@@ -61,6 +61,11 @@ public sealed record ExchangeSection
     /// <summary>Several exchange nodes as one: {"redis": "127.0.0.1:6379", "node_id": "a"}, with the
     /// ledger in PostgreSQL. See docs/OPERATIONS.md.</summary>
     [JsonPropertyName("cluster")] public ClusterSection? Cluster { get; set; }
+
+    /// <summary>How the exchange counts each model's tokens to check sellers' claims, by model name:
+    /// "estimate", "tiktoken:ENCODING" or "gguf:PATH" (the model file's own vocabulary and chat
+    /// template). OpenAI model names need no entry; other models are estimated.</summary>
+    [JsonPropertyName("tokenizers")] public Dictionary<string, string> Tokenizers { get; set; } = [];
 }
 
 public sealed record ClusterSection

@@ -8,6 +8,7 @@ using Entrepot.Exchange.Api;
 using Entrepot.Exchange.Border;
 using Entrepot.Exchange.Configuration;
 using Entrepot.Exchange.Relay;
+using Entrepot.Exchange.Settlement;
 using Entrepot.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -37,12 +38,22 @@ public sealed class ExchangeHost : IAsyncDisposable
     public ExchangeSettings Settings { get; }
     public IServiceProvider Services => _app.Services;
     public Marketplace Market => _app.Services.GetRequiredService<Marketplace>();
-    public SqliteTradeLog TradeLog => _app.Services.GetRequiredService<SqliteTradeLog>();
+
+    /// <summary>Settles and records every request (its writer thread); flush it to see what was recorded.</summary>
+    public Settlement.TradeRecorder Recorder => _app.Services.GetRequiredService<Settlement.TradeRecorder>();
+
+    /// <summary>The trade log as stored (recent rows, the reads the exchange makes).</summary>
+    public SqliteTradeStore Trades => _app.Services.GetRequiredService<SqliteTradeStore>();
 
     /// <summary>The address Kestrel bound, known after <see cref="StartAsync"/> (port 0 picks a free one).</summary>
     public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
 
-    public static ExchangeHost Create(ExchangeConfig config, string dataDir, int? port = null, string? host = null, Action<ILoggingBuilder>? logging = null)
+    /// <param name="tokenizerKinds">Tokenizer kinds beyond "estimate" and "tiktoken" that
+    /// <c>exchange.tokenizers</c> may name (the program adds "gguf").</param>
+    /// <param name="tokenCounters">Counters for models given directly (the demo's, sharing its loaded model).</param>
+    public static ExchangeHost Create(ExchangeConfig config, string dataDir, int? port = null, string? host = null, Action<ILoggingBuilder>? logging = null,
+        IReadOnlyDictionary<string, Func<string, Core.Metering.ITokenCounter>>? tokenizerKinds = null,
+        IReadOnlyDictionary<string, Core.Metering.ITokenCounter>? tokenCounters = null)
     {
         ExchangeConfigLoader.Validate(config, "configuration");
         var x = config.Exchange;
@@ -214,31 +225,25 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton<Storage.IPriceIndex>(shared is null ? new SqlitePriceIndex(db) : new Storage.Postgres.PostgresPriceIndex(shared));
         var signingKey = Core.Trust.SigningKey.LoadOrCreate(x.SigningKeyDir is { } keyDir ? Path.GetFullPath(keyDir) : settings.DataDir);
         s.AddSingleton(signingKey);
-        Func<Core.Trust.ReceiptEvidence, System.Text.Json.Nodes.JsonObject> countersign =
-            e => Core.Trust.ReceiptCheck.Issue(e, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(), 0.5);
         SqliteRateTable.Save(db, settings.Rates);
         Storage.ILedgerStore ledger;
         if (x.Ledger is { Store: "postgres", Connection: { } connection })
         {
             // A cluster's nodes already hold the database (the same one): its ledger uses that connection pool.
-            ledger = shared is not null ? new Storage.Postgres.PostgresLedger(shared, signingKey)
-                : new Storage.Postgres.PostgresLedger(new Storage.Postgres.PostgresDatabase(connection), signingKey, ownsDatabase: true);
+            ledger = shared is not null ? new Storage.Postgres.PostgresLedger(shared, signingKey, time: time)
+                : new Storage.Postgres.PostgresLedger(new Storage.Postgres.PostgresDatabase(connection), signingKey, ownsDatabase: true, time: time);
         }
         else
         {
-            ledger = new SqliteLedger(db, signingKey);
+            ledger = new SqliteLedger(db, signingKey, time);
         }
 
         s.AddSingleton(ledger);
         s.AddSingleton(new LedgerWatch(ledger, signingKey, time));
-        var tradeLog = new SqliteTradeLog(db, countersign, ledger, x.FeePercent, archive: history);
-        // A ledger in another store may have missed the last trades before a crash: bill them now.
-        tradeLog.CatchUpLedger(TimeSpan.FromMinutes(10));
-        s.AddSingleton(_ => tradeLog); // from a factory, so the container disposes it (flushing the writer) at shutdown
+        s.AddSettlement(new Settlement.SettlementSetup(db, ledger, history, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(),
+            x.FeePercent, settings.Rates, TokenCounters(config, tokenizerKinds, tokenCounters), settings.DataDir, time));
         s.AddSingleton(sp => new Settlement.Reconciler(sp.GetRequiredService<Marketplace>(), sp.GetRequiredService<HttpMessageInvoker>(), signingKey,
-            sp.GetRequiredService<SqliteTradeLog>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>()));
-        s.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<SqliteTradeLog>());
-        s.AddSingleton(_ => new SqliteReceiptStore(db, countersign));
+            sp.GetRequiredService<Settlement.TradeRecorder>(), sp.GetRequiredService<SqliteTradeStore>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>()));
         var nodeId = x.Cluster?.NodeId ?? $"{Environment.MachineName}:{settings.Port}";
         Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(time) : new Storage.Redis.RedisBudgetBook(redis, time, x.Cluster!.Prefix, nodeId);
         var spending = new BudgetSpending((scope, since, currency) => SpentSince(db, scope, since, currency, x.FeePercent, settings.Rates));
@@ -342,7 +347,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         while (r.Read())
         {
             // Each trade as it was settled against the budget: in its currency, or converted at the rate table.
-            var cost = decimal.Parse(r.GetString(0), System.Globalization.CultureInfo.InvariantCulture) * (1 + (feePercent / 100m));
+            var cost = Core.Ledger.LedgerEntry.BuyerDebit(decimal.Parse(r.GetString(0), System.Globalization.CultureInfo.InvariantCulture), feePercent);
             var from = r.GetString(1);
             if (from == currency)
             {
@@ -355,6 +360,25 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
 
         return sum;
+    }
+
+    /// <summary>The counters of <c>exchange.tokenizers</c> (and any given directly), the rest by model name.</summary>
+    private static Core.Metering.TokenCounters TokenCounters(ExchangeConfig config, IReadOnlyDictionary<string, Func<string, Core.Metering.ITokenCounter>>? kinds,
+        IReadOnlyDictionary<string, Core.Metering.ITokenCounter>? given)
+    {
+        var counters = new Dictionary<string, Core.Metering.ITokenCounter>(StringComparer.Ordinal);
+        foreach (var (model, spec) in config.Exchange.Tokenizers)
+        {
+            counters[model] = Core.Metering.TokenCounters.Parse(spec, kinds, out var error)
+                ?? throw new ConfigurationException($"configuration: 'exchange.tokenizers.{model}': {error}");
+        }
+
+        foreach (var (model, counter) in given ?? new Dictionary<string, Core.Metering.ITokenCounter>())
+        {
+            counters.TryAdd(model, counter);
+        }
+
+        return new Core.Metering.TokenCounters(counters);
     }
 
     /// <summary>The rules_dir setting, else DATA_DIR/rules, else the packs shipped beside the program.</summary>
@@ -414,7 +438,6 @@ public sealed class ExchangeHost : IAsyncDisposable
             {
                 try
                 {
-                    TradeLog.ProbeLedger();
                     foreach (var gone in Market.Offers.Expire())
                     {
                         logger.LogWarning("Exporter node {Node} stopped heartbeating and has left the market.", gone);
@@ -503,7 +526,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             await Task.Delay(2, ct).ConfigureAwait(false);
         }
 
-        await TradeLog.FlushAsync(ct).ConfigureAwait(false);
+        await Recorder.FlushAsync(ct).ConfigureAwait(false);
         await _app.Services.GetRequiredService<SqliteSubjectStore>().FlushAsync(ct).ConfigureAwait(false);
         if (_app.Services.GetService<Storage.Postgres.PostgresSubjectCounter>() is { } shared)
         {
@@ -513,8 +536,8 @@ public sealed class ExchangeHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // The trade log exists from Create on; resolving it makes the container dispose (flush) it.
-        _ = TradeLog;
+        // The recorder exists from Create on; resolving it makes the container dispose (flush) it.
+        _ = Recorder;
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -528,7 +551,7 @@ public sealed class ExchangeHost : IAsyncDisposable
 
         // Stop first so requests in flight finish and record what they did; disposing alone would
         // abort them and drop their usage and declarations.
-        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
             try
             {
@@ -542,7 +565,9 @@ public sealed class ExchangeHost : IAsyncDisposable
 
         var redis = _app.Services.GetService<StackExchange.Redis.ConnectionMultiplexer>();
         var shared = _app.Services.GetService<Storage.Postgres.PostgresDatabase>();
+        var ledger = _app.Services.GetRequiredService<Storage.ILedgerStore>();
         await _app.DisposeAsync().ConfigureAwait(false);
+        ledger.Dispose(); // its last checkpoint, after the recorder and the poster wrote their last entries
         if (redis is not null)
         {
             await redis.DisposeAsync().ConfigureAwait(false);

@@ -43,6 +43,10 @@ internal sealed partial class ChatRelay(
 
     private int _inFlight;
 
+    /// <summary>Requests waiting for answered trades' holds to be settled before a 402; at most <see cref="MaxWaitingForHolds"/>.</summary>
+    private int _waitingForHolds;
+    private const int MaxWaitingForHolds = 32;
+
     /// <summary>Requests inside the relay, including their bookkeeping after the response.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -177,12 +181,35 @@ internal sealed partial class ChatRelay(
             allowed.RemoveAll(c => !string.Equals(c.SpotPrice.Currency, currency, StringComparison.Ordinal)
                 && (rates is null || !rates.CanConvert(c.SpotPrice.Currency, currency) || covering.Any(b => b.Currency != currency)));
             trade.HoldCurrency = currency;
-            var maxCost = allowed.Count == 0 ? 0m : allowed.Max(c => InHoldCurrency(MaxCost(c.SpotPrice, request), c.SpotPrice.Currency, currency));
+            var maxCost = allowed.Count == 0 ? 0m : allowed.Max(c => InHoldCurrency(MaxCost(c.SpotPrice, trade), c.SpotPrice.Currency, currency));
             try
             {
                 if (allowed.Count > 0)
                 {
                     var (hold, refusal) = await budgets.TryHoldAsync(scopes, maxCost).ConfigureAwait(false);
+                    if (hold is null && Interlocked.Increment(ref _waitingForHolds) <= MaxWaitingForHolds)
+                    {
+                        try
+                        {
+                            // Answered trades are settled by the recorder a few milliseconds later, and until
+                            // then their holds count in full: when only holds stand in the way, wait for them
+                            // a little before refusing (only on this path, and only so many requests at once).
+                            for (var waited = 0; hold is null && waited < 500 && await OnlyHoldsInTheWayAsync(scopes, maxCost).ConfigureAwait(false); waited += 10)
+                            {
+                                await Task.Delay(10, aborted).ConfigureAwait(false);
+                                (hold, refusal) = await budgets.TryHoldAsync(scopes, maxCost).ConfigureAwait(false);
+                            }
+                        }
+                        finally
+                        {
+                            Interlocked.Decrement(ref _waitingForHolds);
+                        }
+                    }
+                    else if (hold is null)
+                    {
+                        Interlocked.Decrement(ref _waitingForHolds);
+                    }
+
                     trade.Hold = hold ?? await RefuseBudgetAsync(ctx, refusal!).ConfigureAwait(false);
                 }
             }
@@ -218,14 +245,48 @@ internal sealed partial class ChatRelay(
         }
     }
 
-    /// <summary>The most a request can cost at a seller, fee included: its prompt bytes plus template
-    /// overhead as input tokens (a token is at least one byte), max_tokens (or the configured cap) as
-    /// output.</summary>
-    private decimal MaxCost(Core.Market.Price price, InferenceRequest request)
+    /// <summary>The most a request can cost at a seller, fee included (<see cref="MaxInput"/> and
+    /// <see cref="MaxOutput"/> at the price, rounded up as the ledger's fee is).</summary>
+    private decimal MaxCost(Core.Market.Price price, Trade trade) =>
+        Core.Ledger.LedgerEntry.BuyerDebit(price.CostOf(MaxInput(trade), MaxOutput(trade)), settings.FeePercent);
+
+    /// <summary>The most input tokens a request can be billed: its prompt bytes (a token is at least a
+    /// byte) plus a chat template's tokens (8 a message and 256 more). A claim beyond it is absurd.</summary>
+    private static long MaxInput(Trade trade) => trade.Request.PromptTextBytes + 256 + (8L * trade.Border.Prompt.Messages.Count);
+
+    /// <summary>The most output tokens a request can be billed: its max_tokens, else the configured cap.</summary>
+    private long MaxOutput(Trade trade) => trade.Request.MaxTokens ?? settings.HoldMaxTokens;
+
+    /// <summary>Whether the request would fit every covering budget but for what is held on them now.</summary>
+    private async ValueTask<bool> OnlyHoldsInTheWayAsync(IReadOnlyList<string> scopes, decimal amount)
     {
-        long input = request.PromptTextBytes + 256;
-        long output = request.MaxTokens ?? settings.HoldMaxTokens;
-        return price.CostOf(input, output) * (1 + (settings.FeePercent / 100m));
+        var blocked = false;
+        foreach (var scope in scopes)
+        {
+            (decimal Spent, decimal Held, decimal Limit)? status;
+            try
+            {
+                status = await budgets.StatusAsync(scope).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                return false;
+            }
+
+            if (status is not { } s)
+            {
+                continue;
+            }
+
+            if (s.Limit - s.Spent < amount)
+            {
+                return false;
+            }
+
+            blocked |= s.Limit - s.Spent - s.Held < amount;
+        }
+
+        return blocked;
     }
 
     /// <summary>An amount in a seller's currency as the budget sees it.</summary>
@@ -430,9 +491,8 @@ internal sealed partial class ChatRelay(
         trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
         var restored = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping).RestoreWhole(content.Span) : null;
         trade.ResponseSha256 = Core.Trust.Sha256Hex.Of(content.Span);
-        trade.SellerReceipt = upstreamResponse.Headers.TryGetValues(Core.Trust.Receipts.Header, out var rh)
-            ? Core.Trust.Receipts.FromHeader(rh.FirstOrDefault())?.ToJsonString() : null;
-        trade.CountedOutput = TokenEstimator.FromUtf8Bytes(CompletionText.Utf8Length(content.Span));
+        trade.SellerReceipt = upstreamResponse.Headers.TryGetValues(Core.Trust.Receipts.Header, out var rh) ? ReceiptFromHeader(rh.FirstOrDefault()) : null;
+        trade.Completion = CompletionText.Extract(content.Span);
 
         var status = (int)upstreamResponse.StatusCode;
         trade.Status = status;
@@ -466,7 +526,7 @@ internal sealed partial class ChatRelay(
         await response.StartAsync(aborted).ConfigureAwait(false);
 
         using var hasher = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage) { Hasher = hasher };
+        using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage) { Hasher = hasher, CaptureText = true };
         var restorer = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping) : null;
         var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferSize);
         try
@@ -513,7 +573,8 @@ internal sealed partial class ChatRelay(
 
             trade.ResponseSha256 = Convert.ToHexStringLower(hasher.GetHashAndReset());
             trade.SellerReceipt = sse.Receipt;
-            trade.CountedOutput = sse.ContentEvents;
+            trade.Completion = sse.Text;
+            trade.ContentEvents = sse.ContentEvents;
         }
     }
 
@@ -545,12 +606,12 @@ internal sealed partial class ChatRelay(
         var c = trade.Candidate;
         var u = trade.Usage;
         var outcome = trade.Outcome;
-        var cost = c is not null && outcome is Outcome.Completed or Outcome.Interrupted ? c.SpotPrice.CostOf(u.InputTokens, u.OutputTokens) : 0m;
-        metrics.Request(Storage.Sqlite.SqliteTradeLog.OutcomeName(outcome), c?.Provider.Id);
+        var delivered = c is not null && outcome is Outcome.Completed or Outcome.Interrupted;
+        metrics.Request(OutcomeNames.Of(outcome), c?.Provider.Id);
         metrics.Tokens(u.InputTokens, u.OutputTokens);
-        if (c is not null && outcome is Outcome.Completed or Outcome.Interrupted)
+        if (delivered)
         {
-            diversifier.Record(trade.Key.Account.Id, c.Provider.Jurisdiction, c.Provider.Id, u.InputTokens + u.OutputTokens);
+            diversifier.Record(trade.Key.Account.Id, c!.Provider.Jurisdiction, c.Provider.Id, u.InputTokens + u.OutputTokens);
         }
 
         if (trade.OverheadUs > 0)
@@ -574,17 +635,17 @@ internal sealed partial class ChatRelay(
             }
         }
 
-        var now = time.GetUtcNow();
-        var elapsed = Stopwatch.GetElapsedTime(trade.Started);
-        if (trade.Hold is { } hold)
+        if (!delivered)
         {
-            var charged = cost * (1 + (settings.FeePercent / 100m));
-            hold.Settle(c is null ? charged : InHoldCurrency(charged, c.SpotPrice.Currency, trade.HoldCurrency!));
+            trade.Hold?.Release();
         }
 
-        // The trade writer's thread stores the row, checks and countersigns a seller's receipt and
-        // appends the ledger entry, in one transaction; nothing here waits for it.
-        await usage.RecordAsync(new UsageRecord
+        var now = time.GetUtcNow();
+        var elapsed = Stopwatch.GetElapsedTime(trade.Started);
+        // The trade recorder's thread counts the tokens itself, settles the trade at the quote, checks
+        // and countersigns a seller's receipt, charges the hold and writes the row and the ledger
+        // entry, in one transaction; nothing here waits for it.
+        var recorded = await usage.RecordAsync(new UsageRecord
         {
             RequestId = trade.RequestId,
             Timestamp = now,
@@ -597,7 +658,6 @@ internal sealed partial class ChatRelay(
             InputTokens = u.InputTokens,
             OutputTokens = u.OutputTokens,
             UsageEstimated = u.Estimated,
-            Cost = cost,
             Currency = c?.SpotPrice.Currency ?? "USD",
             Outcome = outcome,
             StatusCode = trade.Status,
@@ -606,18 +666,23 @@ internal sealed partial class ChatRelay(
             LatencyMs = elapsed.TotalMilliseconds,
             OverheadUs = trade.OverheadUs,
             Border = declared ?? trade.Refusal,
-            Receipt = c is null || outcome is not (Outcome.Completed or Outcome.Interrupted) ? null : new Core.Trust.ReceiptEvidence
+            Prompt = delivered ? trade.Border.Prompt : null,
+            Completion = delivered ? trade.Completion : null,
+            ContentEvents = trade.ContentEvents,
+            Hold = delivered ? trade.Hold : null,
+            HoldCurrency = trade.HoldCurrency,
+            Receipt = !delivered ? null : new Core.Trust.ReceiptEvidence
             {
                 RequestId = trade.RequestId,
                 Attempt = trade.Attempts,
                 Buyer = trade.Key.Account.Id,
-                SellerId = c.Provider.Id,
+                SellerId = c!.Provider.Id,
                 SellerIsExporter = c.Provider.Kind == Core.Market.ProviderKind.Exporter,
                 Model = trade.Request.Model,
-                InputTokens = u.InputTokens,
-                OutputTokens = u.OutputTokens,
-                CountedInput = TokenEstimator.FromUtf8Bytes(trade.Request.PromptTextBytes),
-                CountedOutput = trade.CountedOutput,
+                ClaimedInput = u.Estimated ? null : u.InputTokens,
+                ClaimedOutput = u.Estimated ? null : u.OutputTokens,
+                MaxInput = MaxInput(trade),
+                MaxOutput = MaxOutput(trade),
                 InputPrice = c.SpotPrice.InputPerMillion,
                 OutputPrice = c.SpotPrice.OutputPerMillion,
                 Currency = c.SpotPrice.Currency,
@@ -626,10 +691,19 @@ internal sealed partial class ChatRelay(
                 RequestSha256 = trade.RequestSha256 ?? "",
                 ResponseSha256 = trade.ResponseSha256 ?? "",
                 SellerReceipt = trade.SellerReceipt,
-                PinnedSellerKeyId = c.Provider.ReceiptKeyId,
+                PinnedSellerKey = c.Provider.ReceiptKeyId,
             },
         }).ConfigureAwait(false);
+        if (!recorded)
+        {
+            trade.Hold?.Release(); // the exchange is stopping: nothing is billed, nothing stays held
+        }
     }
+
+    /// <summary>The seller's receipt from its header as JSON text (unread: the recorder checks it).</summary>
+    private static string? ReceiptFromHeader(string? header) =>
+        header is { Length: > 0 and <= Core.Trust.SellerReceipt.MaxBytes * 2 } && Core.Trust.Receipts.FromBase64Url(header) is { } bytes
+            ? System.Text.Encoding.UTF8.GetString(bytes) : header is null ? null : "";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: seller {Provider} failed ({Reason}); trying the next")]
     private static partial void LogAttemptFailed(ILogger logger, string requestId, string provider, string reason);
@@ -670,7 +744,10 @@ internal sealed partial class ChatRelay(
         public string? RequestSha256 { get; set; }
         public string? ResponseSha256 { get; set; }
         public string? SellerReceipt { get; set; }
-        public long CountedOutput { get; set; }
+
+        /// <summary>The generated text as delivered, for the exchange's own count.</summary>
+        public string? Completion { get; set; }
+        public long ContentEvents { get; set; }
 
         /// <summary>The border decision for the seller being tried.</summary>
         public CandidateDecision? Decision { get; set; }

@@ -22,7 +22,8 @@ public sealed partial class Reconciler(
     Marketplace market,
     HttpMessageInvoker http,
     SigningKey exchangeKey,
-    SqliteTradeLog trades,
+    TradeRecorder trades,
+    SqliteTradeStore log,
     Storage.ILedgerStore ledger,
     SqliteDatabase db,
     TimeProvider time,
@@ -103,7 +104,7 @@ public sealed partial class Reconciler(
                         continue;
                     }
 
-                    if (ledger.Contains(record.RequestId))
+                    if (ledger.Contains(record.RequestId) || log.Knows(record.RequestId))
                     {
                         already++;
                         continue;
@@ -172,7 +173,6 @@ public sealed partial class Reconciler(
         var finished = Time(body["finished_at"]);
         var started = Time(body["started_at"]);
         var model = (string?)body["model"] ?? "";
-        var cost = Receipts.Cost(input, output, inputPrice, outputPrice);
         return new UsageRecord
         {
             RequestId = requestId,
@@ -184,7 +184,6 @@ public sealed partial class Reconciler(
             DestinationJurisdiction = p.Region ?? p.Jurisdiction,
             InputTokens = input,
             OutputTokens = output,
-            Cost = cost,
             Currency = currency,
             Outcome = Outcome.Reconciled,
             StatusCode = 200,
@@ -198,8 +197,8 @@ public sealed partial class Reconciler(
                 SellerId = p.Id,
                 SellerIsExporter = true,
                 Model = model,
-                InputTokens = input,
-                OutputTokens = output,
+                ClaimedInput = input,
+                ClaimedOutput = output,
                 CountedInput = input,
                 CountedOutput = output,
                 InputPrice = inputPrice,
@@ -210,7 +209,7 @@ public sealed partial class Reconciler(
                 RequestSha256 = (string?)body["request_sha256"] ?? "",
                 ResponseSha256 = (string?)body["response_sha256"] ?? "",
                 SellerReceipt = doc.ToJsonString(),
-                PinnedSellerKeyId = p.ReceiptKeyId,
+                PinnedSellerKey = p.ReceiptKeyId,
                 Reconciled = true,
             },
         };

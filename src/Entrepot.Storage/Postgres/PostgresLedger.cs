@@ -11,9 +11,13 @@ namespace Entrepot.Storage.Postgres;
 /// Every append takes a transaction-scoped advisory lock and reads the chain's end inside it, so
 /// writers in several processes extend one chain in turn instead of forking it; entries already in
 /// the ledger (by receipt id) are skipped in the same lock, and new ones are written with COPY.
+/// Every node seals: whichever finds the oldest unsealed entry <see cref="LedgerCheckpoint.SealWithin"/>
+/// old checkpoints the end, under the same lock.
 /// </summary>
-public sealed class PostgresLedger(PostgresDatabase db, SigningKey key, bool ownsDatabase = false) : ILedgerStore
+public sealed class PostgresLedger(PostgresDatabase db, SigningKey key, bool ownsDatabase = false, TimeProvider? time = null) : ILedgerStore
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     public long Count
     {
         get
@@ -24,9 +28,9 @@ public sealed class PostgresLedger(PostgresDatabase db, SigningKey key, bool own
         }
     }
 
-    public int Append(IEnumerable<(string ReceiptId, DateTimeOffset Timestamp, string Currency, IReadOnlyList<Posting> Postings)> trades)
+    public int Append(IEnumerable<LedgerPost> posts)
     {
-        var list = trades.ToList();
+        var list = posts.ToList();
         if (list.Count == 0)
         {
             return 0;
@@ -47,9 +51,11 @@ public sealed class PostgresLedger(PostgresDatabase db, SigningKey key, bool own
         }
 
         int added = 0;
+        var due = new List<(long Seq, string Hash)>();
         using (var copy = c.BeginBinaryImport("COPY ledger (seq, receipt_id, ts, currency, postings, prev_hash, hash) FROM STDIN (FORMAT BINARY)"))
         {
-            foreach (var (receiptId, ts, currency, postings) in list)
+            var ts = _time.GetUtcNow(); // the posting time, stamped under the lock: entries' times follow the chain
+            foreach (var (receiptId, currency, postings) in list)
             {
                 if (!present.Add(receiptId))
                 {
@@ -68,18 +74,89 @@ public sealed class PostgresLedger(PostgresDatabase db, SigningKey key, bool own
                 seq++;
                 hash = entryHash;
                 added++;
+                if (seq - checkpointed >= LedgerCheckpoint.Every)
+                {
+                    due.Add((seq, hash));
+                    checkpointed = seq;
+                }
             }
 
             copy.Complete();
         }
 
-        if (seq - checkpointed >= LedgerRows.CheckpointEvery)
+        foreach (var (s, h) in due)
+        {
+            Checkpoint(c, tx, s, h);
+        }
+
+        tx.Commit();
+        return added;
+    }
+
+    public bool HasEntry(long seq, string hash)
+    {
+        using var c = db.Open();
+        using var cmd = new NpgsqlCommand("SELECT 1 FROM ledger WHERE seq = @s AND hash = @h", c);
+        cmd.Parameters.AddWithValue("s", seq);
+        cmd.Parameters.AddWithValue("h", hash);
+        return cmd.ExecuteScalar() is not null;
+    }
+
+    /// <summary>Seals the end of the chain when the first entry after the last checkpoint is
+    /// <see cref="LedgerCheckpoint.SealWithin"/> old (by its time, or the checkpoint's when a trade
+    /// rebuilt later carries an older one). Any node may: the lock makes it one checkpoint.</summary>
+    public void SealIfDue(DateTimeOffset now)
+    {
+        using var c = db.Open();
+        using (var peek = new NpgsqlCommand("""
+            SELECT (SELECT COALESCE(MAX(seq), 0) FROM ledger) > (SELECT COALESCE(MAX(seq), 0) FROM ledger_checkpoints)
+            """, c))
+        {
+            if (peek.ExecuteScalar() is not true)
+            {
+                return; // idle: nothing unsealed
+            }
+        }
+
+        using var tx = c.BeginTransaction();
+        var (seq, hash, checkpointed) = LockEnd(c, tx);
+        if (seq == checkpointed)
+        {
+            tx.Commit();
+            return;
+        }
+
+        using var first = new NpgsqlCommand("""
+            SELECT l.ts, (SELECT ts FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1) FROM ledger l WHERE l.seq = @s
+            """, c, tx);
+        first.Parameters.AddWithValue("s", checkpointed + 1);
+        DateTimeOffset appended = DateTimeOffset.MinValue;
+        using (var r = first.ExecuteReader())
+        {
+            if (r.Read())
+            {
+                var entryTs = DateTimeOffset.Parse(r.GetString(0), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                var sealedTs = r.IsDBNull(1) ? DateTimeOffset.MinValue : DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                appended = entryTs > sealedTs ? entryTs : sealedTs;
+            }
+        }
+
+        if (now - appended >= LedgerCheckpoint.SealWithin)
         {
             Checkpoint(c, tx, seq, hash);
         }
 
         tx.Commit();
-        return added;
+    }
+
+    public IReadOnlyList<LedgerCheckpoint> Checkpoints(long afterSeq, int limit)
+    {
+        using var c = db.Open();
+        using var cmd = new NpgsqlCommand($"SELECT {LedgerRows.CheckpointColumns} FROM ledger_checkpoints WHERE seq > @a ORDER BY seq LIMIT @n", c);
+        cmd.Parameters.AddWithValue("a", afterSeq);
+        cmd.Parameters.AddWithValue("n", Math.Clamp(limit, 1, 10_000));
+        using var r = cmd.ExecuteReader();
+        return LedgerRows.ReadCheckpoints(r);
     }
 
     public DateTimeOffset? LastEntryTime()
@@ -110,36 +187,35 @@ public sealed class PostgresLedger(PostgresDatabase db, SigningKey key, bool own
         tx.Commit();
     }
 
-    public string? Verify(byte[]? trustedPublicKey, out long entries, out int checkpoints) => Verify(db, trustedPublicKey, out entries, out checkpoints);
+    public LedgerReport Audit(byte[]? trustedPublicKey) => Audit(db, trustedPublicKey);
 
-    /// <summary>Verifies a PostgreSQL ledger exactly as <see cref="Sqlite.SqliteLedger.Verify(Sqlite.SqliteDatabase, byte[], out long, out int)"/> does a SQLite one.</summary>
-    public static string? Verify(PostgresDatabase db, byte[]? trustedPublicKey, out long entries, out int checkpoints)
+    /// <summary>Audits a PostgreSQL ledger exactly as <see cref="Sqlite.SqliteLedger.Audit(Sqlite.SqliteDatabase, byte[])"/> does a SQLite one.</summary>
+    public static LedgerReport Audit(PostgresDatabase db, byte[]? trustedPublicKey)
     {
-        entries = 0;
-        checkpoints = 0;
         using var c = db.Open();
         // One snapshot for the checkpoints and the chain, so a writer appending meanwhile is not misread.
         using var tx = c.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
-        Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)> marks;
-        using (var cmd = new NpgsqlCommand("SELECT seq, hash, key_id, public_key, signature FROM ledger_checkpoints ORDER BY seq", c, tx))
+        List<LedgerCheckpoint> marks;
+        using (var cmd = new NpgsqlCommand($"SELECT {LedgerRows.CheckpointColumns} FROM ledger_checkpoints ORDER BY seq", c, tx))
         using (var r = cmd.ExecuteReader())
         {
             marks = LedgerRows.ReadCheckpoints(r);
         }
 
-        var verifier = new LedgerVerifier();
+        var audit = new LedgerAudit(marks, trustedPublicKey);
         using (var cmd = new NpgsqlCommand("SELECT seq, receipt_id, ts, currency, postings, prev_hash, hash FROM ledger ORDER BY seq", c, tx))
         using (var r = cmd.ExecuteReader())
         {
-            if (LedgerRows.VerifyChain(r, verifier, marks) is { } problem)
-            {
-                entries = verifier.Entries;
-                return problem;
-            }
+            return LedgerReport.Of(audit, LedgerRows.Audit(r, audit));
         }
+    }
 
-        entries = verifier.Entries;
-        return LedgerRows.VerifyCheckpoints(verifier, marks, trustedPublicKey, out checkpoints);
+    public static string? Verify(PostgresDatabase db, byte[]? trustedPublicKey, out long entries, out int checkpoints)
+    {
+        var report = Audit(db, trustedPublicKey);
+        entries = report.Entries;
+        checkpoints = report.Checkpoints;
+        return report.Problem;
     }
 
     /// <summary>Takes the ledger's lock for this transaction and reads the chain's end under it.</summary>
@@ -165,13 +241,14 @@ public sealed class PostgresLedger(PostgresDatabase db, SigningKey key, bool own
 
     private void Checkpoint(NpgsqlConnection c, NpgsqlTransaction tx, long seq, string hash)
     {
+        var signed = LedgerCheckpoint.Sign(key, seq, hash, _time.GetUtcNow());
         using var cmd = new NpgsqlCommand("INSERT INTO ledger_checkpoints(seq, hash, ts, key_id, public_key, signature) VALUES (@s, @h, @t, @k, @pk, @sig)", c, tx);
         cmd.Parameters.AddWithValue("s", seq);
         cmd.Parameters.AddWithValue("h", hash);
-        cmd.Parameters.AddWithValue("t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-        cmd.Parameters.AddWithValue("k", key.KeyId);
-        cmd.Parameters.AddWithValue("pk", Receipts.Base64Url(key.PublicKey));
-        cmd.Parameters.AddWithValue("sig", Receipts.Base64Url(key.Sign(LedgerRows.CheckpointMessage(seq, hash))));
+        cmd.Parameters.AddWithValue("t", signed.Timestamp);
+        cmd.Parameters.AddWithValue("k", signed.KeyId);
+        cmd.Parameters.AddWithValue("pk", signed.PublicKey);
+        cmd.Parameters.AddWithValue("sig", signed.Signature);
         cmd.ExecuteNonQuery();
     }
 

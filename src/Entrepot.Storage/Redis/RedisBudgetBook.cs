@@ -246,6 +246,17 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         return ((long)(state[0].IsNull ? 0 : (long)state[0]) / Unit, (long)(state[1].IsNull ? 0 : (long)state[1]) / Unit, b.Limit);
     }
 
+    public async ValueTask<(decimal Spent, decimal Held, decimal Limit)?> StatusAsync(string scope)
+    {
+        if (!_definitions.TryGetValue(scope, out var b))
+        {
+            return null;
+        }
+
+        var state = await _redis.GetDatabase().HashGetAsync(StateKey(scope, b.Period), ["spent", "held"]).ConfigureAwait(false);
+        return ((long)(state[0].IsNull ? 0 : (long)state[0]) / Unit, (long)(state[1].IsNull ? 0 : (long)state[1]) / Unit, b.Limit);
+    }
+
     public void Dispose() => _retry.Dispose();
 
     private bool TrySettle((string[] Keys, long Held, long Spent, string HoldId) item)

@@ -9,8 +9,14 @@ namespace Entrepot.Storage.Sqlite;
 /// database, take no lock and wake nothing (the thread polls every <c>linger</c>, 5 ms by default),
 /// so a request costs one lock-free queue write. Measured here: waking a thread-pool reader per
 /// record or per batch cost more CPU per request than the write itself (see docs/PERFORMANCE.md).
-/// When the queue is full producers wait for space (back-pressure); a batch that fails to commit
-/// (disk full, locked file) is kept and retried, never dropped.
+/// When the queue is full producers wait for space (back-pressure). A batch that fails to commit is
+/// tried <see cref="BatchTries"/> times (about half a second apart: a locked file, a full disk that
+/// an operator clears); then each of its records is written alone once, and a record that still
+/// fails is handed to the dead-letter handler (kept aside, listed and replayable), so one record
+/// that cannot be written never blocks the records behind it. A record is thus tried four times. A
+/// record the dead-letter handler cannot take either (the database itself is failing) stays queued.
+/// Stopping waits at most its bound for the queue to drain; what is left then is handed to the
+/// abandon handler, so a stop never hangs on a store that does not answer.
 /// <para>
 /// When asked to, and where the system allows it (<see cref="BackgroundPriority"/>), the thread runs in the idle class,
 /// so its commits take only CPU time no request wants (that matters at low load, where a commit burst
@@ -28,6 +34,12 @@ public sealed class BatchWriter<T> : IAsyncDisposable
 
     /// <summary>How long queued records may wait on an idle-class writer before it is raised, by default.</summary>
     public static readonly TimeSpan DefaultMaxIdleWait = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Tries of a whole batch before its records are written one by one.</summary>
+    public const int BatchTries = 3;
+
+    /// <summary>How long a stop waits for the queue to drain, by default.</summary>
+    public static readonly TimeSpan DefaultStopWithin = TimeSpan.FromSeconds(5);
 
     private const int BusyBatch = 64;
     private readonly ConcurrentQueue<T> _queue = new();
@@ -50,12 +62,26 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     private long _lastTake = Environment.TickCount64;
     private long _lastRaised = long.MinValue / 2;
     private const long QuietBeforeIdle = 5_000; // ms
+    private readonly Func<T, Exception, bool>? _deadLetter;
+    private readonly Action<IReadOnlyList<T>>? _abandon;
+    private readonly Action? _idle;
+    private volatile bool _abandoning;
+    private int _failures;
+    private long _deadLettered;
+    private long _lastIdle;
 
     /// <param name="idleClass">Run the thread in the idle class where the system allows it (null: as
     /// <c>ENTREPOT_WRITER_PRIORITY</c> says; off by default, see <see cref="BackgroundPriority"/>).</param>
+    /// <param name="deadLetter">Keeps a record that could not be written aside; false when it could not
+    /// (then the record stays queued). Null: failed batches are retried until they succeed.</param>
+    /// <param name="abandon">Takes what is still queued when a stop's bound has passed.</param>
+    /// <param name="idle">Called on the writer's thread about four times a second when it has nothing to write.</param>
     public BatchWriter(Action<List<T>> write, string name, int capacity = 65_536, int maxBatch = 1024, TimeSpan? linger = null, TimeSpan? maxIdleWait = null,
-        bool? idleClass = null)
+        bool? idleClass = null, Func<T, Exception, bool>? deadLetter = null, Action<IReadOnlyList<T>>? abandon = null, Action? idle = null)
     {
+        _deadLetter = deadLetter;
+        _abandon = abandon;
+        _idle = idle;
         _idleClass = (idleClass ?? BackgroundPriority.Requested) && BackgroundPriority.Available;
         _maxIdleWait = maxIdleWait ?? DefaultMaxIdleWait;
         _write = write;
@@ -72,6 +98,9 @@ public sealed class BatchWriter<T> : IAsyncDisposable
 
     /// <summary>Items committed so far.</summary>
     public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Items handed to the dead-letter handler so far.</summary>
+    public long DeadLettered => Interlocked.Read(ref _deadLettered);
 
     /// <summary>Items queued and not yet taken by the writer thread.</summary>
     public int Backlog => Volatile.Read(ref _count);
@@ -173,6 +202,12 @@ public sealed class BatchWriter<T> : IAsyncDisposable
         var batch = new List<T>(_maxBatch);
         while (true)
         {
+            if (_abandoning)
+            {
+                Abandon(batch);
+                break;
+            }
+
             Volatile.Write(ref _busy, 1);
             var took = false;
             while (batch.Count < _maxBatch && _queue.TryDequeue(out var item))
@@ -208,6 +243,19 @@ public sealed class BatchWriter<T> : IAsyncDisposable
                 break;
             }
 
+            if (!took && batch.Count == 0 && _idle is not null && Environment.TickCount64 - _lastIdle >= 250)
+            {
+                _lastIdle = Environment.TickCount64;
+                try
+                {
+                    _idle();
+                }
+                catch (Exception e)
+                {
+                    Console.Error.WriteLine($"entrepot: {_thread.Name} idle work failed: {e.Message}");
+                }
+            }
+
             // A busy exchange (64 rows or more last time) waits longer, so each commit carries
             // more rows: the tail pages a commit rewrites are shared by more of them (about 15 %
             // less writer CPU per trade at 10k trades/s). A quiet one keeps the short wait, so a
@@ -234,23 +282,113 @@ public sealed class BatchWriter<T> : IAsyncDisposable
         try
         {
             _write(batch);
+            _failures = 0;
             return true;
         }
         catch (Exception e)
         {
             // Whatever failed (the database, a store the batch consults), the writer thread must not
-            // die with the records it holds: they are written on the next round.
-            Console.Error.WriteLine($"entrepot: could not commit {batch.Count} {typeof(T).Name} records, retrying: {e.Message}");
+            // die with the records it holds: they are written on the next round, or set aside.
+            _failures++;
+            Console.Error.WriteLine($"entrepot: could not commit {batch.Count} {typeof(T).Name} records (try {_failures}): {e.Message}");
+            if (_failures < BatchTries || _deadLetter is null)
+            {
+                return false;
+            }
+
+            _failures = 0;
+            Isolate(batch);
             return false;
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Writes a batch that failed as a whole one record at a time; a record that fails alone
+    /// goes to the dead-letter handler, and only records it could not take either stay in the batch.</summary>
+    private void Isolate(List<T> batch)
+    {
+        var kept = new List<T>();
+        var one = new List<T>(1);
+        foreach (var item in batch)
+        {
+            one.Clear();
+            one.Add(item);
+            try
+            {
+                _write(one);
+                Interlocked.Add(ref _written, one.Count);
+                continue;
+            }
+            catch (Exception e)
+            {
+                bool taken;
+                try
+                {
+                    taken = _deadLetter!(item, e);
+                }
+                catch (Exception inner)
+                {
+                    Console.Error.WriteLine($"entrepot: the dead-letter store failed too: {inner.Message}");
+                    taken = false;
+                }
+
+                if (taken)
+                {
+                    Interlocked.Increment(ref _deadLettered);
+                    Console.Error.WriteLine($"entrepot: a {typeof(T).Name} record could not be written after {BatchTries + 1} tries and was set aside (dead letter): {e.Message}");
+                }
+                else
+                {
+                    kept.Add(item);
+                }
+            }
+        }
+
+        batch.Clear();
+        batch.AddRange(kept);
+    }
+
+    /// <summary>A stop's bound passed: everything still here goes to the abandon handler.</summary>
+    private void Abandon(List<T> batch)
+    {
+        while (_queue.TryDequeue(out var item))
+        {
+            batch.Add(item);
+            Interlocked.Decrement(ref _count);
+        }
+
+        if (batch.Count > 0)
+        {
+            Console.Error.WriteLine($"entrepot: {_thread.Name} stopped with {batch.Count} records not written; they are set aside.");
+            try
+            {
+                _abandon?.Invoke(batch);
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"entrepot: {batch.Count} records could not be set aside either: {e.Message}");
+            }
+        }
+
+        batch.Clear();
+        Volatile.Write(ref _busy, 0);
+    }
+
+    public ValueTask DisposeAsync() => StopAsync(DefaultStopWithin);
+
+    /// <summary>Stops taking records and waits for the queue to drain, at most <paramref name="within"/>;
+    /// then the rest is handed to the abandon handler and the stop completes (within about a second
+    /// more, or when a store call in progress returns).</summary>
+    public async ValueTask StopAsync(TimeSpan within)
     {
         _stopping = true;
         RaiseWriter(); // shutting down: drain at full speed
         Volatile.Read(ref _space).TrySetResult();
-        await _stopped.Task.ConfigureAwait(false);
+        if (await Task.WhenAny(_stopped.Task, Task.Delay(within)).ConfigureAwait(false) != _stopped.Task)
+        {
+            _abandoning = true;
+            await Task.WhenAny(_stopped.Task, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        }
+
         if (_watchdog is not null)
         {
             await _watchdog.DisposeAsync().ConfigureAwait(false);

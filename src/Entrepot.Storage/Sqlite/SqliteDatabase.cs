@@ -187,6 +187,28 @@ public sealed class SqliteDatabase
             seq INTEGER NOT NULL
         );
         """,
+        """
+        ALTER TABLE usage ADD COLUMN flags TEXT NOT NULL DEFAULT '';
+        ALTER TABLE usage ADD COLUMN claimed_input INTEGER;
+        ALTER TABLE usage ADD COLUMN claimed_output INTEGER;
+        ALTER TABLE usage ADD COLUMN counter TEXT;
+        ALTER TABLE usage ADD COLUMN tolerance_percent INTEGER;
+        ALTER TABLE usage ADD COLUMN tolerance_tokens INTEGER;
+        CREATE TABLE dead_letters (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            request_id TEXT NOT NULL,
+            record TEXT NOT NULL,
+            error TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE seller_flags (
+            provider_id TEXT NOT NULL,
+            flag TEXT NOT NULL,
+            trades INTEGER NOT NULL,
+            PRIMARY KEY (provider_id, flag)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>An exporter node's database: only its log of issued receipts.</summary>

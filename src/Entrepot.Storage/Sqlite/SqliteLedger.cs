@@ -7,26 +7,28 @@ using Microsoft.Data.Sqlite;
 namespace Entrepot.Storage.Sqlite;
 
 /// <summary>
-/// The ledger in SQLite: append-only, hash-chained entries written by one thread (the receipt
-/// writer's), idempotent on the receipt id, with a checkpoint signed by the exchange's key every
-/// <see cref="CheckpointEvery"/> entries and at shutdown.
+/// The ledger in SQLite: append-only, hash-chained entries written by one thread (the trade
+/// recorder's), idempotent on the receipt id, with a checkpoint signed by the exchange's key at every
+/// <see cref="LedgerCheckpoint.Every"/>th entry, <see cref="LedgerCheckpoint.SealWithin"/> after an
+/// unsealed entry (<see cref="SealIfDue"/>, on the same thread) and at shutdown.
 /// </summary>
 public sealed class SqliteLedger : ILedgerStore
 {
-    public const int CheckpointEvery = 1000;
-
     private readonly SqliteDatabase _db;
     private readonly SigningKey _key;
+    private readonly TimeProvider _time;
     private long _seq;
     private string _hash = LedgerEntry.Genesis;
     private long _checkpointed;
+    private DateTimeOffset? _firstUnsealed;
     private RawStatement? _insert;
     private SqliteConnection? _insertConnection;
 
-    public SqliteLedger(SqliteDatabase db, SigningKey key)
+    public SqliteLedger(SqliteDatabase db, SigningKey key, TimeProvider? time = null)
     {
         _db = db;
         _key = key;
+        _time = time ?? TimeProvider.System;
         using var c = db.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1";
@@ -41,6 +43,11 @@ public sealed class SqliteLedger : ILedgerStore
 
         cmd.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM ledger_checkpoints";
         _checkpointed = (long)cmd.ExecuteScalar()!;
+        if (_seq > _checkpointed)
+        {
+            // Left unsealed by a crash: sealed at the first chance.
+            _firstUnsealed = DateTimeOffset.MinValue;
+        }
     }
 
     public long Count => Interlocked.Read(ref _seq);
@@ -63,12 +70,22 @@ public sealed class SqliteLedger : ILedgerStore
         return cmd.ExecuteScalar() is not null;
     }
 
+    public bool HasEntry(long seq, string hash)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT 1 FROM ledger WHERE seq = $s AND hash = $h";
+        cmd.Parameters.AddWithValue("$s", seq);
+        cmd.Parameters.AddWithValue("$h", hash);
+        return cmd.ExecuteScalar() is not null;
+    }
+
     /// <summary>Appends the trades not yet in the ledger, in one transaction of its own; returns how many were new.</summary>
-    public int Append(IEnumerable<(string ReceiptId, DateTimeOffset Timestamp, string Currency, IReadOnlyList<Posting> Postings)> trades)
+    public int Append(IEnumerable<LedgerPost> posts)
     {
         using var c = _db.Open();
         using var tx = c.BeginTransaction();
-        var pending = Append(c, tx, trades);
+        var pending = Append(c, tx, posts);
         tx.Commit();
         Advance(pending);
         DropPrepared();
@@ -76,19 +93,22 @@ public sealed class SqliteLedger : ILedgerStore
     }
 
     /// <summary>
-    /// Appends within the caller's transaction (the trade writer's, so a trade's usage row, receipt and
+    /// Appends within the caller's transaction (the trade recorder's, so a trade's usage row, receipt and
     /// ledger entry commit together). The chain's end moves only when the caller, after its commit,
     /// calls <see cref="Advance"/>: a rolled-back batch leaves the ledger where it was. A receipt id
     /// already in the ledger is skipped by the unique index (INSERT OR IGNORE), not by a query per entry.
+    /// Every <see cref="LedgerCheckpoint.Every"/>th entry is checkpointed as it is written.
     /// </summary>
-    public Pending Append(SqliteConnection c, SqliteTransaction tx, IEnumerable<(string ReceiptId, DateTimeOffset Timestamp, string Currency, IReadOnlyList<Posting> Postings)> trades)
+    public Pending Append(SqliteConnection c, SqliteTransaction tx, IEnumerable<LedgerPost> posts)
     {
         var insert = Prepared(c);
         long seq = _seq;
         string hash = _hash;
+        long checkpointed = _checkpointed;
         int added = 0;
         Span<char> text = stackalloc char[512];
-        foreach (var (receiptId, ts, currency, postings) in trades)
+        var ts = _time.GetUtcNow(); // the posting time: what the checkpoint rule is judged by
+        foreach (var (receiptId, currency, postings) in posts)
         {
             var entryHash = LedgerEntry.ComputeHash(seq + 1, receiptId, ts, currency, postings, hash);
             insert.Int(0, seq + 1);
@@ -106,15 +126,14 @@ public sealed class SqliteLedger : ILedgerStore
             seq++;
             hash = entryHash;
             added++;
+            if (seq - checkpointed >= LedgerCheckpoint.Every)
+            {
+                Checkpoint(c, tx, seq, hash);
+                checkpointed = seq;
+            }
         }
 
-        bool checkpoint = seq - _checkpointed >= CheckpointEvery;
-        if (checkpoint)
-        {
-            Checkpoint(c, tx, seq, hash);
-        }
-
-        return new Pending(seq, hash, added, checkpoint);
+        return new Pending(seq, hash, added, checkpointed);
     }
 
     /// <summary>
@@ -160,9 +179,14 @@ public sealed class SqliteLedger : ILedgerStore
     {
         _hash = pending.Hash;
         Interlocked.Exchange(ref _seq, pending.Seq);
-        if (pending.Checkpointed)
+        _checkpointed = pending.Checkpointed;
+        if (pending.Seq == pending.Checkpointed)
         {
-            _checkpointed = pending.Seq;
+            _firstUnsealed = null;
+        }
+        else if (pending.Added > 0)
+        {
+            _firstUnsealed ??= _time.GetUtcNow();
         }
     }
 
@@ -187,10 +211,10 @@ public sealed class SqliteLedger : ILedgerStore
         return _insert;
     }
 
-    /// <summary>Where the chain will end once the transaction commits.</summary>
-    public readonly record struct Pending(long Seq, string Hash, int Added, bool Checkpointed);
+    /// <summary>Where the chain will end once the transaction commits, and its last checkpoint then.</summary>
+    public readonly record struct Pending(long Seq, string Hash, int Added, long Checkpointed);
 
-    /// <summary>Signs the current end of the chain (at shutdown, or on demand).</summary>
+    /// <summary>Signs the current end of the chain (at shutdown, when due, or on demand).</summary>
     public void CheckpointNow()
     {
         if (_seq == _checkpointed || _seq == 0)
@@ -203,57 +227,80 @@ public sealed class SqliteLedger : ILedgerStore
         Checkpoint(c, tx, _seq, _hash);
         tx.Commit();
         _checkpointed = _seq;
+        _firstUnsealed = null;
+    }
+
+    /// <summary>Called by the ledger's writer thread when it is idle: seals what waited long enough.</summary>
+    public void SealIfDue(DateTimeOffset now)
+    {
+        if (_firstUnsealed is { } first && now - first >= LedgerCheckpoint.SealWithin)
+        {
+            CheckpointNow();
+        }
+    }
+
+    public IReadOnlyList<LedgerCheckpoint> Checkpoints(long afterSeq, int limit)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT {LedgerRows.CheckpointColumns} FROM ledger_checkpoints WHERE seq > $a ORDER BY seq LIMIT $n";
+        cmd.Parameters.AddWithValue("$a", afterSeq);
+        cmd.Parameters.AddWithValue("$n", Math.Clamp(limit, 1, 10_000));
+        using var r = cmd.ExecuteReader();
+        return LedgerRows.ReadCheckpoints(r);
     }
 
     private void Checkpoint(SqliteConnection c, SqliteTransaction tx, long seq, string hash)
     {
+        var signed = LedgerCheckpoint.Sign(_key, seq, hash, _time.GetUtcNow());
         using var cmd = c.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = "INSERT INTO ledger_checkpoints(seq, hash, ts, key_id, public_key, signature) VALUES ($s, $h, $t, $k, $pk, $sig)";
         cmd.Parameters.AddWithValue("$s", seq);
         cmd.Parameters.AddWithValue("$h", hash);
-        cmd.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-        cmd.Parameters.AddWithValue("$k", _key.KeyId);
-        cmd.Parameters.AddWithValue("$pk", Receipts.Base64Url(_key.PublicKey));
-        cmd.Parameters.AddWithValue("$sig", Receipts.Base64Url(_key.Sign(LedgerRows.CheckpointMessage(seq, hash))));
+        cmd.Parameters.AddWithValue("$t", signed.Timestamp);
+        cmd.Parameters.AddWithValue("$k", signed.KeyId);
+        cmd.Parameters.AddWithValue("$pk", signed.PublicKey);
+        cmd.Parameters.AddWithValue("$sig", signed.Signature);
         cmd.ExecuteNonQuery();
     }
 
     /// <summary>
-    /// Verifies a ledger database: the chain and balances (<see cref="LedgerVerifier"/>), every
-    /// checkpoint's signature, and that checkpoints name hashes the chain actually has. Returns null
-    /// when valid, else the first problem.
+    /// Audits a ledger database (<see cref="LedgerAudit"/>): the chain and balances, every checkpoint's
+    /// signature and hash, and the checkpoint rule; with the entries after the last checkpoint.
     /// </summary>
-    public static string? Verify(SqliteDatabase db, byte[]? trustedPublicKey, out long entries, out int checkpoints)
+    public static LedgerReport Audit(SqliteDatabase db, byte[]? trustedPublicKey)
     {
-        entries = 0;
-        checkpoints = 0;
         using var c = db.Open();
-        Dictionary<long, (string Hash, string KeyId, string PublicKey, string Signature)> marks;
+        using var tx = c.BeginTransaction(deferred: true); // one snapshot for checkpoints and chain
+        List<LedgerCheckpoint> marks;
         using (var cmd = c.CreateCommand())
         {
-            cmd.CommandText = "SELECT seq, hash, key_id, public_key, signature FROM ledger_checkpoints ORDER BY seq";
+            cmd.Transaction = tx;
+            cmd.CommandText = $"SELECT {LedgerRows.CheckpointColumns} FROM ledger_checkpoints ORDER BY seq";
             using var r = cmd.ExecuteReader();
             marks = LedgerRows.ReadCheckpoints(r);
         }
 
-        var verifier = new LedgerVerifier();
+        var audit = new LedgerAudit(marks, trustedPublicKey);
         using (var cmd = c.CreateCommand())
         {
+            cmd.Transaction = tx;
             cmd.CommandText = "SELECT seq, receipt_id, ts, currency, postings, prev_hash, hash FROM ledger ORDER BY seq";
             using var r = cmd.ExecuteReader();
-            if (LedgerRows.VerifyChain(r, verifier, marks) is { } problem)
-            {
-                entries = verifier.Entries;
-                return problem;
-            }
+            return LedgerReport.Of(audit, LedgerRows.Audit(r, audit));
         }
-
-        entries = verifier.Entries;
-        return LedgerRows.VerifyCheckpoints(verifier, marks, trustedPublicKey, out checkpoints);
     }
 
-    public string? Verify(byte[]? trustedPublicKey, out long entries, out int checkpoints) => Verify(_db, trustedPublicKey, out entries, out checkpoints);
+    public static string? Verify(SqliteDatabase db, byte[]? trustedPublicKey, out long entries, out int checkpoints)
+    {
+        var report = Audit(db, trustedPublicKey);
+        entries = report.Entries;
+        checkpoints = report.Checkpoints;
+        return report.Problem;
+    }
+
+    public LedgerReport Audit(byte[]? trustedPublicKey) => Audit(_db, trustedPublicKey);
 
     public void Dispose()
     {

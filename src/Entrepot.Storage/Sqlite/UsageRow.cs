@@ -21,4 +21,5 @@ public sealed record UsageRow(
     [property: JsonPropertyName("attempts")] int Attempts,
     [property: JsonPropertyName("stream")] bool Stream,
     [property: JsonPropertyName("latency_ms")] double LatencyMs,
-    [property: JsonPropertyName("overhead_us")] double OverheadUs);
+    [property: JsonPropertyName("overhead_us")] double OverheadUs,
+    [property: JsonPropertyName("flags")] string Flags = "");

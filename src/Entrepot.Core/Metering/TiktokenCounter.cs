@@ -1,0 +1,79 @@
+using Entrepot.Core.Protocol;
+using Microsoft.ML.Tokenizers;
+
+namespace Entrepot.Core.Metering;
+
+/// <summary>
+/// OpenAI's models: their tiktoken encoding (Microsoft.ML.Tokenizers with the published vocabulary
+/// files), and for chat the format OpenAI documents for counting a conversation: 3 tokens per message
+/// plus its role, content and name (1 more for a name), and 3 that start the answer. The vocabulary is
+/// loaded on first use (about 40 MB for o200k_base; docs/PERFORMANCE.md).
+/// </summary>
+public sealed class TiktokenCounter : ITokenCounter
+{
+    private readonly Lazy<TiktokenTokenizer> _tokenizer;
+    private readonly TokenCountCache _cache = new();
+
+    public TiktokenCounter(string encoding)
+    {
+        Encoding = encoding;
+        _tokenizer = new Lazy<TiktokenTokenizer>(() => TiktokenTokenizer.CreateForEncoding(encoding), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    public string Encoding { get; }
+
+    public string Description => $"tiktoken {Encoding}, OpenAI chat format (3 per message + role, content, name; 3 to answer)";
+
+    public bool Exact => true;
+
+    /// <summary>The encoding of an OpenAI model name, or null when it is not one this knows.</summary>
+    public static string? EncodingOf(string model)
+    {
+        var m = model.ToLowerInvariant();
+        if (m.StartsWith("gpt-4o", StringComparison.Ordinal) || m.StartsWith("chatgpt-4o", StringComparison.Ordinal) ||
+            m.StartsWith("gpt-4.1", StringComparison.Ordinal) || m.StartsWith("gpt-4.5", StringComparison.Ordinal) ||
+            m.StartsWith("gpt-5", StringComparison.Ordinal) || m.StartsWith("o1", StringComparison.Ordinal) ||
+            m.StartsWith("o3", StringComparison.Ordinal) || m.StartsWith("o4", StringComparison.Ordinal) ||
+            m.StartsWith("gpt-oss", StringComparison.Ordinal))
+        {
+            return "o200k_base";
+        }
+
+        return m.StartsWith("gpt-4", StringComparison.Ordinal) || m.StartsWith("gpt-3.5", StringComparison.Ordinal) ? "cl100k_base" : null;
+    }
+
+    private int Tokens(string text) => _cache.Count(text, t => _tokenizer.Value.CountTokens(t));
+
+    public long CountPrompt(PromptContent prompt)
+    {
+        if (!prompt.IsChat)
+        {
+            long sum = 0;
+            foreach (var t in prompt.Texts)
+            {
+                sum += Tokens(t);
+            }
+
+            return sum;
+        }
+
+        long n = 3;
+        foreach (var m in prompt.Messages)
+        {
+            n += 3 + Tokens(m.Role);
+            for (int i = m.FirstText; i < m.FirstText + m.TextCount; i++)
+            {
+                n += Tokens(prompt.Texts[i]);
+            }
+
+            if (m.Name is { } name)
+            {
+                n += 1 + Tokens(name);
+            }
+        }
+
+        return n;
+    }
+
+    public long CountCompletion(PromptContent prompt, string completion) => completion.Length == 0 ? 0 : _tokenizer.Value.CountTokens(completion);
+}
