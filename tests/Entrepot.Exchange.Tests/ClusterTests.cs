@@ -124,10 +124,13 @@ public class ClusterTests
         Assert.Contains(a.Trades.Recent(1000), r => r.Outcome == "completed");
         Assert.Contains(b.Trades.Recent(1000), r => r.Outcome == "completed");
         // Then one at a time, alternating, until the budget refuses: it is used up to within one hold.
-        for (var i = 0; (int)(await Chat(i % 2 == 0 ? ha : hb, prompt)).StatusCode == 200; i++)
+        HttpResponseMessage last;
+        for (var i = 0; (int)(last = await Chat(i % 2 == 0 ? ha : hb, prompt)).StatusCode == 200; i++)
         {
             Assert.True(i < 40, "the budget never ran out");
         }
+
+        Assert.True(402 == (int)last.StatusCode, await last.Content.ReadAsStringAsync());
 
         await a.FlushAsync();
         await b.FlushAsync();

@@ -92,7 +92,7 @@ public sealed class DemoMarket : IAsyncDisposable
                     Models = [model.Name],
                     Price = n.Price,
                     Capacity = config.Admission.MaxConcurrency,
-                    ReceiptKeyId = node.KeyId, // pinned: receipts and heartbeats must come from this node's key
+                    ReceiptPublicKey = node.PublicKey, // pinned: receipts and heartbeats must come from this node's key
                 });
                 options.Log($"exporter {n.Id,-13} {n.Jurisdiction} {n.City,-10} {node.BaseUrl}  emulated delay {delay} ms, {n.Price.Input}/{n.Price.Output} {n.Price.Currency} per M tokens");
             }

@@ -38,8 +38,9 @@ public sealed record Provider
     /// <summary>What the seller has attested (zero-retention, eu-us-dpf ...).</summary>
     public IReadOnlyList<string> Attestations { get; init; } = [];
 
-    /// <summary>The key id the seller's receipts must be signed with, when pinned; else any valid key, recorded.</summary>
-    public string? ReceiptKeyId { get; init; }
+    /// <summary>The key the seller's receipts and heartbeats must be signed with, when pinned (a whole
+    /// public key, base64url, or a key id: <see cref="Trust.KeyPin"/>); else any valid key, recorded.</summary>
+    public string? ReceiptKey { get; init; }
 
     /// <summary>Contracts in place with the seller (scc, cn-standard-contract ...).</summary>
     public IReadOnlyList<string> Contracts { get; init; } = [];

@@ -28,6 +28,10 @@ public sealed record ProviderSpec
     [JsonPropertyName("contracts")] public List<string>? Contracts { get; init; }
     [JsonPropertyName("receipt_key_id")] public string? ReceiptKeyId { get; init; }
 
+    /// <summary>The seller node's whole Ed25519 public key (base64url, from its /.well-known/entrepot/keys):
+    /// its receipts and heartbeats must be signed with exactly this key.</summary>
+    [JsonPropertyName("receipt_public_key")] public string? ReceiptPublicKey { get; init; }
+
     public Provider? ToProvider(out string? error, string path = "provider")
     {
         error = null;
@@ -121,6 +125,15 @@ public sealed record ProviderSpec
             return null;
         }
 
+        foreach (var (pin, field) in new[] { (ReceiptPublicKey, "receipt_public_key"), (ReceiptKeyId, "receipt_key_id") })
+        {
+            if (!string.IsNullOrWhiteSpace(pin) && Trust.KeyPin.Validate(pin.Trim()) is { } bad)
+            {
+                error = $"'{path}.{field}' {bad}.";
+                return null;
+            }
+        }
+
         if ((Attestations ?? []).Concat(Contracts ?? []).Any(a => string.IsNullOrWhiteSpace(a) || a.Length > 64))
         {
             error = $"'{path}.attestations' and '{path}.contracts' must be lists of names such as \"scc\".";
@@ -145,7 +158,7 @@ public sealed record ProviderSpec
             Ownership = Ownership?.ToUpperInvariant(),
             Attestations = (Attestations ?? []).Select(a => a.Trim().ToLowerInvariant()).ToArray(),
             Contracts = (Contracts ?? []).Select(a => a.Trim().ToLowerInvariant()).ToArray(),
-            ReceiptKeyId = string.IsNullOrWhiteSpace(ReceiptKeyId) ? null : ReceiptKeyId.Trim().ToLowerInvariant(),
+            ReceiptKey = Pin(ReceiptPublicKey) ?? Pin(ReceiptKeyId),
         };
     }
 
@@ -168,8 +181,13 @@ public sealed record ProviderSpec
         Ownership = p.Ownership,
         Attestations = p.Attestations.Count == 0 ? null : p.Attestations.ToList(),
         Contracts = p.Contracts.Count == 0 ? null : p.Contracts.ToList(),
-        ReceiptKeyId = p.ReceiptKeyId,
+        ReceiptKeyId = p.ReceiptKey is { } pin && Trust.KeyPin.IsKeyId(pin) ? pin : null,
+        ReceiptPublicKey = p.ReceiptKey is { } key && !Trust.KeyPin.IsKeyId(key) ? key : null,
     };
+
+    /// <summary>A pin as kept: a key id in lower case, a public key as given.</summary>
+    private static string? Pin(string? pin) =>
+        string.IsNullOrWhiteSpace(pin) ? null : Trust.KeyPin.IsKeyId(pin.Trim()) ? pin.Trim().ToLowerInvariant() : pin.Trim();
 }
 
 public sealed record PriceSpec

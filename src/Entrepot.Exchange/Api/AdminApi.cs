@@ -30,6 +30,9 @@ public static class AdminApi
         admin.MapDelete("/keys/{keyId}", RevokeKey);
         admin.MapGet("/usage", RecentUsage);
         admin.MapPost("/reconcile", Reconcile);
+        admin.MapGet("/dead-letters", ListDeadLetters);
+        admin.MapPost("/dead-letters/replay", ReplayAll);
+        admin.MapPost("/dead-letters/{id}/replay", Replay);
         admin.MapPut("/accounts/{id}/budget", (HttpContext ctx, string id) => PutBudget(ctx, "account:" + id));
         admin.MapPut("/keys/{keyId}/budget", (HttpContext ctx, string keyId) => PutBudget(ctx, "key:" + keyId));
         admin.MapPut("/accounts/{id}/limits", (HttpContext ctx, string id) => PutLimits(ctx, "account:" + id));
@@ -163,8 +166,41 @@ public static class AdminApi
         return TypedResults.Json(view, ExchangeJsonContext.Default.PolicyView, statusCode: status);
     }
 
-    private static IResult ListProviders(Marketplace market) =>
-        TypedResults.Json(market.Routes.All.Select(c => Status(c, market)).ToList(), ExchangeJsonContext.Default.ListProviderStatus);
+    private static IResult ListProviders(Marketplace market, Settlement.SellerDisputes disputes) =>
+        TypedResults.Json(market.Routes.All.Select(c => Status(c, market) with { Disputes = disputes.Of(c.Provider.Id) }).ToList(), ExchangeJsonContext.Default.ListProviderStatus);
+
+    /// <summary>GET /admin/dead-letters[?after=ID&amp;limit=N]: trades that could not be written, oldest first.</summary>
+    private static IResult ListDeadLetters(SqliteDeadLetters letters, long? after, int? limit) =>
+        TypedResults.Json(new DeadLetterPage("list", letters.Count(), letters.List(after ?? 0, limit ?? 100)), ExchangeJsonContext.Default.DeadLetterPage);
+
+    /// <summary>POST /admin/dead-letters/{id}/replay: writes a set-aside trade again (once its cause is
+    /// fixed); its row goes in the same transaction, or stays if it fails again.</summary>
+    private static async Task<IResult> Replay(string id, Settlement.TradeRecorder recorder)
+    {
+        if (!long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || !await recorder.ReplayAsync(n).ConfigureAwait(false))
+        {
+            return Error(404, $"No dead letter '{id}' (GET /admin/dead-letters lists them).", "invalid_request_error", "id");
+        }
+
+        await recorder.FlushAsync().ConfigureAwait(false);
+        return TypedResults.Json(new ReplayView([n]), ExchangeJsonContext.Default.ReplayView, statusCode: 202);
+    }
+
+    /// <summary>POST /admin/dead-letters/replay: every set-aside trade (up to 1,000 at a time) written again.</summary>
+    private static async Task<IResult> ReplayAll(SqliteDeadLetters letters, Settlement.TradeRecorder recorder)
+    {
+        var replayed = new List<long>();
+        foreach (var d in letters.List(0, 1000))
+        {
+            if (await recorder.ReplayAsync(d.Id).ConfigureAwait(false))
+            {
+                replayed.Add(d.Id);
+            }
+        }
+
+        await recorder.FlushAsync().ConfigureAwait(false);
+        return TypedResults.Json(new ReplayView(replayed), ExchangeJsonContext.Default.ReplayView, statusCode: 202);
+    }
 
     private static async Task<IResult> PutProvider(HttpContext ctx, string id, Marketplace market, Storage.IProviderStore store)
     {

@@ -74,7 +74,17 @@ public sealed record ProviderStatus(
     [property: JsonPropertyName("spot_input_price")] decimal SpotInputPrice,
     [property: JsonPropertyName("spot_output_price")] decimal SpotOutputPrice,
     [property: JsonPropertyName("load")] double Load,
-    [property: JsonPropertyName("last_heartbeat")] DateTimeOffset? LastHeartbeat);
+    [property: JsonPropertyName("last_heartbeat")] DateTimeOffset? LastHeartbeat,
+    [property: JsonPropertyName("disputes")] Settlement.DisputeRecord? Disputes = null);
+
+/// <summary>GET /admin/dead-letters: trades set aside because they could not be written.</summary>
+public sealed record DeadLetterPage(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("pending")] long Pending,
+    [property: JsonPropertyName("data")] IReadOnlyList<DeadLetter> Data);
+
+public sealed record ReplayView(
+    [property: JsonPropertyName("replayed")] IReadOnlyList<long> Replayed);
 
 public sealed record HealthReport(
     [property: JsonPropertyName("status")] string Status,
@@ -245,7 +255,8 @@ public sealed record DashboardSeller(
     [property: JsonPropertyName("spot_output_price")] decimal SpotOutputPrice,
     [property: JsonPropertyName("currency")] string Currency,
     [property: JsonPropertyName("last_heartbeat")] DateTimeOffset? LastHeartbeat,
-    [property: JsonPropertyName("path")] IReadOnlyList<string>? Path);
+    [property: JsonPropertyName("path")] IReadOnlyList<string>? Path,
+    [property: JsonPropertyName("disputes")] Settlement.DisputeRecord? Disputes = null);
 
 public sealed record DashboardFlow(
     [property: JsonPropertyName("request_id")] string RequestId,

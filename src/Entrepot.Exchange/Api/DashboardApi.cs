@@ -64,7 +64,7 @@ public static class DashboardApi
     }
 
     private static IResult Snapshot(Marketplace market, ExchangeSettings settings, Storage.ITradeHistory history,
-        Storage.IPriceIndex index, LedgerWatch ledger, Storage.ILedgerStore store, TimeProvider time)
+        Storage.IPriceIndex index, LedgerWatch ledger, Storage.ILedgerStore store, Settlement.SellerDisputes disputes, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var routes = market.Routes;
@@ -74,7 +74,7 @@ public static class DashboardApi
             c.Reachable ? Math.Round(c.EstimatedRoundTripMs, 1) : null, c.Health.MeasuredTtfbMs is { } t ? Math.Round(t, 1) : null,
             Math.Round(c.Load, 3), c.Provider.Price.InputPerMillion, c.Provider.Price.OutputPerMillion,
             c.SpotPrice.InputPerMillion, c.SpotPrice.OutputPerMillion, c.SpotPrice.Currency,
-            market.Offers.LastHeartbeat(c.Provider.Id), c.Path)).ToList();
+            market.Offers.LastHeartbeat(c.Provider.Id), c.Path, disputes.Of(c.Provider.Id))).ToList();
 
         var flows = history.Recent(now.AddMinutes(-5), 100)
             .Select(u => new DashboardFlow(u.RequestId, u.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), u.ProviderId!, u.Origin, u.Destination,

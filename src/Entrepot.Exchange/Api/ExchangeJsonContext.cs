@@ -34,4 +34,6 @@ namespace Entrepot.Exchange.Api;
 [JsonSerializable(typeof(Heartbeat))]
 [JsonSerializable(typeof(HeartbeatAck))]
 [JsonSerializable(typeof(PriceIndexView))]
+[JsonSerializable(typeof(DeadLetterPage))]
+[JsonSerializable(typeof(ReplayView))]
 internal sealed partial class ExchangeJsonContext : JsonSerializerContext;

@@ -57,19 +57,19 @@ public static class MarketApi
             return AdminApi.Error(404, $"'node_id': no exporter seller '{nodeId}' is listed on this exchange; the operator adds it first.", "invalid_request_error", "node_id");
         }
 
-        if (seller.ReceiptKeyId is not { } pinned)
+        if (seller.ReceiptKey is not { } pinned)
         {
-            return AdminApi.Error(403, $"Seller '{nodeId}' has no pinned receipt key (receipt_key_id), so its heartbeats cannot be authenticated.", "permission_error", "node_id");
+            return AdminApi.Error(403, $"Seller '{nodeId}' has no pinned key (receipt_public_key), so its heartbeats cannot be authenticated.", "permission_error", "node_id");
         }
 
         var publicKey = beat.PublicKey is { } pk ? Receipts.FromBase64Url(pk) : null;
-        if (publicKey is not { Length: 32 } || SigningKey.KeyIdOf(publicKey) != pinned)
+        if (publicKey is not { Length: 32 } || !KeyPin.Matches(pinned, publicKey))
         {
             return AdminApi.Error(403, $"'public_key' is not the key pinned for seller '{nodeId}' ({pinned}).", "permission_error", "public_key");
         }
 
         var h = ctx.Request.Headers;
-        var fault = RequestSignature.Verify(new Dictionary<string, byte[]> { [pinned] = publicKey }, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader],
+        var fault = RequestSignature.Verify(new Dictionary<string, byte[]> { [SigningKey.KeyIdOf(publicKey)] = publicKey }, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader],
             h[RequestSignature.SignatureHeader], "POST", Heartbeat.Path, Heartbeat.RequestId(nodeId), body.Span, time.GetUtcNow());
         if (fault != SignatureFault.None)
         {

@@ -165,6 +165,8 @@ function fill(view) {
     cell(r, s.load.toFixed(2), "num");
     cell(r, `${s.spot_input_price} / ${s.spot_output_price} ${s.currency}`, "num");
     cell(r, s.last_heartbeat ? new Date(s.last_heartbeat).toLocaleTimeString() : "—");
+    const d = s.disputes;
+    cell(r, d && d.trades ? `${(100 * d.rate).toFixed(1)} % of ${d.trades}` : "—", d && d.disputed ? "num state-cut" : "num");
   }
 
   const flows = $("#flow-table tbody"); flows.replaceChildren();

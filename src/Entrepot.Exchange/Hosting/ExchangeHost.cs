@@ -527,6 +527,15 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
 
         await Recorder.FlushAsync(ct).ConfigureAwait(false);
+        if (_app.Services.GetService<Core.Budgets.IBudgetBook>() is Storage.Redis.RedisBudgetBook book)
+        {
+            // Holds are settled in Redis without waiting for its answer: wait for those answers too (30 s at most).
+            for (var i = 0; i < 15_000 && book.Settling > 0; i++)
+            {
+                await Task.Delay(2, ct).ConfigureAwait(false);
+            }
+        }
+
         await _app.Services.GetRequiredService<SqliteSubjectStore>().FlushAsync(ct).ConfigureAwait(false);
         if (_app.Services.GetService<Storage.Postgres.PostgresSubjectCounter>() is { } shared)
         {

@@ -12,9 +12,16 @@ public sealed class ExchangeMetrics
     private readonly Counter<long> _failovers;
     private readonly Histogram<double> _overhead;
 
-    public ExchangeMetrics(IMeterFactory meters)
+    public ExchangeMetrics(IMeterFactory meters, Storage.Sqlite.SqliteDeadLetters deadLetters, Settlement.SellerDisputes disputes, IServiceProvider services)
     {
         var meter = meters.Create(MeterName);
+        meter.CreateObservableGauge("entrepot.exchange.dead_letters", () => SafeCount(deadLetters),
+            description: "Trades that could not be written and wait in the dead-letter table (GET /admin/dead-letters)");
+        meter.CreateObservableCounter("entrepot.exchange.dead_lettered",
+            () => (services.GetService(typeof(Settlement.TradeRecorder)) as Settlement.TradeRecorder)?.DeadLettered ?? 0,
+            description: "Trades set aside in the dead-letter table since the exchange started");
+        meter.CreateObservableCounter("entrepot.exchange.settled_trades", () => disputes.Measurements(),
+            description: "Trades settled per seller, and per flag of the seller's receipt check (flag=\"\" for all)");
         _requests = meter.CreateCounter<long>("entrepot.exchange.requests", description: "Requests by outcome");
         _tokens = meter.CreateCounter<long>("entrepot.exchange.tokens", description: "Tokens metered, by direction");
         _failovers = meter.CreateCounter<long>("entrepot.exchange.failovers", description: "Attempts that failed and moved on to the next seller");
@@ -34,4 +41,16 @@ public sealed class ExchangeMetrics
         _failovers.Add(1, new KeyValuePair<string, object?>("provider", provider), new KeyValuePair<string, object?>("reason", reason));
 
     public void Overhead(double microseconds) => _overhead.Record(microseconds);
+
+    private static long SafeCount(Storage.Sqlite.SqliteDeadLetters deadLetters)
+    {
+        try
+        {
+            return deadLetters.Count();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return -1;
+        }
+    }
 }

@@ -194,7 +194,7 @@ internal sealed partial class ChatRelay(
                             // Answered trades are settled by the recorder a few milliseconds later, and until
                             // then their holds count in full: when only holds stand in the way, wait for them
                             // a little before refusing (only on this path, and only so many requests at once).
-                            for (var waited = 0; hold is null && waited < 500 && await OnlyHoldsInTheWayAsync(scopes, maxCost).ConfigureAwait(false); waited += 10)
+                            for (var waited = 0; hold is null && waited < 1000 && await OnlyHoldsInTheWayAsync(scopes, maxCost).ConfigureAwait(false); waited += 10)
                             {
                                 await Task.Delay(10, aborted).ConfigureAwait(false);
                                 (hold, refusal) = await budgets.TryHoldAsync(scopes, maxCost).ConfigureAwait(false);
@@ -691,7 +691,7 @@ internal sealed partial class ChatRelay(
                 RequestSha256 = trade.RequestSha256 ?? "",
                 ResponseSha256 = trade.ResponseSha256 ?? "",
                 SellerReceipt = trade.SellerReceipt,
-                PinnedSellerKey = c.Provider.ReceiptKeyId,
+                PinnedSellerKey = c.Provider.ReceiptKey,
             },
         }).ConfigureAwait(false);
         if (!recorded)

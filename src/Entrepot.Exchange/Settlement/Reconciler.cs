@@ -154,7 +154,8 @@ public sealed partial class Reconciler(
         }
 
         var keyId = (string?)seller["key_id"];
-        if (keyId is null || (p.ReceiptKeyId is { } pinned ? keyId != pinned : !keys.TryGetValue(keyId, out var pk) || pk != (string?)seller["public_key"]))
+        var publicKey = Receipts.FromBase64Url((string?)seller["public_key"]);
+        if (keyId is null || publicKey is null || (p.ReceiptKey is { } pinned ? !KeyPin.Matches(pinned, publicKey) : !keys.TryGetValue(keyId, out var pk) || pk != (string?)seller["public_key"]))
         {
             return null;
         }
@@ -209,7 +210,7 @@ public sealed partial class Reconciler(
                 RequestSha256 = (string?)body["request_sha256"] ?? "",
                 ResponseSha256 = (string?)body["response_sha256"] ?? "",
                 SellerReceipt = doc.ToJsonString(),
-                PinnedSellerKey = p.ReceiptKeyId,
+                PinnedSellerKey = p.ReceiptKey,
                 Reconciled = true,
             },
         };

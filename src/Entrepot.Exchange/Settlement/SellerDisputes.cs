@@ -49,6 +49,20 @@ public sealed class SellerDisputes
         }
     }
 
+    /// <summary>Every count as a metric measurement (provider, flag; "" counts all trades, "disputed" those disputed).</summary>
+    public IEnumerable<System.Diagnostics.Metrics.Measurement<long>> Measurements()
+    {
+        foreach (var (seller, counts) in _sellers)
+        {
+            foreach (var (flag, n) in counts)
+            {
+                yield return new System.Diagnostics.Metrics.Measurement<long>(n,
+                    new KeyValuePair<string, object?>("provider", seller),
+                    new KeyValuePair<string, object?>("flag", flag == Storage.Sqlite.SqliteTradeStore.Disputed ? "disputed" : flag));
+            }
+        }
+    }
+
     /// <summary>A seller's settled trades, the disputed ones among them, and the count of each flag.</summary>
     public DisputeRecord Of(string seller)
     {

@@ -50,6 +50,7 @@ public sealed partial class TradeRecorder : IUsageSink, IHostedService, IAsyncDi
         _spillFile = Path.Combine(dataDir, "dead-letters.jsonl");
         _stopWithin = stopWithin ?? BatchWriter<PendingTrade>.DefaultStopWithin;
         disputes.Load(store.SellerFlags());
+        ImportSpilled();
         // The ledger in this file is sealed by this thread, the only one that appends to it.
         Action? idle = poster is null ? () => ledger.SealIfDue(time.GetUtcNow()) : null;
         _writer = new BatchWriter<PendingTrade>(Write, "entrepot trade writer", capacity, MaxBatch, linger,
@@ -229,6 +230,38 @@ public sealed partial class TradeRecorder : IUsageSink, IHostedService, IAsyncDi
         }
     }
 
+    /// <summary>Trades an earlier stop could only write to the spill file go into the dead-letter
+    /// table, where they are listed and can be replayed; the file is kept, renamed.</summary>
+    private void ImportSpilled()
+    {
+        if (!File.Exists(_spillFile))
+        {
+            return;
+        }
+
+        var imported = 0;
+        try
+        {
+            foreach (var line in File.ReadLines(_spillFile))
+            {
+                if (SettledTradeJson.Read(line) is { } trade)
+                {
+                    _deadLetters.Add(trade.RequestId, line, "not written before the exchange stopped (from dead-letters.jsonl)", 0);
+                    imported++;
+                }
+            }
+
+            File.Move(_spillFile, _spillFile + "." + _time.GetUtcNow().ToUnixTimeSeconds() + ".imported");
+            LogImported(_log, imported);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            // Still cannot be written: the file stays for the next start (rows already taken would be
+            // listed twice; a replay bills a trade once all the same, by its request id).
+            LogImportFailed(_log, e.Message);
+        }
+    }
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Drains the queue within its bound (the hosted-service stop, after the server stopped
@@ -247,6 +280,12 @@ public sealed partial class TradeRecorder : IUsageSink, IHostedService, IAsyncDi
         await _writer.StopAsync(_stopWithin).ConfigureAwait(false);
         _store.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The trades in dead-letters.jsonl could not be put in the dead-letter table: {Error}")]
+    private static partial void LogImportFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} trades the last stop could not write were put in the dead-letter table (GET /admin/dead-letters)")]
+    private static partial void LogImported(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Trade {RequestId}: settlement failed ({Error}); recorded unbilled, flagged settlement_failed")]
     private static partial void LogSettlementFailed(ILogger logger, string requestId, string error);

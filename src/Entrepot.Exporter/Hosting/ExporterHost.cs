@@ -330,8 +330,11 @@ public sealed class ExporterHost : IAsyncDisposable
         }
     }
 
-    /// <summary>The key id the node signs receipts and heartbeats with (an exchange pins it).</summary>
+    /// <summary>The key id the node signs receipts and heartbeats with.</summary>
     public string KeyId => _key.KeyId;
+
+    /// <summary>The node's public key (base64url), the one an exchange pins.</summary>
+    public string PublicKey => Receipts.Base64Url(_key.PublicKey);
 
     private SigningKey _key = null!;
     private CancellationTokenSource? _heartbeatStop;

@@ -218,8 +218,14 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         }
 
         var item = (keys, Units(hold.Amount), Units(actual), holdId);
+        Interlocked.Increment(ref _settling);
         _ = SettleAsync(item);
     }
+
+    private int _settling;
+
+    /// <summary>Settlements sent and not yet answered, or waiting for Redis to be back.</summary>
+    public int Settling => Volatile.Read(ref _settling) + _unsettled.Count;
 
     /// <summary>Settles without blocking the request's thread; what fails waits for the retry timer.</summary>
     private async Task SettleAsync((string[] Keys, long Held, long Spent, string HoldId) item)
@@ -232,6 +238,10 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             _unsettled.Enqueue(item);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _settling);
         }
     }
 
