@@ -13,6 +13,9 @@ public interface ITradeArchive
 
     /// <summary>The time of the newest trade archived, if any (where a restarted node catches up from).</summary>
     DateTimeOffset? LastTradeTime();
+
+    /// <summary>Whether any node recorded this request (with any outcome).</summary>
+    bool Knows(string requestId);
 }
 
 /// <summary>One trade as the shared history keeps it; <see cref="Border"/> is its declaration, if it has one.</summary>

@@ -24,21 +24,20 @@ public class FailoverTests(SmallNodeDemoFixture demo) : IClassFixture<SmallNodeD
     {
         var node = demo.Market.Nodes["us-ashburn"];
         using var direct = demo.NodeClient(node.BaseUrl);
-        direct.DefaultRequestHeaders.Add("Entrepot-Buyer-Jurisdiction", "DE"); // the demo nodes screen buyers
         // The demo's nodes serve only requests the exchange signed: sign this one with its key.
         var json = $$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"Hi"}],"max_tokens":3}""";
         using var exchangeKey = Core.Trust.SigningKey.LoadOrCreate(demo.Market.Exchange.Settings.DataDir);
-        var (kid, ts, sig) = Core.Trust.RequestSignature.Sign(exchangeKey, "POST", "/v1/chat/completions", DateTimeOffset.UtcNow, "req_direct", System.Text.Encoding.UTF8.GetBytes(json));
         var signed = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json.Body(json) };
-        signed.Headers.Add("Entrepot-Request-Id", "req_direct");
-        signed.Headers.Add(Core.Trust.RequestSignature.KeyHeader, kid);
-        signed.Headers.Add(Core.Trust.RequestSignature.TimestampHeader, ts);
-        signed.Headers.Add(Core.Trust.RequestSignature.SignatureHeader, sig);
+        signed.Headers.Add("Entrepot-Buyer-Jurisdiction", "DE");
+        Entrepot.Tests.SignedRequest.Sign(signed, exchangeKey, "us-ashburn", System.Text.Encoding.UTF8.GetBytes(json), "req_direct");
         var occupying = direct.SendAsync(signed);
         await WaitUntil(() => node.Admission.InFlight == 1);
 
-        // The node itself refuses a second request at once, with Retry-After.
-        var refused = await direct.PostAsync("v1/chat/completions", Json.Body("{}"));
+        // The node itself refuses a second (signed) request at once, with Retry-After.
+        var second = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json.Body(json) };
+        second.Headers.Add("Entrepot-Buyer-Jurisdiction", "DE");
+        Entrepot.Tests.SignedRequest.Sign(second, exchangeKey, "us-ashburn", System.Text.Encoding.UTF8.GetBytes(json), "req_direct_2");
+        var refused = await direct.SendAsync(second);
         await refused.AssertOpenAIErrorAsync(429);
         Assert.True(refused.Headers.RetryAfter is not null);
 

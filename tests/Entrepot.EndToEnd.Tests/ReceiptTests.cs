@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Entrepot.Core.Trust;
+using Entrepot.Tests;
 
 namespace Entrepot.EndToEnd.Tests;
 
@@ -36,7 +37,9 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
         var receipt = doc["receipt"]!;
         Assert.Equal("exporter", (string?)receipt["kind"]);
         Assert.Equal("us-ashburn", (string?)receipt["seller"]);
-        Assert.Equal("demo-buyer", (string?)receipt["buyer"]);
+        // The seller knows the buyer only by its pseudonym for this seller, never the account id.
+        Assert.StartsWith("buyer_", (string?)receipt["buyer"], StringComparison.Ordinal);
+        Assert.DoesNotContain("demo-buyer", doc.ToJsonString(), StringComparison.Ordinal);
         Assert.Equal(12L, (long)receipt["output_tokens"]!);
         Assert.Equal("0.15", (string?)receipt["price"]!["input"]);
         var check = doc["check"]!;
@@ -185,7 +188,6 @@ public class ExchangeIdentityTests(DemoFixture demo) : IClassFixture<DemoFixture
         var node = demo.Market.Nodes["de-frankfurt"];
         var before = node.Received;
         using var direct = demo.NodeClient(node.BaseUrl);
-        direct.DefaultRequestHeaders.Add("Entrepot-Buyer-Jurisdiction", "DE");
         var json = $$"""{"model":"{{demo.Market.ModelName}}","max_tokens":2,"messages":[{"role":"user","content":"Once"}]}""";
 
         // Unsigned.
@@ -201,7 +203,42 @@ public class ExchangeIdentityTests(DemoFixture demo) : IClassFixture<DemoFixture
         // Signed by the real exchange but for another body (tampered in transit).
         using var real = SigningKey.LoadOrCreate(demo.Market.Exchange.Settings.DataDir);
         Assert.Equal(401, (int)(await direct.SendAsync(Signed(real, json.Replace("Once", "Twice", StringComparison.Ordinal), json))).StatusCode);
+
+        // Signed by the real exchange, but for another node: a request captured there cannot be played here.
+        Assert.Equal(401, (int)(await direct.SendAsync(Signed(real, json, json, node: "sg-singapore"))).StatusCode);
+
+        // A header changed after signing (here, the buyer's country to pass screening): refused.
+        var changed = Signed(real, json, json);
+        changed.Headers.Remove("Entrepot-Buyer-Jurisdiction");
+        changed.Headers.Add("Entrepot-Buyer-Jurisdiction", "SG");
+        Assert.Equal(401, (int)(await direct.SendAsync(changed)).StatusCode);
+
+        // Too old, too new, or a timestamp no clock has: 401, never a 500.
+        foreach (var at in new[] { DateTimeOffset.UtcNow.AddMinutes(-6), DateTimeOffset.UtcNow.AddMinutes(6) })
+        {
+            var stale = await (await direct.SendAsync(Signed(real, json, json, at: at))).AssertOpenAIErrorAsync(401);
+            Assert.Equal("untrusted_exchange", stale.GetProperty("code").GetString());
+        }
+
+        var absurd = Signed(real, json, json);
+        absurd.Headers.Remove(RequestSignature.TimestampHeader);
+        absurd.Headers.Add(RequestSignature.TimestampHeader, "99999999999999999");
+        await (await direct.SendAsync(absurd)).AssertOpenAIErrorAsync(401);
         Assert.Equal(before, node.Received);
+
+        // Signed right: served once; the very same request played again is refused.
+        var once = Signed(real, json, json);
+        var replay = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json.Body(json) };
+        foreach (var h in once.Headers)
+        {
+            replay.Headers.Add(h.Key, h.Value);
+        }
+
+        Assert.Equal(200, (int)(await direct.SendAsync(once)).StatusCode);
+        var replayed = await (await direct.SendAsync(replay)).AssertOpenAIErrorAsync(401);
+        Assert.Equal("replayed_request", replayed.GetProperty("code").GetString());
+        Assert.Equal(before + 1, node.Received);
+        before = node.Received;
 
         // Through the exchange: served.
         var ok = await demo.Http.PostChatAsync(json[..^1] + ""","provider":{"only":["de-frankfurt"]}}""");
@@ -209,15 +246,11 @@ public class ExchangeIdentityTests(DemoFixture demo) : IClassFixture<DemoFixture
         Assert.Equal(before + 1, node.Received);
     }
 
-    private static HttpRequestMessage Signed(SigningKey key, string sent, string signedBody)
+    private static HttpRequestMessage Signed(SigningKey key, string sent, string signedBody, string node = "de-frankfurt", DateTimeOffset? at = null)
     {
-        var (kid, ts, sig) = RequestSignature.Sign(key, "POST", "/v1/chat/completions", DateTimeOffset.UtcNow, "req_x", System.Text.Encoding.UTF8.GetBytes(signedBody));
         var m = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json.Body(sent) };
-        m.Headers.Add("Entrepot-Request-Id", "req_x");
-        m.Headers.Add(RequestSignature.KeyHeader, kid);
-        m.Headers.Add(RequestSignature.TimestampHeader, ts);
-        m.Headers.Add(RequestSignature.SignatureHeader, sig);
-        return m;
+        m.Headers.Add("Entrepot-Buyer-Jurisdiction", "DE"); // the demo nodes screen buyers
+        return m.Sign(key, node, System.Text.Encoding.UTF8.GetBytes(signedBody), "req_" + Guid.NewGuid().ToString("N"), at);
     }
 }
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Entrepot.Core.Trust;
 using Entrepot.Storage.Sqlite;
+using Entrepot.Tests;
 
 namespace Entrepot.EndToEnd.Tests;
 
@@ -207,11 +208,7 @@ public class ReconciliationTests
                 var request = new HttpRequestMessage(HttpMethod.Get, target.TrimStart('/'));
                 if (key is not null)
                 {
-                    var (kid, ts, sig) = RequestSignature.Sign(key, "GET", target, DateTimeOffset.UtcNow, "recon-test", ReadOnlySpan<byte>.Empty);
-                    request.Headers.Add("Entrepot-Request-Id", "recon-test");
-                    request.Headers.Add(RequestSignature.KeyHeader, kid);
-                    request.Headers.Add(RequestSignature.TimestampHeader, ts);
-                    request.Headers.Add(RequestSignature.SignatureHeader, sig);
+                    request.Sign(key, "n1", [], "recon-" + Guid.NewGuid().ToString("N"));
                 }
 
                 return await http.SendAsync(request);
@@ -221,13 +218,27 @@ public class ReconciliationTests
             await (await Get("/v1/receipts?since=0", other)).AssertOpenAIErrorAsync(401);
 
             // Signed for another query: the signature covers path and query.
-            var (kid, ts, sig) = RequestSignature.Sign(trusted, "GET", "/v1/receipts?since=0", DateTimeOffset.UtcNow, "recon-test", ReadOnlySpan<byte>.Empty);
-            var replay = new HttpRequestMessage(HttpMethod.Get, "v1/receipts?since=5");
-            replay.Headers.Add("Entrepot-Request-Id", "recon-test");
-            replay.Headers.Add(RequestSignature.KeyHeader, kid);
-            replay.Headers.Add(RequestSignature.TimestampHeader, ts);
-            replay.Headers.Add(RequestSignature.SignatureHeader, sig);
-            await (await http.SendAsync(replay)).AssertOpenAIErrorAsync(401);
+            var signed = new HttpRequestMessage(HttpMethod.Get, "v1/receipts?since=0").Sign(trusted, "n1", [], "recon-moved");
+            var moved = new HttpRequestMessage(HttpMethod.Get, "v1/receipts?since=5");
+            foreach (var h in signed.Headers)
+            {
+                moved.Headers.Add(h.Key, h.Value);
+            }
+
+            await (await http.SendAsync(moved)).AssertOpenAIErrorAsync(401);
+
+            // Signed for another node: refused. Played a second time: refused.
+            await (await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "v1/receipts?since=0").Sign(trusted, "n2", [], "recon-elsewhere"))).AssertOpenAIErrorAsync(401);
+            var once = new HttpRequestMessage(HttpMethod.Get, "v1/receipts?since=0").Sign(trusted, "n1", [], "recon-once");
+            var again = new HttpRequestMessage(HttpMethod.Get, "v1/receipts?since=0");
+            foreach (var h in once.Headers)
+            {
+                again.Headers.Add(h.Key, h.Value);
+            }
+
+            Assert.Equal(200, (int)(await http.SendAsync(once)).StatusCode);
+            var replayed = await (await http.SendAsync(again)).AssertOpenAIErrorAsync(401);
+            Assert.Equal("replayed_request", replayed.GetProperty("code").GetString());
 
             var bad = await (await Get("/v1/receipts?since=abc", trusted)).AssertOpenAIErrorAsync(400);
             Assert.Equal("since", bad.GetProperty("param").GetString());

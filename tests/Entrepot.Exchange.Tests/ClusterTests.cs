@@ -130,14 +130,15 @@ public class ClusterTests
             Assert.True(i < 40, "the budget never ran out");
         }
 
-        Assert.True(402 == (int)last.StatusCode, await last.Content.ReadAsStringAsync());
+        var refusal = await last.Content.ReadAsStringAsync();
+        Assert.True(402 == (int)last.StatusCode, refusal);
 
         await a.FlushAsync();
         await b.FlushAsync();
         rows = a.Trades.Recent(1000).Concat(b.Trades.Recent(1000)).Where(r => r.Outcome == "completed").ToList();
         var charged = rows.Sum(r => r.Cost) * 1.02m;
         Assert.True(charged <= limit, $"charged {charged} of {limit}");
-        Assert.True(charged > limit - 1.3m, $"charged only {charged} of {limit}: the budget was not used up");
+        Assert.True(charged > limit - 1.3m, $"charged only {charged} of {limit}: the budget was not used up ({refusal})");
         Assert.All(rows, r => Assert.Equal(256, r.InputTokens)); // the seller's count, within tolerance of the exchange's
 
         // Both nodes see the same spending: it is one budget (settlements are asynchronous: wait for them).

@@ -19,8 +19,10 @@ internal sealed class HeartbeatNode(SigningKey key, string id)
     public async Task<HttpResponseMessage> PostAsync(HttpClient http, Heartbeat beat, SigningKey? signer = null)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(beat);
-        var (kid, ts, sig) = RequestSignature.Sign(signer ?? key, "POST", Heartbeat.Path, DateTimeOffset.UtcNow, Heartbeat.RequestId(id), body);
+        var (kid, ts, sig) = RequestSignature.Sign(signer ?? key, "POST", Heartbeat.Path, "", DateTimeOffset.UtcNow, Heartbeat.RequestId(id), body,
+            [new(RequestSignature.RequestIdHeader, Heartbeat.RequestId(id))]);
         using var request = new HttpRequestMessage(HttpMethod.Post, Heartbeat.Path.TrimStart('/')) { Content = new ByteArrayContent(body) };
+        request.Headers.Add(RequestSignature.RequestIdHeader, Heartbeat.RequestId(id));
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Add(RequestSignature.KeyHeader, kid);
         request.Headers.Add(RequestSignature.TimestampHeader, ts);

@@ -64,7 +64,7 @@ internal static class ExchangeCommand
                     cfg = cfg with { Exchange = cfg.Exchange with { AdminKey = ak, AdminKeyHash = null } };
                 }
 
-                await using var exchange = ExchangeHost.Create(cfg, pr.GetValue(dataDir)!, pr.GetValue(port), pr.GetValue(host));
+                await using var exchange = ExchangeHost.Create(cfg, pr.GetValue(dataDir)!, pr.GetValue(port), pr.GetValue(host), tokenizerKinds: TokenizerKinds);
                 await exchange.StartAsync(ct).ConfigureAwait(false);
                 Console.WriteLine($"Entrepot exchange listening on {exchange.BaseUrl} ({exchange.Market.Routes.All.Count} providers, models: {string.Join(", ", exchange.Market.Routes.Models)})");
                 if (generatedKey is not null)
@@ -84,6 +84,10 @@ internal static class ExchangeCommand
         });
         return cmd;
     }
+
+    /// <summary>The tokenizers the program adds to the exchange's own: a GGUF file's vocabulary and template.</summary>
+    public static readonly IReadOnlyDictionary<string, Func<string, Core.Metering.ITokenCounter>> TokenizerKinds =
+        new Dictionary<string, Func<string, Core.Metering.ITokenCounter>> { ["gguf"] = path => Exporter.Engines.GgufTokenCounter.Load(path) };
 
     private static async Task<List<string>> AskModelsAsync(string baseUrl, string? key, CancellationToken ct)
     {

@@ -116,7 +116,9 @@ public sealed class DemoMarket : IAsyncDisposable
                 Accounts = [new AccountSpec { Id = "demo-buyer", Name = "Demo buyer", HomeJurisdiction = data.Exchange.Jurisdiction, Keys = [apiKey] }],
                 Providers = providers,
             };
-            var exchange = ExchangeHost.Create(exchangeConfig, Path.Combine(options.DataDir, "exchange"));
+            // The exchange counts the model's tokens as its sellers do: with the model file's own vocabulary.
+            var exchange = ExchangeHost.Create(exchangeConfig, Path.Combine(options.DataDir, "exchange"),
+                tokenCounters: new Dictionary<string, Core.Metering.ITokenCounter> { [model.Name] = new GgufTokenCounter(model) });
             await exchange.StartAsync(ct).ConfigureAwait(false);
             var demo = new DemoMarket(exchange, nodes, model, apiKey, adminKey);
             demo.FollowNetwork(options);

@@ -53,6 +53,21 @@ public sealed class SigningKey : IDisposable
 
     public byte[] Sign(ReadOnlySpan<byte> data) => Algorithm.Sign(_key, data);
 
+    /// <summary>A 32-byte secret for one purpose (<paramref name="label"/>), derived from the private key
+    /// with HKDF-SHA-256: every node holding the key (a cluster's) derives the same, nobody else can.</summary>
+    public byte[] DeriveSecret(string label)
+    {
+        var raw = _key.Export(KeyBlobFormat.RawPrivateKey);
+        try
+        {
+            return HKDF.DeriveKey(HashAlgorithmName.SHA256, raw, 32, salt: [], info: System.Text.Encoding.UTF8.GetBytes(label));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(raw);
+        }
+    }
+
     /// <summary>Checks an Ed25519 signature with a raw 32-byte public key; false for any malformed input.</summary>
     public static bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {

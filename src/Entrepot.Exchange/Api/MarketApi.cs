@@ -69,8 +69,10 @@ public static class MarketApi
         }
 
         var h = ctx.Request.Headers;
-        var fault = RequestSignature.Verify(new Dictionary<string, byte[]> { [SigningKey.KeyIdOf(publicKey)] = publicKey }, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader],
-            h[RequestSignature.SignatureHeader], "POST", Heartbeat.Path, Heartbeat.RequestId(nodeId), body.Span, time.GetUtcNow());
+        // Replays are refused by the offer book (a sequence number only grows), so no cache is kept here.
+        var fault = h[RequestSignature.RequestIdHeader] != Heartbeat.RequestId(nodeId) ? SignatureFault.Mismatch
+            : RequestSignature.Verify(new Dictionary<string, byte[]> { [SigningKey.KeyIdOf(publicKey)] = publicKey },
+                h.Select(x => KeyValuePair.Create(x.Key, x.Value.ToString())), "POST", Heartbeat.Path, null, body.Span, time.GetUtcNow());
         if (fault != SignatureFault.None)
         {
             return AdminApi.Error(401, fault switch
@@ -78,6 +80,7 @@ public static class MarketApi
                 SignatureFault.Missing => $"The heartbeat must be signed by the node ({RequestSignature.KeyHeader}, {RequestSignature.TimestampHeader}, {RequestSignature.SignatureHeader}).",
                 SignatureFault.UnknownKey => $"The heartbeat is signed with key {h[RequestSignature.KeyHeader]}, not the key pinned for seller '{nodeId}' ({pinned}).",
                 SignatureFault.Stale => "The heartbeat's signature is older (or newer) than five minutes.",
+                SignatureFault.Mismatch when h[RequestSignature.RequestIdHeader] != Heartbeat.RequestId(nodeId) => $"The heartbeat must carry {RequestSignature.RequestIdHeader}: {Heartbeat.RequestId(nodeId)}.",
                 _ => "The heartbeat's signature does not match it.",
             }, "authentication_error", null);
         }

@@ -243,7 +243,8 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSettlement(new Settlement.SettlementSetup(db, ledger, history, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(),
             x.FeePercent, settings.Rates, TokenCounters(config, tokenizerKinds, tokenCounters), settings.DataDir, time));
         s.AddSingleton(sp => new Settlement.Reconciler(sp.GetRequiredService<Marketplace>(), sp.GetRequiredService<HttpMessageInvoker>(), signingKey,
-            sp.GetRequiredService<Settlement.TradeRecorder>(), sp.GetRequiredService<SqliteTradeStore>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>()));
+            sp.GetRequiredService<Settlement.TradeRecorder>(), sp.GetRequiredService<SqliteTradeStore>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>(),
+            history, sp.GetRequiredService<Settlement.SellerDisputes>()));
         var nodeId = x.Cluster?.NodeId ?? $"{Environment.MachineName}:{settings.Port}";
         Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(time) : new Storage.Redis.RedisBudgetBook(redis, time, x.Cluster!.Prefix, nodeId);
         var spending = new BudgetSpending((scope, since, currency) => SpentSince(db, scope, since, currency, x.FeePercent, settings.Rates));

@@ -42,6 +42,17 @@ internal sealed partial class ChatRelay(
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
     private int _inFlight;
+    private readonly byte[] _quoteKey = exchangeKey.DeriveSecret(QuoteKeyLabel);
+    private readonly byte[] _aliasKey = exchangeKey.DeriveSecret(AliasKeyLabel);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Seller, string Account), string> _aliases = new();
+
+    /// <summary>What the exchange's secrets for sealing quotes and naming buyers to sellers are derived under.</summary>
+    public const string QuoteKeyLabel = "entrepot-quote-v1";
+    public const string AliasKeyLabel = "entrepot-buyer-alias-v1";
+
+    /// <summary>The buyer's pseudonym at a seller (made once per pair).</summary>
+    private string Alias(string seller, string account) =>
+        _aliases.TryGetValue((seller, account), out var alias) ? alias : _aliases.GetOrAdd((seller, account), k => Core.Trust.BuyerAlias.Of(_aliasKey, k.Seller, k.Account));
 
     /// <summary>Requests waiting for answered trades' holds to be settled before a 402; at most <see cref="MaxWaitingForHolds"/>.</summary>
     private int _waitingForHolds;
@@ -352,14 +363,34 @@ internal sealed partial class ChatRelay(
                     message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
                 }
 
+                // The seller knows the buyer only by a pseudonym of its own, never the account id.
+                var alias = Alias(provider.Id, trade.Key.Account.Id);
+                trade.BuyerAlias = alias;
                 message.Headers.TryAddWithoutValidation("Entrepot-Request-Id", trade.RequestId);
                 message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Jurisdiction", trade.Key.Account.HomeJurisdiction);
-                message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Account", trade.Key.Account.Id);
+                message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Account", alias);
                 message.Headers.TryAddWithoutValidation("Entrepot-Attempt", trade.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 if (provider.Kind == Core.Market.ProviderKind.Exporter)
                 {
-                    // The exchange's identity, so the node can refuse anyone else.
-                    var (kid, ts, sig) = Core.Trust.RequestSignature.Sign(exchangeKey, "POST", message.RequestUri!.AbsolutePath, time.GetUtcNow(), trade.RequestId, trade.RequestSha256);
+                    // The quote, sealed: the only kind of receipt reconciliation will bill from this seller's log.
+                    var quote = new Core.Trust.Quote(trade.RequestId, trade.Attempts, provider.Id, alias, candidate.SpotPrice.InputPerMillion,
+                        candidate.SpotPrice.OutputPerMillion, candidate.SpotPrice.Currency, MaxInput(trade), MaxOutput(trade), time.GetUtcNow()).Seal(_quoteKey);
+                    message.Headers.TryAddWithoutValidation(Core.Trust.Quote.Header, quote);
+                    message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.AudienceHeader, provider.Id);
+
+                    // The exchange's identity over the node, the body and every Entrepot-* header, so the node can
+                    // refuse anyone else, a changed header, and a request played twice.
+                    KeyValuePair<string, string>[] signed =
+                    [
+                        new("Entrepot-Request-Id", trade.RequestId),
+                        new("Entrepot-Buyer-Jurisdiction", trade.Key.Account.HomeJurisdiction),
+                        new("Entrepot-Buyer-Account", alias),
+                        new("Entrepot-Attempt", trade.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                        new(Core.Trust.Quote.Header, quote),
+                        new(Core.Trust.RequestSignature.AudienceHeader, provider.Id),
+                    ];
+                    var (kid, ts, sig) = Core.Trust.RequestSignature.Sign(exchangeKey, "POST", message.RequestUri!.PathAndQuery, provider.Id, time.GetUtcNow(),
+                        trade.RequestId, trade.RequestSha256, signed);
                     message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.KeyHeader, kid);
                     message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.TimestampHeader, ts);
                     message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.SignatureHeader, sig);
@@ -676,6 +707,7 @@ internal sealed partial class ChatRelay(
                 RequestId = trade.RequestId,
                 Attempt = trade.Attempts,
                 Buyer = trade.Key.Account.Id,
+                BuyerAlias = trade.BuyerAlias,
                 SellerId = c!.Provider.Id,
                 SellerIsExporter = c.Provider.Kind == Core.Market.ProviderKind.Exporter,
                 Model = trade.Request.Model,
@@ -744,6 +776,9 @@ internal sealed partial class ChatRelay(
         public string? RequestSha256 { get; set; }
         public string? ResponseSha256 { get; set; }
         public string? SellerReceipt { get; set; }
+
+        /// <summary>The name the seller being tried knows the buyer by.</summary>
+        public string? BuyerAlias { get; set; }
 
         /// <summary>The generated text as delivered, for the exchange's own count.</summary>
         public string? Completion { get; set; }

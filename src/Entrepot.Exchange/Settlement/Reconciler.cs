@@ -12,11 +12,15 @@ namespace Entrepot.Exchange.Settlement;
 
 /// <summary>
 /// Pulls the receipts exporter nodes issued that the exchange never recorded (it stopped, or was
-/// killed, between a seller's answer and its own commit) and posts each exactly once: checked
-/// against the node's published key, countersigned with a <c>reconciled_from_seller_log</c> flag,
-/// and written by the trade log like any trade (usage row, receipt, ledger entry), which skips a
-/// receipt the ledger already has. A cursor per node (the last log sequence number handled) is
-/// kept in the database, so each run reads only what is new.
+/// killed, between a seller's answer and its own commit) and bills each at most once. A receipt from
+/// a seller's log is billed only when it proves an attempt the exchange really forwarded: signed by
+/// the node's pinned (or published) key, carrying the quote the exchange sealed for that very request,
+/// attempt, seller and buyer, with counts within the quote's bounds, and for a request the exchange has
+/// no record of at all (a recorded request's other attempts failed, and are never billed from a log).
+/// Of several attempts of one request only the last can have been answered; the others are refused.
+/// The trade is billed at the quote's price and dated by it (the exchange's clock), flagged
+/// <c>reconciled_from_seller_log</c>. Everything refused is reported and counted against the seller.
+/// A cursor per node (the last log sequence number handled) is kept, so each pass reads only what is new.
 /// </summary>
 public sealed partial class Reconciler(
     Marketplace market,
@@ -27,9 +31,13 @@ public sealed partial class Reconciler(
     Storage.ILedgerStore ledger,
     SqliteDatabase db,
     TimeProvider time,
-    ILogger<Reconciler> logger) : IDisposable
+    ILogger<Reconciler> logger,
+    Storage.ITradeArchive? history = null,
+    SellerDisputes? disputes = null) : IDisposable
 {
     private readonly SemaphoreSlim _one = new(1, 1);
+    private readonly byte[] _quoteKey = exchangeKey.DeriveSecret(Relay.ChatRelay.QuoteKeyLabel);
+    private readonly byte[] _aliasKey = exchangeKey.DeriveSecret(Relay.ChatRelay.AliasKeyLabel);
 
     /// <summary>Receipts younger than this are left for the next run unless the caller says otherwise:
     /// their trade may still be on its way into the exchange's own log.</summary>
@@ -46,10 +54,67 @@ public sealed partial class Reconciler(
         await _one.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var nodes = new List<NodeReconciliation>();
+            // Every node's log first, then one decision per request id across all of them (a request
+            // tried at two nodes has a receipt in each), then the posts, then the cursors.
+            var reads = new List<NodeRead>();
             foreach (var p in market.Routes.All.Select(c => c.Provider).Where(p => p.Kind == ProviderKind.Exporter).DistinctBy(p => p.Id))
             {
-                nodes.Add(await NodeAsync(p, cutoff, ct).ConfigureAwait(false));
+                reads.Add(await ReadNodeAsync(p, cutoff, ct).ConfigureAwait(false));
+            }
+
+            await Task.Yield(); // the stores are asked synchronously: never on a socket thread
+            var last = reads.SelectMany(r => r.Candidates).GroupBy(c => c.Record.RequestId)
+                .ToDictionary(g => g.Key, g => g.MaxBy(c => c.Record.Receipt!.Attempt)!, StringComparer.Ordinal);
+            var nodes = new List<NodeReconciliation>();
+            foreach (var read in reads)
+            {
+                var records = new List<UsageRecord>();
+                var refused = new Dictionary<string, int>(read.Refused, StringComparer.Ordinal);
+                int already = 0;
+                foreach (var candidate in read.Candidates)
+                {
+                    var r = candidate.Record;
+                    if (!ReferenceEquals(last[r.RequestId], candidate))
+                    {
+                        Count(refused, "a later attempt of the same request exists (this one failed)");
+                    }
+                    else if (ledger.Contains(r.RequestId) || log.Knows(r.RequestId) || (history?.Knows(r.RequestId) ?? false))
+                    {
+                        // Billed already, or recorded by the exchange with another outcome (every other attempt
+                        // failed or the buyer left): either way this log entry bills nothing.
+                        already++;
+                    }
+                    else
+                    {
+                        records.Add(r);
+                    }
+                }
+
+                foreach (var r in records)
+                {
+                    await trades.RecordAsync(r).ConfigureAwait(false);
+                }
+
+                // Committed before the cursor moves: a crash in between re-reads these, and the
+                // trade recorder skips what the log or the ledger already holds.
+                await trades.FlushAsync(ct).ConfigureAwait(false);
+                if (read.Error is null && read.Cursor != read.From)
+                {
+                    SaveCursor(read.Provider, read.Cursor);
+                }
+
+                var rejected = refused.Values.Sum();
+                if (rejected > 0)
+                {
+                    disputes?.Refused(read.Provider, rejected);
+                    log.CountRefused(read.Provider, rejected);
+                    LogRefused(logger, read.Provider, rejected, string.Join("; ", refused.Select(kv => $"{kv.Value} {kv.Key}")));
+                }
+
+                nodes.Add(new NodeReconciliation(read.Provider, read.Error is null ? read.Cursor : read.From, read.Fetched, records.Count, already, rejected, read.Error)
+                {
+                    Refusals = refused,
+                });
             }
 
             var report = new ReconcileReport(nodes);
@@ -69,63 +134,45 @@ public sealed partial class Reconciler(
     /// <summary>No single call to a node may hold a pass (and every later one, which waits for it) for longer.</summary>
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
 
-    private async Task<NodeReconciliation> NodeAsync(Provider p, DateTimeOffset cutoff, CancellationToken outer)
+    private sealed record Candidate(UsageRecord Record);
+
+    private sealed record NodeRead(string Provider, long From, long Cursor, int Fetched, List<Candidate> Candidates, Dictionary<string, int> Refused, string? Error);
+
+    private async Task<NodeRead> ReadNodeAsync(Provider p, DateTimeOffset cutoff, CancellationToken outer)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(outer);
         bounded.CancelAfter(CallTimeout * 4);
         var ct = bounded.Token;
-        long cursor = Cursor(p.Id);
-        int fetched = 0, posted = 0, already = 0, rejected = 0;
+        await Task.Yield();
+        long from = Cursor(p.Id), cursor = from;
+        int fetched = 0;
+        var candidates = new List<Candidate>();
+        var refused = new Dictionary<string, int>(StringComparer.Ordinal);
         try
         {
             var keys = await NodeKeysAsync(p, ct).ConfigureAwait(false);
             while (true)
             {
                 var page = await PageAsync(p, cursor, ct).ConfigureAwait(false);
-                // What follows asks the stores synchronously (the ledger may be PostgreSQL, over a socket):
-                // never on the socket thread that may have completed the page, which would wait for itself.
-                await Task.Yield();
-                var records = new List<UsageRecord>();
-                long next = cursor;
                 bool young = false;
                 foreach (var (seq, doc) in page.Items)
                 {
                     fetched++;
-                    if (doc["receipt"] is JsonObject body && Time(body["finished_at"]) > cutoff)
+                    var (record, refusal, issued) = Check(doc, p, keys);
+                    if (issued > cutoff)
                     {
                         young = true;
                         break;
                     }
 
-                    next = seq;
-                    if (Check(doc, p, keys) is not { } record)
+                    cursor = seq;
+                    if (record is null)
                     {
-                        rejected++;
+                        Count(refused, refusal!);
                         continue;
                     }
 
-                    if (ledger.Contains(record.RequestId) || log.Knows(record.RequestId))
-                    {
-                        already++;
-                        continue;
-                    }
-
-                    records.Add(record);
-                }
-
-                foreach (var r in records)
-                {
-                    await trades.RecordAsync(r).ConfigureAwait(false);
-                }
-
-                // Committed before the cursor moves: a crash in between re-reads these, and the
-                // trade log skips what the ledger already holds.
-                await trades.FlushAsync(ct).ConfigureAwait(false);
-                posted += records.Count;
-                if (next != cursor)
-                {
-                    SaveCursor(p.Id, next);
-                    cursor = next;
+                    candidates.Add(new Candidate(record));
                 }
 
                 if (young || !page.HasMore)
@@ -134,86 +181,129 @@ public sealed partial class Reconciler(
                 }
             }
 
-            return new NodeReconciliation(p.Id, cursor, fetched, posted, already, rejected, null);
+            return new NodeRead(p.Id, from, cursor, fetched, candidates, refused, null);
         }
         catch (Exception e) when (!outer.IsCancellationRequested && (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException
-            or InvalidDataException or Npgsql.NpgsqlException or OperationCanceledException))
+            or InvalidDataException or OperationCanceledException))
         {
-            return new NodeReconciliation(p.Id, cursor, fetched, posted, already, rejected,
-                e is OperationCanceledException ? $"gave up after {(CallTimeout * 4).TotalSeconds} s (node or store too slow); the next pass resumes from the cursor"
+            // What was read before the failure is still decided on (the cursor stays: it is read again).
+            return new NodeRead(p.Id, from, cursor, fetched, candidates, refused,
+                e is OperationCanceledException ? $"gave up after {(CallTimeout * 4).TotalSeconds} s (node too slow); the next pass resumes from the cursor"
                 : e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message);
         }
     }
 
-    /// <summary>The trade a receipt proves, or null when it is not this node's genuine receipt.</summary>
-    private UsageRecord? Check(JsonObject doc, Provider p, IReadOnlyDictionary<string, string> keys)
+    private static void Count(Dictionary<string, int> counts, string reason) => counts[reason] = counts.GetValueOrDefault(reason) + 1;
+
+    /// <summary>The trade a receipt proves, or why it proves none; and when its quote was issued (the
+    /// exchange's clock; the seller's own time when it has no valid quote).</summary>
+    private (UsageRecord? Record, string? Refusal, DateTimeOffset Issued) Check(JsonObject doc, Provider p, IReadOnlyDictionary<string, string> keys)
     {
-        if (doc["receipt"] is not JsonObject body || doc["seller"] is not JsonObject seller || Receipts.VerifySeller(body, seller) is not null)
+        var receipt = SellerReceipt.TryRead(doc, out var problem);
+        if (receipt is null)
         {
-            return null;
+            return (null, "unreadable receipt (" + problem + ")", DateTimeOffset.MinValue);
         }
 
-        var keyId = (string?)seller["key_id"];
-        var publicKey = Receipts.FromBase64Url((string?)seller["public_key"]);
-        if (keyId is null || publicKey is null || (p.ReceiptKey is { } pinned ? !KeyPin.Matches(pinned, publicKey) : !keys.TryGetValue(keyId, out var pk) || pk != (string?)seller["public_key"]))
+        var quote = Quote.Open(receipt.Quote, _quoteKey);
+        var issued = quote?.Issued ?? receipt.Finished;
+        if (receipt.SignatureProblem is not null)
         {
-            return null;
+            return (null, "signature does not verify", issued);
         }
 
-        var requestId = (string?)body["request_id"];
-        var buyer = (string?)body["buyer"];
-        if (string.IsNullOrEmpty(requestId) || string.IsNullOrEmpty(buyer) || market.Accounts.Find(buyer) is not { } account)
+        if (p.ReceiptKey is { } pinned ? !KeyPin.Matches(pinned, receipt.PublicKey)
+            : !keys.TryGetValue(receipt.KeyId, out var published) || published != Receipts.Base64Url(receipt.PublicKey))
         {
-            return null;
+            return (null, "not signed with the node's key", issued);
         }
 
-        long input = Long(body["input_tokens"]), output = Long(body["output_tokens"]);
-        var price = body["price"] as JsonObject;
-        decimal inputPrice = Dec(price?["input"]), outputPrice = Dec(price?["output"]);
-        var currency = (string?)price?["currency"] ?? p.Price.Currency;
-        var finished = Time(body["finished_at"]);
-        var started = Time(body["started_at"]);
-        var model = (string?)body["model"] ?? "";
-        return new UsageRecord
+        if (quote is null)
         {
-            RequestId = requestId,
-            Timestamp = finished,
+            return (null, "carries no quote the exchange sealed (invented or altered)", issued);
+        }
+
+        if (quote.RequestId != receipt.RequestId || quote.Attempt != receipt.Attempt || quote.Seller != p.Id || quote.Buyer != receipt.Buyer || receipt.SellerId != p.Id)
+        {
+            return (null, "its quote was sealed for another request, attempt, seller or buyer", issued);
+        }
+
+        if (AccountOf(p.Id, quote.Buyer) is not { } account)
+        {
+            return (null, "names no buyer of this exchange", issued);
+        }
+
+        if (receipt.InputTokens is < 0 || receipt.OutputTokens is < 0 || receipt.InputTokens > quote.MaxInput || receipt.OutputTokens > quote.MaxOutput)
+        {
+            return (null, "counts outside the quote's bounds", issued);
+        }
+
+        var record = new UsageRecord
+        {
+            RequestId = receipt.RequestId,
+            Timestamp = quote.Issued,
             AccountId = account.Id,
-            Model = model,
+            Model = receipt.Model,
             ProviderId = p.Id,
             OriginJurisdiction = account.HomeJurisdiction,
             DestinationJurisdiction = p.Region ?? p.Jurisdiction,
-            InputTokens = input,
-            OutputTokens = output,
-            Currency = currency,
+            InputTokens = receipt.InputTokens,
+            OutputTokens = receipt.OutputTokens,
+            Currency = quote.Currency,
             Outcome = Outcome.Reconciled,
             StatusCode = 200,
-            Attempts = (int)Long(body["attempt"]),
-            LatencyMs = (finished - started).TotalMilliseconds,
+            Attempts = receipt.Attempt,
+            LatencyMs = Math.Max(0, (receipt.Finished - receipt.Started).TotalMilliseconds),
             Receipt = new ReceiptEvidence
             {
-                RequestId = requestId,
-                Attempt = (int)Long(body["attempt"]),
+                RequestId = receipt.RequestId,
+                Attempt = receipt.Attempt,
                 Buyer = account.Id,
+                BuyerAlias = quote.Buyer,
                 SellerId = p.Id,
                 SellerIsExporter = true,
-                Model = model,
-                ClaimedInput = input,
-                ClaimedOutput = output,
-                CountedInput = input,
-                CountedOutput = output,
-                InputPrice = inputPrice,
-                OutputPrice = outputPrice,
-                Currency = currency,
-                Started = started,
-                Finished = finished,
-                RequestSha256 = (string?)body["request_sha256"] ?? "",
-                ResponseSha256 = (string?)body["response_sha256"] ?? "",
+                Model = receipt.Model,
+                ClaimedInput = receipt.InputTokens,
+                ClaimedOutput = receipt.OutputTokens,
+                CountedInput = receipt.InputTokens,
+                CountedOutput = receipt.OutputTokens,
+                MaxInput = quote.MaxInput,
+                MaxOutput = quote.MaxOutput,
+                InputPrice = quote.InputPrice,
+                OutputPrice = quote.OutputPrice,
+                Currency = quote.Currency,
+                Started = receipt.Started,
+                Finished = receipt.Finished,
+                RequestSha256 = receipt.RequestSha256,
+                ResponseSha256 = receipt.ResponseSha256,
                 SellerReceipt = doc.ToJsonString(),
                 PinnedSellerKey = p.ReceiptKey,
                 Reconciled = true,
             },
         };
+        return (record, null, issued);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Seller, string Alias), string> _aliases = new();
+
+    /// <summary>The account a seller's pseudonym stands for (every account's pseudonym for the seller
+    /// is made once and kept).</summary>
+    private Core.Accounts.Account? AccountOf(string seller, string alias)
+    {
+        if (!_aliases.TryGetValue((seller, alias), out var id))
+        {
+            foreach (var a in market.Accounts.List())
+            {
+                _aliases.TryAdd((seller, BuyerAlias.Of(_aliasKey, seller, a.Id)), a.Id);
+            }
+
+            if (!_aliases.TryGetValue((seller, alias), out id))
+            {
+                return null;
+            }
+        }
+
+        return market.Accounts.Find(id);
     }
 
     private async Task<IReadOnlyDictionary<string, string>> NodeKeysAsync(Provider p, CancellationToken ct)
@@ -224,8 +314,9 @@ public sealed partial class Reconciler(
         var set = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false))?["keys"] as JsonArray
             ?? throw new InvalidDataException("the node's key set has no 'keys'");
         return set.OfType<JsonObject>()
-            .Where(k => (string?)k["kid"] is not null && (string?)k["public_key"] is not null)
-            .ToDictionary(k => (string)k["kid"]!, k => (string)k["public_key"]!, StringComparer.Ordinal);
+            .Where(k => k["kid"] is JsonValue kv && kv.GetValueKind() == System.Text.Json.JsonValueKind.String && k["public_key"] is JsonValue pv && pv.GetValueKind() == System.Text.Json.JsonValueKind.String)
+            .GroupBy(k => (string)k["kid"]!)
+            .ToDictionary(g => g.Key, g => (string)g.First()["public_key"]!, StringComparer.Ordinal);
     }
 
     private async Task<(List<(long Seq, JsonObject Doc)> Items, bool HasMore)> PageAsync(Provider p, long since, CancellationToken ct)
@@ -235,8 +326,10 @@ public sealed partial class Reconciler(
         var path = root.AbsolutePath.TrimEnd('/') + target;
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(root, path.TrimStart('/')));
         var requestId = "reconcile_" + Guid.CreateVersion7().ToString("N");
-        var (kid, ts, sig) = RequestSignature.Sign(exchangeKey, "GET", path, time.GetUtcNow(), requestId, ReadOnlySpan<byte>.Empty);
-        request.Headers.TryAddWithoutValidation("Entrepot-Request-Id", requestId);
+        var (kid, ts, sig) = RequestSignature.Sign(exchangeKey, "GET", path, p.Id, time.GetUtcNow(), requestId, ReadOnlySpan<byte>.Empty,
+            [new(RequestSignature.RequestIdHeader, requestId), new(RequestSignature.AudienceHeader, p.Id)]);
+        request.Headers.TryAddWithoutValidation(RequestSignature.RequestIdHeader, requestId);
+        request.Headers.TryAddWithoutValidation(RequestSignature.AudienceHeader, p.Id);
         request.Headers.TryAddWithoutValidation(RequestSignature.KeyHeader, kid);
         request.Headers.TryAddWithoutValidation(RequestSignature.TimestampHeader, ts);
         request.Headers.TryAddWithoutValidation(RequestSignature.SignatureHeader, sig);
@@ -256,8 +349,9 @@ public sealed partial class Reconciler(
         var items = (page["data"] as JsonArray ?? [])
             .OfType<JsonObject>()
             .Select(e => (Long(e["seq"]), e["receipt"] as JsonObject ?? []))
+            .Where(e => e.Item1 > since)
             .ToList();
-        return (items, page["has_more"]?.GetValue<bool>() == true);
+        return (items, page["has_more"] is JsonValue more && more.GetValueKind() == System.Text.Json.JsonValueKind.True);
     }
 
     /// <summary>The node's root: a provider's base URL ends in /v1/.</summary>
@@ -292,16 +386,13 @@ public sealed partial class Reconciler(
 
     private static long Long(JsonNode? n) => n is JsonValue v && v.TryGetValue<long>(out var l) ? l : n is JsonValue w && w.TryGetValue<int>(out var i) ? i : 0;
 
-    private static decimal Dec(JsonNode? n) =>
-        (string?)n is { } s && decimal.TryParse(s, NumberStyles.Number, CultureInfo.InvariantCulture, out var d) ? d : 0m;
-
-    private static DateTimeOffset Time(JsonNode? n) =>
-        (string?)n is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : DateTimeOffset.MinValue;
-
     public void Dispose() => _one.Dispose();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: {Posted} receipts posted from exporter logs, {Already} already billed, {Rejected} rejected. {Errors}")]
     private static partial void LogReport(ILogger logger, int posted, int already, int rejected, string errors);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: {Count} receipts in the log of {Provider} refused: {Reasons}")]
+    private static partial void LogRefused(ILogger logger, string provider, int count, string reasons);
 }
 
 /// <summary>What one reconciliation pass did, per exporter node.</summary>
@@ -319,4 +410,9 @@ public sealed record NodeReconciliation(
     [property: System.Text.Json.Serialization.JsonPropertyName("posted")] int Posted,
     [property: System.Text.Json.Serialization.JsonPropertyName("already_billed")] int AlreadyBilled,
     [property: System.Text.Json.Serialization.JsonPropertyName("rejected")] int Rejected,
-    [property: System.Text.Json.Serialization.JsonPropertyName("error")] string? Error);
+    [property: System.Text.Json.Serialization.JsonPropertyName("error")] string? Error)
+{
+    /// <summary>Why receipts were refused, with how many each.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("refusals")]
+    public IReadOnlyDictionary<string, int> Refusals { get; init; } = new Dictionary<string, int>();
+}

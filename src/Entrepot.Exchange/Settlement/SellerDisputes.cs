@@ -49,6 +49,10 @@ public sealed class SellerDisputes
         }
     }
 
+    /// <summary>Receipts from the seller's log that reconciliation refused (invented, altered, superseded).</summary>
+    public void Refused(string seller, int n) =>
+        _sellers.GetOrAdd(seller, _ => new ConcurrentDictionary<string, long>(StringComparer.Ordinal)).AddOrUpdate(Storage.Sqlite.SqliteTradeStore.Refused, n, (_, c) => c + n);
+
     /// <summary>Every count as a metric measurement (provider, flag; "" counts all trades, "disputed" those disputed).</summary>
     public IEnumerable<System.Diagnostics.Metrics.Measurement<long>> Measurements()
     {
@@ -58,7 +62,7 @@ public sealed class SellerDisputes
             {
                 yield return new System.Diagnostics.Metrics.Measurement<long>(n,
                     new KeyValuePair<string, object?>("provider", seller),
-                    new KeyValuePair<string, object?>("flag", flag == Storage.Sqlite.SqliteTradeStore.Disputed ? "disputed" : flag));
+                    new KeyValuePair<string, object?>("flag", flag.TrimStart('*')));
             }
         }
     }
@@ -68,20 +72,23 @@ public sealed class SellerDisputes
     {
         if (!_sellers.TryGetValue(seller, out var counts))
         {
-            return new DisputeRecord(0, 0, 0, new Dictionary<string, long>());
+            return new DisputeRecord(0, 0, 0, new Dictionary<string, long>(), 0);
         }
 
         var trades = counts.GetValueOrDefault("");
         var disputed = counts.GetValueOrDefault(Storage.Sqlite.SqliteTradeStore.Disputed);
-        var flags = counts.Where(kv => kv.Key.Length > 0 && kv.Key != Storage.Sqlite.SqliteTradeStore.Disputed)
+        var flags = counts.Where(kv => kv.Key.Length > 0 && kv.Key[0] != '*')
             .OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        return new DisputeRecord(trades, disputed, trades == 0 ? 0 : Math.Round((double)disputed / trades, 4), flags);
+        return new DisputeRecord(trades, disputed, trades == 0 ? 0 : Math.Round((double)disputed / trades, 4), flags,
+            counts.GetValueOrDefault(Storage.Sqlite.SqliteTradeStore.Refused));
     }
 }
 
-/// <summary>A seller's dispute rate: disputed trades over settled trades.</summary>
+/// <summary>A seller's dispute rate: disputed trades over settled trades; and receipts its log offered
+/// that reconciliation refused (they were never trades).</summary>
 public sealed record DisputeRecord(
     [property: System.Text.Json.Serialization.JsonPropertyName("trades")] long Trades,
     [property: System.Text.Json.Serialization.JsonPropertyName("disputed")] long Disputed,
     [property: System.Text.Json.Serialization.JsonPropertyName("rate")] double Rate,
-    [property: System.Text.Json.Serialization.JsonPropertyName("flags")] IReadOnlyDictionary<string, long> Flags);
+    [property: System.Text.Json.Serialization.JsonPropertyName("flags")] IReadOnlyDictionary<string, long> Flags,
+    [property: System.Text.Json.Serialization.JsonPropertyName("refused_receipts")] long RefusedReceipts);

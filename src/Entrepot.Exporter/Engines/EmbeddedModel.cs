@@ -32,7 +32,8 @@ public sealed class EmbeddedModel : IDisposable
     public string Name { get; }
     public int ContextSize => (int)_params.ContextSize!.Value;
 
-    public static EmbeddedModel Load(ModelFile file, string? name = null, int contextSize = 512)
+    /// <param name="vocabularyOnly">Load only the vocabulary and metadata (to count tokens, as the exchange does), not the weights.</param>
+    public static EmbeddedModel Load(ModelFile file, string? name = null, int contextSize = 512, bool vocabularyOnly = false)
     {
         NativeRuntime.Configure();
         var parameters = new ModelParams(file.Path)
@@ -41,23 +42,22 @@ public sealed class EmbeddedModel : IDisposable
             BatchSize = (uint)contextSize,
             Threads = 1,
             GpuLayerCount = 0,
+            VocabOnly = vocabularyOnly,
         };
         var weights = LLamaWeights.LoadFromFile(parameters);
         return new EmbeddedModel(weights, parameters, file, name ?? Path.GetFileNameWithoutExtension(file.Path).ToLowerInvariant());
     }
 
     /// <summary>The prompt text the model sees: the model's chat template if it has one, else the contents in order.</summary>
-    public string PromptFor(GenerationRequest request)
-    {
-        if (request.Prompt is { } raw)
-        {
-            return raw;
-        }
+    public string PromptFor(GenerationRequest request) => request.Prompt ?? PromptFor(request.Messages);
 
+    /// <summary>The prompt text of chat messages: the model's chat template if it has one, else the contents joined by newlines.</summary>
+    public string PromptFor(IReadOnlyList<(string Role, string Content)> messages)
+    {
         if (_hasChatTemplate)
         {
             var template = new LLamaTemplate(_weights) { AddAssistant = true };
-            foreach (var (role, content) in request.Messages)
+            foreach (var (role, content) in messages)
             {
                 template.Add(role, content);
             }
@@ -65,10 +65,16 @@ public sealed class EmbeddedModel : IDisposable
             return LLama.Transformers.PromptTemplateTransformer.ToModelPrompt(template);
         }
 
-        return string.Join("\n", request.Messages.Select(m => m.Content));
+        return string.Join("\n", messages.Select(m => m.Content));
     }
 
+    /// <summary>Whether the model carries a chat template (else the prompt is the contents joined by newlines).</summary>
+    public bool HasChatTemplate => _hasChatTemplate;
+
     public int CountTokens(string text) => _weights.Tokenize(text, true, false, System.Text.Encoding.UTF8).Length;
+
+    /// <summary>The tokens of a prompt as the engine feeds it: with the start token, special tokens parsed.</summary>
+    public int CountPromptTokens(string prompt) => _weights.Tokenize(prompt, true, true, System.Text.Encoding.UTF8).Length;
 
     /// <summary>Generates text pieces; the last item is the result with finish reason and token counts.</summary>
     public async IAsyncEnumerable<object> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken ct)

@@ -158,32 +158,88 @@ public sealed class ExporterHost : IAsyncDisposable
     public NodeHealth Health() => new("ok", Config.Node.Id, Config.Node.Jurisdiction, _engine.Description,
         Admission.InFlight, Admission.Queued, Admission.MaxConcurrency, Admission.Rejected, Served);
 
+    /// <summary>How long a request's body may take to arrive (it is read before a slot is taken).</summary>
+    public static readonly TimeSpan BodyDeadline = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// One inference request. Everything that can be refused before the body is read is refused
+    /// first (the exchange's key, the signature's key, freshness and audience, a request id already
+    /// used, the buyer's country), then the body is read under <see cref="BodyDeadline"/> holding no
+    /// admission slot, the signature checked over it and its headers and the request id taken, and
+    /// only then a slot: nobody but the node's exchanges can occupy its capacity, however slowly they send.
+    /// </summary>
     private async Task ServeAsync(HttpContext ctx, EndpointKind kind, List<byte[]> keyHashes)
     {
-        if (keyHashes.Count > 0)
+        if (keyHashes.Count > 0 && !HasExchangeKey(ctx, keyHashes))
         {
-            var header = ctx.Request.Headers.Authorization.ToString();
-            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : default;
-            var ok = false;
-            foreach (var h in keyHashes)
+            await Http.ErrorAsync(ctx, 401, new RequestError("This node serves only its configured exchanges: missing or invalid key.", null, "invalid_api_key", "authentication_error")).ConfigureAwait(false);
+            return;
+        }
+
+        var h = ctx.Request.Headers;
+        var replayId = h[RequestSignature.RequestIdHeader] + "#" + h[ReceiptIssuer.AttemptHeader];
+        if (_trusted.Count > 0)
+        {
+            var fault = RequestSignature.PreCheck(_trusted, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader], h[RequestSignature.SignatureHeader],
+                h[RequestSignature.AudienceHeader], Config.Node.Id, TimeProvider.System.GetUtcNow());
+            if (fault == SignatureFault.None && _replays.Contains(replayId))
             {
-                ok |= !token.IsEmpty && ApiKeyHash.Matches(token, h);
+                fault = SignatureFault.Replayed;
             }
 
-            if (!ok)
+            if (fault != SignatureFault.None)
             {
-                await Http.ErrorAsync(ctx, 401, new RequestError("This node serves only its configured exchanges: missing or invalid key.", null, "invalid_api_key", "authentication_error")).ConfigureAwait(false);
+                await Untrusted(ctx, fault).ConfigureAwait(false);
                 return;
             }
         }
 
-        if (Screening?.Refusal(ctx.Request.Headers[BuyerScreening.BuyerJurisdictionHeader].ToString()) is { } refusal)
+        if (Screening?.Refusal(h[BuyerScreening.BuyerJurisdictionHeader].ToString()) is { } refusal)
         {
             await Http.ErrorAsync(ctx, 451, new RequestError(refusal, null, "unavailable_for_legal_reasons", "invalid_request_error")).ConfigureAwait(false);
             return;
         }
 
         var ct = ctx.RequestAborted;
+        byte[] body;
+        using (var arriving = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            arriving.CancelAfter(BodyDeadline);
+            try
+            {
+                using var buffer = new MemoryStream();
+                await ctx.Request.Body.CopyToAsync(buffer, arriving.Token).ConfigureAwait(false);
+                body = buffer.ToArray();
+            }
+            catch (BadHttpRequestException e)
+            {
+                await Http.ErrorAsync(ctx, e.StatusCode, new RequestError(e.Message, null, "bad_request")).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                ctx.Response.Headers.Connection = "close";
+                await Http.ErrorAsync(ctx, 408, new RequestError($"The request body did not arrive within {BodyDeadline.TotalSeconds:0} s.", null, "request_timeout")).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        if (_trusted.Count > 0)
+        {
+            var fault = RequestSignature.Verify(_trusted, h.Select(x => KeyValuePair.Create(x.Key, x.Value.ToString())), ctx.Request.Method,
+                ctx.Request.Path + ctx.Request.QueryString, Config.Node.Id, body, TimeProvider.System.GetUtcNow());
+            if (fault == SignatureFault.None && !_replays.TryAdd(replayId))
+            {
+                fault = SignatureFault.Replayed;
+            }
+
+            if (fault != SignatureFault.None)
+            {
+                await Untrusted(ctx, fault).ConfigureAwait(false);
+                return;
+            }
+        }
+
         using var slot = await Admission.TryEnterAsync(ct).ConfigureAwait(false);
         if (slot is null)
         {
@@ -191,30 +247,6 @@ public sealed class ExporterHost : IAsyncDisposable
             await Http.ErrorAsync(ctx, 429, new RequestError(
                 $"Node {Config.Node.Id} is at capacity ({Admission.MaxConcurrency} running, {Admission.MaxQueue} queued).", null, "node_at_capacity", "rate_limit_error")).ConfigureAwait(false);
             return;
-        }
-
-        byte[] body;
-        try
-        {
-            using var buffer = new MemoryStream();
-            await ctx.Request.Body.CopyToAsync(buffer, ct).ConfigureAwait(false);
-            body = buffer.ToArray();
-        }
-        catch (BadHttpRequestException e)
-        {
-            await Http.ErrorAsync(ctx, e.StatusCode, new RequestError(e.Message, null, "bad_request")).ConfigureAwait(false);
-            return;
-        }
-
-        if (_trusted.Count > 0)
-        {
-            var h = ctx.Request.Headers;
-            if (RequestSignature.Check(_trusted, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader], h[RequestSignature.SignatureHeader],
-                    ctx.Request.Method, ctx.Request.Path, h[ReceiptIssuer.RequestIdHeader].ToString(), body, TimeProvider.System.GetUtcNow()) is { } untrusted)
-            {
-                await Http.ErrorAsync(ctx, 401, new RequestError(untrusted, null, "untrusted_exchange", "authentication_error")).ConfigureAwait(false);
-                return;
-            }
         }
 
         Interlocked.Increment(ref _received);
@@ -240,6 +272,25 @@ public sealed class ExporterHost : IAsyncDisposable
         }
     }
 
+    private readonly ReplayCache _replays = new(TimeProvider.System);
+
+    private static bool HasExchangeKey(HttpContext ctx, List<byte[]> keyHashes)
+    {
+        var header = ctx.Request.Headers.Authorization.ToString();
+        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : default;
+        var ok = false;
+        foreach (var h in keyHashes)
+        {
+            ok |= !token.IsEmpty && ApiKeyHash.Matches(token, h);
+        }
+
+        return ok;
+    }
+
+    private static Task Untrusted(HttpContext ctx, SignatureFault fault) => Http.ErrorAsync(ctx, 401,
+        new RequestError(RequestSignature.Explain(fault, ctx.Request.Headers[RequestSignature.KeyHeader]), null,
+            fault == SignatureFault.Replayed ? "replayed_request" : "untrusted_exchange", "authentication_error"));
+
     /// <summary>
     /// <c>GET /v1/receipts?since=SEQ&amp;limit=N</c>: the node's receipt log after a sequence number,
     /// for an exchange reconciling what it missed. Receipts name buyers, so only the node's exchanges
@@ -253,8 +304,13 @@ public sealed class ExporterHost : IAsyncDisposable
         string? refusal;
         if (_trusted.Count > 0)
         {
-            refusal = RequestSignature.Check(_trusted, h[RequestSignature.KeyHeader], h[RequestSignature.TimestampHeader], h[RequestSignature.SignatureHeader],
-                "GET", target, h[ReceiptIssuer.RequestIdHeader].ToString(), [], TimeProvider.System.GetUtcNow());
+            var fault = RequestSignature.Verify(_trusted, h.Select(x => KeyValuePair.Create(x.Key, x.Value.ToString())), "GET", target, Config.Node.Id, [], TimeProvider.System.GetUtcNow());
+            if (fault == SignatureFault.None && !_replays.TryAdd(h[RequestSignature.RequestIdHeader] + "#receipts"))
+            {
+                fault = SignatureFault.Replayed;
+            }
+
+            refusal = fault == SignatureFault.None ? null : RequestSignature.Explain(fault, h[RequestSignature.KeyHeader]);
         }
         else if (keyHashes.Count > 0)
         {
@@ -275,7 +331,8 @@ public sealed class ExporterHost : IAsyncDisposable
 
         if (refusal is not null)
         {
-            await Http.ErrorAsync(ctx, 401, new RequestError(refusal, null, "untrusted_exchange", "authentication_error")).ConfigureAwait(false);
+            await Http.ErrorAsync(ctx, 401, new RequestError(refusal, null,
+                refusal == RequestSignature.Explain(SignatureFault.Replayed, null) ? "replayed_request" : "untrusted_exchange", "authentication_error")).ConfigureAwait(false);
             return;
         }
 

@@ -48,9 +48,12 @@ internal sealed class HeartbeatPublisher(ExporterHost node, SigningKey key, Mark
     private async Task BeatAsync(Uri target, CancellationToken ct)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(Current(), ExporterJsonContext.Default.Heartbeat);
-        var (keyId, timestamp, signature) = RequestSignature.Sign(key, "POST", Heartbeat.Path, time.GetUtcNow(), Heartbeat.RequestId(node.Config.Node.Id), body);
+        var requestId = Heartbeat.RequestId(node.Config.Node.Id);
+        var (keyId, timestamp, signature) = RequestSignature.Sign(key, "POST", Heartbeat.Path, "", time.GetUtcNow(), requestId, body,
+            [new(RequestSignature.RequestIdHeader, requestId)]);
         using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add(RequestSignature.RequestIdHeader, requestId);
         request.Headers.Add(RequestSignature.KeyHeader, keyId);
         request.Headers.Add(RequestSignature.TimestampHeader, timestamp);
         request.Headers.Add(RequestSignature.SignatureHeader, signature);

@@ -104,9 +104,18 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
         var h = ctx.Request.Headers;
         int attempt = int.TryParse(h[AttemptHeader].ToString(), out var a) ? a : 1;
         var price = config.Node.Price ?? new NodePrice();
+        // The exchange's quote is the trade's price (its spot price for this attempt); the receipt echoes
+        // the sealed quote, which is what lets the exchange bill it from this node's log if it must.
+        var quoteToken = h[Quote.Header].ToString();
+        var quote = Quote.Read(quoteToken);
         var body = Receipts.Body("exporter", h[RequestIdHeader].ToString() is { Length: > 0 } id ? id : "direct_" + Guid.NewGuid().ToString("N"),
             attempt, h[BuyerHeader].ToString() is { Length: > 0 } buyer ? buyer : "unknown", config.Node.Id, ModelOf(ctx), input, output,
-            price.Input, price.Output, price.Currency, started, time.GetUtcNow(), requestHash, responseHash);
+            quote?.InputPrice ?? price.Input, quote?.OutputPrice ?? price.Output, quote?.Currency ?? price.Currency, started, time.GetUtcNow(), requestHash, responseHash);
+        if (quote is not null)
+        {
+            body["quote"] = quoteToken;
+        }
+
         return Receipts.SignAsSeller(body, key, config.Node.Id);
     }
 

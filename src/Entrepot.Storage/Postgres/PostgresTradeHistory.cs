@@ -55,6 +55,14 @@ public sealed class PostgresTradeHistory(PostgresDatabase db) : ITradeHistory, I
         cmd.ExecuteNonQuery();
     }
 
+    public bool Knows(string requestId)
+    {
+        using var c = db.Open();
+        using var cmd = new NpgsqlCommand("SELECT 1 FROM trades WHERE request_id = @r", c);
+        cmd.Parameters.AddWithValue("r", requestId);
+        return cmd.ExecuteScalar() is not null;
+    }
+
     public DateTimeOffset? LastTradeTime()
     {
         using var c = db.Open();

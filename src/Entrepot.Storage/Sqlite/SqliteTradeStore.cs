@@ -110,6 +110,24 @@ public sealed class SqliteTradeStore : IDisposable
         return all;
     }
 
+    /// <summary>Receipts from a seller's log that reconciliation refused (they bill nothing), counted against it.</summary>
+    public void CountRefused(string seller, int n)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            INSERT INTO seller_flags(provider_id, flag, trades) VALUES ($p, $f, $n)
+            ON CONFLICT(provider_id, flag) DO UPDATE SET trades = trades + excluded.trades
+            """;
+        cmd.Parameters.AddWithValue("$p", seller);
+        cmd.Parameters.AddWithValue("$f", Refused);
+        cmd.Parameters.AddWithValue("$n", n);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>The count of a seller's receipts that reconciliation refused.</summary>
+    public const string Refused = "*refused";
+
     /// <summary>The time of this node's newest trade row, if any.</summary>
     public DateTimeOffset? NewestTrade()
     {
