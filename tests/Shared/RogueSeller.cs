@@ -44,6 +44,12 @@ internal sealed class RogueSeller : IAsyncDisposable
 
     public Func<SellerCall, SellerAnswer> Plan { get; set; } = _ => new SellerAnswer();
 
+    /// <summary>The seller's receipt log as it serves it to the exchange (GET /v1/receipts): whatever a test puts there.</summary>
+    public List<JsonObject> Log { get; } = [];
+
+    /// <summary>Signs a receipt body with the seller's key (or another), as its log would hold it.</summary>
+    public JsonObject SignReceipt(JsonObject body, SigningKey? key = null) => Receipts.SignAsSeller(body, key ?? Key, Id);
+
     public decimal InputPrice { get; set; } = 1m;
     public decimal OutputPrice { get; set; } = 2m;
 
@@ -58,6 +64,18 @@ internal sealed class RogueSeller : IAsyncDisposable
         var app = builder.Build();
         var seller = new RogueSeller(app, id);
         app.MapPost("/v1/chat/completions", seller.ServeAsync);
+        app.MapGet("/v1/receipts", (HttpContext ctx) =>
+        {
+            var since = long.TryParse(ctx.Request.Query["since"], out var s) ? s : 0;
+            List<JsonObject> log;
+            lock (seller.Log)
+            {
+                log = [.. seller.Log];
+            }
+
+            var data = new JsonArray(log.Select((r, i) => (JsonNode)new JsonObject { ["seq"] = i + 1, ["receipt"] = r.DeepClone() }).Skip((int)since).ToArray());
+            return Results.Text(new JsonObject { ["object"] = "list", ["data"] = data, ["next_since"] = log.Count, ["has_more"] = false }.ToJsonString(), "application/json");
+        });
         app.MapGet("/.well-known/entrepot/keys", () => Results.Json(new
         {
             keys = new[] { new { kid = seller.Key.KeyId, alg = "Ed25519", public_key = seller.PublicKey, signer = id, use = "receipt" } },

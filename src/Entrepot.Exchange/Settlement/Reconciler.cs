@@ -74,7 +74,12 @@ public sealed partial class Reconciler(
                 foreach (var candidate in read.Candidates)
                 {
                     var r = candidate.Record;
-                    if (!ReferenceEquals(last[r.RequestId], candidate))
+                    var chosen = last[r.RequestId];
+                    if (!ReferenceEquals(chosen, candidate) && chosen.Record.Receipt!.Attempt == r.Receipt!.Attempt)
+                    {
+                        already++; // the same attempt's receipt twice: it is billed once
+                    }
+                    else if (!ReferenceEquals(chosen, candidate))
                     {
                         Count(refused, "a later attempt of the same request exists (this one failed)");
                     }

@@ -91,6 +91,9 @@ public sealed record AdmissionSection
 {
     [JsonPropertyName("max_concurrency")] public int MaxConcurrency { get; set; } = 4;
     [JsonPropertyName("max_queue")] public int MaxQueue { get; set; } = 16;
+
+    /// <summary>How long a request's body may take to arrive; it is read before a slot is taken.</summary>
+    [JsonPropertyName("body_timeout_seconds")] public double BodyTimeoutSeconds { get; set; } = 10;
 }
 
 [JsonSourceGenerationOptions(ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true)]

@@ -105,6 +105,11 @@ public static class ExporterConfigLoader
             throw new InvalidDataException($"{source}: 'admission.max_concurrency' must be at least 1 and 'admission.max_queue' at least 0.");
         }
 
+        if (c.Admission.BodyTimeoutSeconds is not (>= 0.1 and <= 600))
+        {
+            throw new InvalidDataException($"{source}: 'admission.body_timeout_seconds' must be from 0.1 to 600.");
+        }
+
         if (c.EmulatedDelayMs is < 0 or > 60_000)
         {
             throw new InvalidDataException($"{source}: 'emulated_delay_ms' must be 0-60000.");

@@ -159,7 +159,7 @@ public sealed class ExporterHost : IAsyncDisposable
         Admission.InFlight, Admission.Queued, Admission.MaxConcurrency, Admission.Rejected, Served);
 
     /// <summary>How long a request's body may take to arrive (it is read before a slot is taken).</summary>
-    public static readonly TimeSpan BodyDeadline = TimeSpan.FromSeconds(10);
+    public TimeSpan BodyDeadline => TimeSpan.FromSeconds(Config.Admission.BodyTimeoutSeconds);
 
     /// <summary>
     /// One inference request. Everything that can be refused before the body is read is refused
