@@ -10,10 +10,10 @@ internal sealed class HeartbeatNode(SigningKey key, string id)
 {
     private long _sequence = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    public Heartbeat Beat(int inFlight = 0, int queued = 0, double interval = 5, decimal price = 1m) => new()
+    public Heartbeat Beat(int inFlight = 0, int queued = 0, double interval = 5, decimal price = 1m, List<string>? models = null, int capacity = 4, string currency = "USD") => new()
     {
         NodeId = id, PublicKey = Receipts.Base64Url(key.PublicKey), Sequence = ++_sequence, IntervalSeconds = interval,
-        Models = ["m"], Price = new PriceSpec { Input = price, Output = price, Currency = "USD" }, Capacity = 4, InFlight = inFlight, Queued = queued,
+        Models = models ?? ["m"], Price = new PriceSpec { Input = price, Output = price, Currency = currency }, Capacity = capacity, InFlight = inFlight, Queued = queued,
     };
 
     public async Task<HttpResponseMessage> PostAsync(HttpClient http, Heartbeat beat, SigningKey? signer = null)

@@ -129,6 +129,58 @@ public class MarketTests
     }
 
     [Fact]
+    public async Task AHeartbeat_NarrowsTheListing_NeverWidensIt_PriceWithinItsBounds_CapacityAtMostListed()
+    {
+        await using var upstream = await FaultyUpstream.StartAsync();
+        using var key = SigningKey.LoadOrCreate(NewDir());
+        using var strictKey = SigningKey.LoadOrCreate(NewDir());
+        var listed = Seller("node", upstream, "SG", "SGSIN", 1m, "exporter", key.KeyId) with { Models = ["m", "m2"] };
+        var strict = Seller("strict", upstream, "SG", "SGSIN", 1m, "exporter", strictKey.KeyId) with
+        {
+            Models = ["m3"], PriceBounds = new PriceBoundsSpec { Min = 0.9m, Max = 1.1m },
+        };
+        await using var host = await Start(NewDir(), [listed, strict]);
+        using var http = new HttpClient { BaseAddress = host.BaseUrl };
+        using var buyer = Client(host, Key);
+        using var admin = Client(host, AdminKey);
+        var node = new HeartbeatNode(key, "node");
+
+        // It announces a model the operator never listed, fewer of those it did, more capacity than
+        // listed: the market keeps the listed model it still serves, ignores the other, caps capacity.
+        var ack = await node.PostAsync(http, node.Beat(models: ["m", "gpt-5-premium"], capacity: 400, price: 1.5m));
+        Assert.Equal(200, (int)ack.StatusCode);
+        var ackJson = await Json(ack);
+        Assert.Equal(["m"], ackJson["models"]!.AsArray().Select(m => (string)m!));
+        Assert.Equal(["gpt-5-premium"], ackJson["ignored_models"]!.AsArray().Select(m => (string)m!));
+        Assert.Equal(4, (int)ackJson["capacity"]!);
+        var status = await ProviderStatus(admin, "node");
+        Assert.Equal(["m"], status["models"]!.AsArray().Select(m => (string)m!));
+        Assert.Equal(4, (int)status["capacity"]!);
+        Assert.Equal(1.5m, (decimal)status["input_price"]!);
+        Assert.Equal(404, (int)(await Chat(buyer, """{"model":"gpt-5-premium","messages":[{"role":"user","content":"hi"}]}""")).StatusCode);
+        Assert.Equal(404, (int)(await Chat(buyer, """{"model":"m2","messages":[{"role":"user","content":"hi"}]}""")).StatusCode);
+
+        // Price: outside half to twice the listed price, or in another currency, the heartbeat is refused
+        // (the last accepted offer stands); no listed model at all, too.
+        foreach (var beat in new[] { node.Beat(price: 2.5m), node.Beat(price: 0.4m), node.Beat(price: 1m, currency: "EUR") })
+        {
+            var refused = await node.PostAsync(http, beat);
+            Assert.Equal(400, (int)refused.StatusCode);
+            Assert.Equal("price", (string)(await Json(refused))["error"]!["param"]!);
+        }
+
+        var noModel = await node.PostAsync(http, node.Beat(models: ["gpt-5-premium"]));
+        Assert.Equal("models", (string)(await Json(noModel))["error"]!["param"]!);
+        Assert.Equal(1.5m, (decimal)(await ProviderStatus(admin, "node"))["input_price"]!);
+
+        // Bounds are the operator's, per seller.
+        var strictNode = new HeartbeatNode(strictKey, "strict");
+        Assert.Equal(400, (int)(await strictNode.PostAsync(http, strictNode.Beat(models: ["m3"], price: 1.2m))).StatusCode);
+        Assert.Equal(200, (int)(await strictNode.PostAsync(http, strictNode.Beat(models: ["m3"], price: 1.1m))).StatusCode);
+        Assert.Equal(1.1m, (decimal)(await ProviderStatus(admin, "strict"))["input_price"]!);
+    }
+
+    [Fact]
     public async Task SignedHeartbeats_SetTheSpotPrice_TheBuyerPaysIt_AndASilentNodeLeavesTheMarket()
     {
         await using var upstream = await FaultyUpstream.StartAsync();

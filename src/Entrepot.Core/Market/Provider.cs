@@ -54,6 +54,21 @@ public sealed record Provider
     /// <summary>Concurrent requests the seller says it can take; used as a throughput prior.</summary>
     public int Capacity { get; init; } = 8;
 
+    /// <summary>How far its heartbeats may move its price from <see cref="Price"/> (configured).</summary>
+    public PriceBounds PriceBounds { get; init; } = PriceBounds.Default;
+
+    /// <summary>
+    /// The seller as its live offer makes it: the configured models it still serves (a heartbeat only
+    /// narrows them), its offered price held to <see cref="PriceBounds"/>, its capacity at most the
+    /// configured one. Nothing a node announces widens what the operator listed.
+    /// </summary>
+    public Provider WithOffer(Offer offer) => this with
+    {
+        Models = Models.Where(m => offer.Models.Contains(m, StringComparer.Ordinal)).ToArray(),
+        Price = PriceBounds.Clamp(Price, offer.Price),
+        Capacity = Math.Min(Capacity, offer.Capacity),
+    };
+
     /// <summary>Time allowed from sending the request to the first response byte.</summary>
     public TimeSpan FirstByteTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

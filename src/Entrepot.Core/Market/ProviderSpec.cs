@@ -32,6 +32,9 @@ public sealed record ProviderSpec
     /// its receipts and heartbeats must be signed with exactly this key.</summary>
     [JsonPropertyName("receipt_public_key")] public string? ReceiptPublicKey { get; init; }
 
+    /// <summary>How far heartbeats may move the price: {"min": 0.5, "max": 2} times the listed price (the default).</summary>
+    [JsonPropertyName("price_bounds")] public PriceBoundsSpec? PriceBounds { get; init; }
+
     public Provider? ToProvider(out string? error, string path = "provider")
     {
         error = null;
@@ -134,6 +137,12 @@ public sealed record ProviderSpec
             }
         }
 
+        if (PriceBounds is { } pb && (pb.Min is not (> 0 and <= 1) || pb.Max is not (>= 1 and <= 100)))
+        {
+            error = $"'{path}.price_bounds' must be {{\"min\": m, \"max\": n}} with 0 < m <= 1 <= n <= 100 (factors of the listed price).";
+            return null;
+        }
+
         if ((Attestations ?? []).Concat(Contracts ?? []).Any(a => string.IsNullOrWhiteSpace(a) || a.Length > 64))
         {
             error = $"'{path}.attestations' and '{path}.contracts' must be lists of names such as \"scc\".";
@@ -159,6 +168,7 @@ public sealed record ProviderSpec
             Attestations = (Attestations ?? []).Select(a => a.Trim().ToLowerInvariant()).ToArray(),
             Contracts = (Contracts ?? []).Select(a => a.Trim().ToLowerInvariant()).ToArray(),
             ReceiptKey = Pin(ReceiptPublicKey) ?? Pin(ReceiptKeyId),
+            PriceBounds = PriceBounds is { } b ? new PriceBounds(b.Min ?? 0.5m, b.Max ?? 2m) : Market.PriceBounds.Default,
         };
     }
 
@@ -183,6 +193,7 @@ public sealed record ProviderSpec
         Contracts = p.Contracts.Count == 0 ? null : p.Contracts.ToList(),
         ReceiptKeyId = p.ReceiptKey is { } pin && Trust.KeyPin.IsKeyId(pin) ? pin : null,
         ReceiptPublicKey = p.ReceiptKey is { } key && !Trust.KeyPin.IsKeyId(key) ? key : null,
+        PriceBounds = p.PriceBounds == Market.PriceBounds.Default ? null : new PriceBoundsSpec { Min = p.PriceBounds.Min, Max = p.PriceBounds.Max },
     };
 
     /// <summary>A pin as kept: a key id in lower case, a public key as given.</summary>
@@ -216,4 +227,10 @@ public sealed record PriceSpec
 
         return new Price(Input.Value, Output.Value, currency.ToUpperInvariant());
     }
+}
+
+public sealed record PriceBoundsSpec
+{
+    [JsonPropertyName("min")] public decimal? Min { get; init; }
+    [JsonPropertyName("max")] public decimal? Max { get; init; }
 }

@@ -348,7 +348,7 @@ public static class AdminApi
             c.Health.Circuit.State.ToString().ToLowerInvariant(), Math.Round(c.EstimatedRoundTripMs, 1),
             c.Health.MeasuredTtfbMs is { } t ? Math.Round(t, 2) : null, c.Health.MeasuredTokensPerSecond is { } tps ? Math.Round(tps, 1) : null,
             c.Health.Successes, c.Health.Failures, market.LocodeOf(p), c.Reachable, c.Path,
-            c.SpotPrice.InputPerMillion, c.SpotPrice.OutputPerMillion, Math.Round(c.Load, 3), market.Offers.LastHeartbeat(p.Id));
+            c.SpotPrice.InputPerMillion, c.SpotPrice.OutputPerMillion, Math.Round(c.Load, 3), market.Offers.LastHeartbeat(p.Id), Capacity: p.Capacity);
     }
 
     private static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpContext ctx, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)

@@ -75,7 +75,8 @@ public sealed record ProviderStatus(
     [property: JsonPropertyName("spot_output_price")] decimal SpotOutputPrice,
     [property: JsonPropertyName("load")] double Load,
     [property: JsonPropertyName("last_heartbeat")] DateTimeOffset? LastHeartbeat,
-    [property: JsonPropertyName("disputes")] Settlement.DisputeRecord? Disputes = null);
+    [property: JsonPropertyName("disputes")] Settlement.DisputeRecord? Disputes = null,
+    [property: JsonPropertyName("capacity")] int? Capacity = null);
 
 /// <summary>GET /admin/dead-letters: trades set aside because they could not be written.</summary>
 public sealed record DeadLetterPage(
@@ -217,7 +218,10 @@ public sealed record HeartbeatAck(
     [property: JsonPropertyName("spot_output_price")] decimal SpotOutputPrice,
     [property: JsonPropertyName("currency")] string Currency,
     [property: JsonPropertyName("spot_multiplier")] decimal SpotMultiplier,
-    [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt);
+    [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt,
+    [property: JsonPropertyName("models")] IReadOnlyList<string>? Models = null,
+    [property: JsonPropertyName("ignored_models")] IReadOnlyList<string>? IgnoredModels = null,
+    [property: JsonPropertyName("capacity")] int? Capacity = null);
 
 public sealed record PriceIndexView(
     [property: JsonPropertyName("object")] string Object,

@@ -90,6 +90,19 @@ public static class MarketApi
             return AdminApi.Error(400, error!, "invalid_request_error", field);
         }
 
+        // A heartbeat moves the price only within the operator's bounds (and never adds a model: those
+        // the operator did not list are left out of the market, not refused).
+        var listed = market.Listed(nodeId) ?? seller;
+        if (listed.PriceBounds.Check(listed.Price, offer.Price) is { } outOfBounds)
+        {
+            return AdminApi.Error(400, $"'price': {outOfBounds} (seller '{nodeId}').", "invalid_request_error", "price");
+        }
+
+        if (!offer.Models.Any(m => listed.Models.Contains(m, StringComparer.Ordinal)))
+        {
+            return AdminApi.Error(400, $"'models': none of them is listed for seller '{nodeId}' ({string.Join(", ", listed.Models)}).", "invalid_request_error", "models");
+        }
+
         if (market.Offers.Publish(offer) is { } stale)
         {
             return AdminApi.Error(409, "'sequence': " + stale, "invalid_request_error", "sequence");
@@ -107,7 +120,8 @@ public static class MarketApi
 
         var now = market.Routes.Find(nodeId)!;
         return TypedResults.Json(new HeartbeatAck(true, nodeId, now.SpotPrice.InputPerMillion, now.SpotPrice.OutputPerMillion, now.SpotPrice.Currency,
-            SpotPrice.Multiplier(offer.Load), offer.ExpiresAt), ExchangeJsonContext.Default.HeartbeatAck);
+            SpotPrice.Multiplier(offer.Load), offer.ExpiresAt, now.Provider.Models, offer.Models.Except(listed.Models, StringComparer.Ordinal).ToList(),
+            now.Provider.Capacity), ExchangeJsonContext.Default.HeartbeatAck);
     }
 
     private static async Task IndexAsync(HttpContext ctx)

@@ -62,6 +62,9 @@ public sealed class Marketplace
 
     public bool IsConfigured(string providerId) => _configured.Any(p => p.Id == providerId);
 
+    /// <summary>A seller as the operator listed it (configuration or admin API), before any offer.</summary>
+    public Provider? Listed(string providerId) => Volatile.Read(ref _listed).FirstOrDefault(p => p.Id == providerId);
+
     /// <summary>Set in a cluster: tells the other nodes to reload something (providers, keys).</summary>
     public Action<string>? Announce { get; set; }
 
@@ -133,8 +136,9 @@ public sealed class Marketplace
         {
             if (Offers.Get(p.Id) is { } offer)
             {
-                // The node's own heartbeat is the live offer: what it serves, at what price, how much.
-                inMarket.Add(p with { Models = offer.Models, Price = offer.Price, Capacity = offer.Capacity });
+                // The node's own heartbeat is the live offer: what it serves, at what price, how much,
+                // within what the operator listed.
+                inMarket.Add(p.WithOffer(offer));
             }
             else if (Offers.HasLeft(p.Id))
             {
