@@ -317,21 +317,21 @@ public class ClusterTests
         using var adminA = Client(a, AdminKey);
         using var adminB = Client(b, AdminKey);
 
-        // The load balancer hands the heartbeat (a posted price of 3) to node a only.
+        // The load balancer hands the heartbeat (a posted price of 2, twice the listed one) to node a only.
         var node = new HeartbeatNode(nodeKey, "node");
-        Assert.Equal(200, (int)(await node.PostAsync(adminA, node.Beat(price: 3m))).StatusCode);
+        Assert.Equal(200, (int)(await node.PostAsync(adminA, node.Beat(price: 2m))).StatusCode);
         async Task<decimal?> Posted(HttpClient admin) =>
             (decimal?)JsonNode.Parse(await admin.GetStringAsync("admin/providers"))!.AsArray().Single(p => (string)p!["id"]! == "node")!["input_price"];
         var deadline = DateTime.UtcNow.AddSeconds(2);
-        while (await Posted(adminB) != 3m && DateTime.UtcNow < deadline)
+        while (await Posted(adminB) != 2m && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
 
-        Assert.Equal(3m, await Posted(adminB));
+        Assert.Equal(2m, await Posted(adminB));
         await using var c = await StartNode(cluster, "c", [exporter], accounts);
         using var adminC = Client(c, AdminKey);
-        Assert.Equal(3m, await Posted(adminC));
+        Assert.Equal(2m, await Posted(adminC));
     }
 
     [Fact]

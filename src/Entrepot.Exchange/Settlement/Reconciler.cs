@@ -159,6 +159,9 @@ public sealed partial class Reconciler(
             while (true)
             {
                 var page = await PageAsync(p, cursor, ct).ConfigureAwait(false);
+                // What follows may ask a store synchronously (a cluster's accounts are in PostgreSQL): never
+                // on the socket thread that may have completed the page, which would wait for itself.
+                await Task.Yield();
                 bool young = false;
                 foreach (var (seq, doc) in page.Items)
                 {

@@ -94,8 +94,17 @@ public sealed class DeadLetterTests
         Assert.Contains("injected", (string?)letter["error"], StringComparison.Ordinal);
         Assert.Equal(4, (int)letter["attempts"]!); // three tries of its batch, one alone
         Assert.Equal(401, (int)(await buyer.GetAsync("admin/dead-letters")).StatusCode);
-        var metrics = await new HttpClient().GetStringAsync(new Uri(host.BaseUrl, "metrics"));
-        Assert.Matches(@"(?m)^entrepot_exchange_dead_letters(\{[^}]*\})? 1( |$)", metrics);
+        // The gauge, as Prometheus scrapes it (the exporter caches a scrape briefly: ask until it shows).
+        var gauge = new System.Text.RegularExpressions.Regex(@"(?m)^entrepot_exchange_dead_letters(\{[^}]*\})? (\S+)");
+        string? value = null;
+        for (var i = 0; i < 50 && value != "1"; i++)
+        {
+            var metrics = await new HttpClient().GetStringAsync(new Uri(host.BaseUrl, "metrics"));
+            value = gauge.Match(metrics) is { Success: true } m ? m.Groups[2].Value : null;
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("1", value);
 
         // Not fixed yet: a replay fails again and the letter stays, untouched.
         var id = (long)letter["id"]!;
