@@ -70,8 +70,18 @@ public class ReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
         var bad = Path.Combine(dir, "bad.json");
         await File.WriteAllTextAsync(bad, doc.ToJsonString());
 
-        Assert.Equal(0, (await EntrepotCli.RunAsync("receipt", "verify", good, "--exchange-key", (string)doc["exchange"]!["key_id"]!)).Code);
+        var exchangePublic = (string)doc["exchange"]!["public_key"]!;
+        Assert.Equal(0, (await EntrepotCli.RunAsync("receipt", "verify", good, "--exchange-key", exchangePublic, "--seller-key", (string)doc["seller"]!["public_key"]!)).Code);
         Assert.Equal(1, (await EntrepotCli.RunAsync("receipt", "verify", bad)).Code);
+
+        // A pin compares whole keys: another key is refused, and a key id (a hash prefix) is not accepted as a pin.
+        using var otherKey = SigningKey.LoadOrCreate(SharedModel.TempDir("other-key"));
+        var wrong = await EntrepotCli.RunAsync("receipt", "verify", good, "--exchange-key", Receipts.Base64Url(otherKey.PublicKey));
+        Assert.Equal(1, wrong.Code);
+        Assert.Contains("not the trusted", wrong.Output, StringComparison.Ordinal);
+        var byId = await EntrepotCli.RunAsync("receipt", "verify", good, "--exchange-key", (string)doc["exchange"]!["key_id"]!);
+        Assert.Equal(2, byId.Code);
+        Assert.Contains("whole", byId.Output, StringComparison.Ordinal);
 
         // Another buyer cannot read it.
         using var admin = new HttpClient { BaseAddress = demo.Market.Exchange.BaseUrl };

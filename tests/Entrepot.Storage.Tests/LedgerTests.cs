@@ -24,7 +24,7 @@ public sealed class SqliteLedgerTests : LedgerTests
 
         public SigningKey Key { get; }
 
-        public ILedgerStore Ledger() => new SqliteLedger(_db, Key);
+        public ILedgerStore Ledger(TimeProvider? time = null) => new SqliteLedger(_db, Key, time);
 
         public string? Verify(byte[]? trusted, out long entries, out int checkpoints) => SqliteLedger.Verify(_db, trusted, out entries, out checkpoints);
 
@@ -70,7 +70,7 @@ public sealed class PostgresLedgerTests : LedgerTests
 
         public SigningKey Key { get; }
 
-        public ILedgerStore Ledger() => new PostgresLedger(_db, Key);
+        public ILedgerStore Ledger(TimeProvider? time = null) => new PostgresLedger(_db, Key, time: time);
 
         public string? Verify(byte[]? trusted, out long entries, out int checkpoints) => PostgresLedger.Verify(_db, trusted, out entries, out checkpoints);
 
@@ -93,7 +93,7 @@ public abstract class LedgerTests
     {
         SigningKey Key { get; }
 
-        ILedgerStore Ledger();
+        ILedgerStore Ledger(TimeProvider? time = null);
 
         string? Verify(byte[]? trusted, out long entries, out int checkpoints);
 
@@ -124,6 +124,71 @@ public abstract class LedgerTests
         again.Append(Trades(5000, 3));
         Assert.Null(store.Verify(key.PublicKey, out entries, out _));
         Assert.Equal(2512, entries);
+    }
+
+    [Fact]
+    public void ACheckpointSealsEvery1000thEntry_And10SecondsAfterAnUnsealedOne_AnIdleLedgerNone()
+    {
+        using var store = Fresh();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var ledger = store.Ledger(clock);
+        ledger.Append(Trades(1, 2500));
+        Assert.Equal([1000L, 2000L], ledger.Checkpoints(0, 100).Select(c => c.Seq));
+
+        // 500 unsealed: not yet after 9 s, sealed at 10 s; then nothing more to seal however long it idles.
+        clock.Advance(TimeSpan.FromSeconds(9));
+        ledger.SealIfDue(clock.GetUtcNow());
+        Assert.Equal(2, ledger.Checkpoints(0, 100).Count);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        ledger.SealIfDue(clock.GetUtcNow());
+        Assert.Equal([1000L, 2000L, 2500L], ledger.Checkpoints(0, 100).Select(c => c.Seq));
+        clock.Advance(TimeSpan.FromHours(1));
+        ledger.SealIfDue(clock.GetUtcNow());
+        Assert.Equal(3, ledger.Checkpoints(0, 100).Count);
+        Assert.Equal([2500L], ledger.Checkpoints(2000, 100).Select(c => c.Seq));
+        Assert.Null(store.Verify(store.Key.PublicKey, out _, out var checkpoints));
+        Assert.Equal(3, checkpoints);
+    }
+
+    [Theory]
+    [InlineData("DELETE FROM ledger_checkpoints WHERE seq = 1000", "entries 1-2000: 2000 entries between checkpoints")]
+    [InlineData("DELETE FROM ledger_checkpoints WHERE seq = 2000", "entries 1001-2500: 1500 entries between checkpoints")]
+    [InlineData("DELETE FROM ledger_checkpoints", "entries 1-2500: 2500 entries after the last checkpoint")]
+    public void ACheckpointTheRuleRequires_CannotBeRemoved(string tamper, string expected)
+    {
+        using var store = Fresh();
+        using (var ledger = store.Ledger())
+        {
+            ledger.Append(Trades(1, 2500));
+        }
+
+        Assert.Null(store.Verify(store.Key.PublicKey, out _, out _));
+        store.Exec(tamper);
+        Assert.StartsWith(expected, store.Verify(store.Key.PublicKey, out _, out _), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACheckpointRemovedWithinTheCount_IsFoundByTheTimeRule_AndAnOldUnsealedTailToo()
+    {
+        using var store = Fresh();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        using (var ledger = store.Ledger(clock))
+        {
+            ledger.Append(Trades(1, 10));
+            clock.Advance(TimeSpan.FromSeconds(10));
+            ledger.SealIfDue(clock.GetUtcNow());   // checkpoint at 10, 10 s after entry 1
+            clock.Advance(TimeSpan.FromSeconds(100));
+            ledger.Append(Trades(11, 10));
+            clock.Advance(TimeSpan.FromSeconds(10));
+            ledger.SealIfDue(clock.GetUtcNow());   // checkpoint at 20
+        }
+
+        Assert.Null(store.Verify(store.Key.PublicKey, out _, out var checkpoints));
+        Assert.Equal(2, checkpoints);
+        store.Exec("DELETE FROM ledger_checkpoints WHERE seq = 10");
+        Assert.StartsWith("checkpoint at entry 20 was made 120 s after an entry it covers", store.Verify(store.Key.PublicKey, out _, out _), StringComparison.Ordinal);
+        store.Exec("DELETE FROM ledger_checkpoints");
+        Assert.StartsWith("entries 1-20 span 110 s with no checkpoint", store.Verify(store.Key.PublicKey, out _, out _), StringComparison.Ordinal);
     }
 
     [Theory]

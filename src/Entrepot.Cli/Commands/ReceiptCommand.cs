@@ -13,12 +13,20 @@ internal static class ReceiptCommand
     public static Command Create()
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The receipt JSON (- for stdin)." };
-        var exchangeKey = new Option<string?>("--exchange-key") { Description = "Trusted exchange key id (kid from the exchange's /.well-known/entrepot/keys)." };
-        var sellerKey = new Option<string?>("--seller-key") { Description = "Trusted seller key id (kid from the exporter node's /.well-known/entrepot/keys)." };
+        var exchangeKey = new Option<string?>("--exchange-key") { Description = "The exchange's public key you trust (public_key from its /.well-known/entrepot/keys, base64url): compared whole." };
+        var sellerKey = new Option<string?>("--seller-key") { Description = "The seller node's public key you trust (public_key from its /.well-known/entrepot/keys, base64url): compared whole." };
         var verify = new Command("verify", "Verify a receipt's signatures offline; exit 0 when valid, 1 when not.") { file, exchangeKey, sellerKey };
         verify.SetAction(async (pr, ct) =>
         {
             var f = pr.GetValue(file)!;
+            foreach (var (pin, name) in new[] { (pr.GetValue(exchangeKey), "--exchange-key"), (pr.GetValue(sellerKey), "--seller-key") })
+            {
+                if (pin is not null && (KeyPin.IsKeyId(pin) || Receipts.FromBase64Url(pin) is not { Length: 32 }))
+                {
+                    return CommonOptions.Fail($"{name} takes the whole Ed25519 public key (base64url, 43 characters, from /.well-known/entrepot/keys), not a key id: a pin compares whole keys.");
+                }
+            }
+
             string text;
             if (f.Name == "-")
             {

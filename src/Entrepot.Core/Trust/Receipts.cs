@@ -93,8 +93,9 @@ public static class Receipts
     }
 
     /// <summary>Checks a countersigned receipt: the exchange's signature, and the seller's unless the
-    /// receipt is exchange-only. Optionally pins the keys to trusted ones. Null when valid.</summary>
-    public static string? Verify(JsonObject document, string? trustedExchangeKeyId = null, string? trustedSellerKeyId = null)
+    /// receipt is exchange-only. Optionally pins the keys to trusted ones (<see cref="KeyPin"/>: whole
+    /// public keys, or key ids). Null when valid.</summary>
+    public static string? Verify(JsonObject document, string? trustedExchangeKey = null, string? trustedSellerKey = null)
     {
         if (document["receipt"] is not JsonObject body || document["exchange"] is not JsonObject exchange)
         {
@@ -112,9 +113,9 @@ public static class Receipts
             return bad;
         }
 
-        if (trustedExchangeKeyId is not null && (string?)exchange["key_id"] != trustedExchangeKeyId)
+        if (trustedExchangeKey is not null && !KeyPin.Matches(trustedExchangeKey, FromBase64Url((string?)exchange["public_key"]) ?? []))
         {
-            return $"exchange key {(string?)exchange["key_id"]} is not the trusted {trustedExchangeKeyId}";
+            return $"exchange key {(string?)exchange["key_id"]} is not the trusted {trustedExchangeKey}";
         }
 
         if ((string?)body["kind"] == "exchange-only")
@@ -128,8 +129,8 @@ public static class Receipts
             return sellerBad;
         }
 
-        return trustedSellerKeyId is not null && (string?)seller!["key_id"] != trustedSellerKeyId
-            ? $"seller key {(string?)seller["key_id"]} is not the trusted {trustedSellerKeyId}"
+        return trustedSellerKey is not null && !KeyPin.Matches(trustedSellerKey, FromBase64Url((string?)seller!["public_key"]) ?? [])
+            ? $"seller key {(string?)seller!["key_id"]} is not the trusted {trustedSellerKey}"
             : null;
     }
 

@@ -36,4 +36,5 @@ namespace Entrepot.Exchange.Api;
 [JsonSerializable(typeof(PriceIndexView))]
 [JsonSerializable(typeof(DeadLetterPage))]
 [JsonSerializable(typeof(ReplayView))]
+[JsonSerializable(typeof(CheckpointPage))]
 internal sealed partial class ExchangeJsonContext : JsonSerializerContext;

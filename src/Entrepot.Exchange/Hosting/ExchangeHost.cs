@@ -293,6 +293,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         app.MapMarketApi();
         app.MapDashboard();
         app.MapReceiptApi();
+        app.MapLedgerApi();
         app.MapGet("/healthz", (Marketplace m) => TypedResults.Json(
             new HealthReport("ok", m.Routes.All.Count, m.Routes.Models.Count), ExchangeJsonContext.Default.HealthReport));
         app.MapPrometheusScrapingEndpoint("/metrics");
