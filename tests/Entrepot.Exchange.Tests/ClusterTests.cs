@@ -301,6 +301,32 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task AKeyRemovedFromTheFile_IsRevokedOnEveryNode_WhenANodeStartsWithTheNewFile()
+    {
+        var cluster = NewCluster();
+        await using var upstream = await FaultyUpstream.StartAsync();
+        const string kept = "ent-cluster-file-key-kept-00001";
+        const string removed = "ent-cluster-file-key-gone-00001";
+        AccountSpec[] before = [new() { Id = "alpha", HomeJurisdiction = "DE", Keys = [kept, removed] }];
+        await using var a = await StartNode(cluster, "a", [Seller("s", upstream, 1m)], before);
+        Assert.Equal("alpha", await ConfigKeyTests.AccountOf(a, removed));
+
+        // Node b starts with the file as the operator changed it: the key is revoked in the shared store
+        // and node a, told so, stops taking it too.
+        AccountSpec[] after = [new() { Id = "alpha", HomeJurisdiction = "DE", Keys = [kept] }];
+        await using var b = await StartNode(cluster, "b", [Seller("s", upstream, 1m)], after);
+        Assert.Null(await ConfigKeyTests.AccountOf(b, removed));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await ConfigKeyTests.AccountOf(a, removed) is not null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Null(await ConfigKeyTests.AccountOf(a, removed));
+        Assert.Equal("alpha", await ConfigKeyTests.AccountOf(a, kept));
+    }
+
+    [Fact]
     public async Task AHeartbeatThroughOneNode_ReachesEveryNode_AndANodeStartedLaterJoinsWithIt()
     {
         var cluster = NewCluster();

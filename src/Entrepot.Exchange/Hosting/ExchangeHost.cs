@@ -301,8 +301,11 @@ public sealed class ExchangeHost : IAsyncDisposable
         return new ExchangeHost(app, settings);
     }
 
+    /// <summary>The file's accounts, and its keys as the file has them now: a key removed from the file
+    /// is revoked, a key moved to another account moves; keys issued through the admin API stay.</summary>
     private static void SeedAccounts(ExchangeConfig config, Storage.IAccountStore accounts, string defaultJurisdiction)
     {
+        var keys = new Dictionary<string, (string, byte[])>(StringComparer.Ordinal);
         foreach (var a in config.Accounts)
         {
             var dataClass = a.DefaultDataClass is { } dc && DataClasses.TryParseClass(dc, out var parsed) ? parsed : DataClass.Public;
@@ -314,9 +317,11 @@ public sealed class ExchangeHost : IAsyncDisposable
                 .Concat(a.KeyHashes.Select(t => ApiKeyHash.TryParse(t, out var b) ? b : []));
             foreach (var hash in hashes)
             {
-                accounts.AddKey(account.Id, "cfg_" + Convert.ToHexStringLower(hash)[..16], hash);
+                keys[Storage.IAccountStore.ConfigKeyPrefix + Convert.ToHexStringLower(hash)[..16]] = (account.Id, hash);
             }
         }
+
+        accounts.SyncConfigKeys(keys);
     }
 
     /// <summary>Configuration budgets, then those set through the admin API (later, so they win), each
@@ -410,6 +415,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         _ = _app.Services.GetRequiredService<BorderControl>();
         Market.ReloadKeys();
         _ = _app.Services.GetService<Cluster>(); // joins the other nodes' announcements before serving
+        Market.Announce?.Invoke("keys"); // the file's keys as this node found them (one removed from the file is revoked everywhere)
         // Taken before serving: every receipt issued before it belongs to an earlier process.
         var started = _app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         await _app.StartAsync(ct).ConfigureAwait(false);

@@ -75,6 +75,60 @@ public sealed class PostgresAccountStore(PostgresDatabase db, TimeProvider time)
         return cmd.ExecuteNonQuery() == 1;
     }
 
+    public int SyncConfigKeys(IReadOnlyDictionary<string, (string AccountId, byte[] Hash)> configured)
+    {
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var stored = new Dictionary<string, (string Account, bool Revoked)>(StringComparer.Ordinal);
+        using (var read = new NpgsqlCommand("SELECT key_id, account_id, revoked_at IS NOT NULL FROM api_keys WHERE starts_with(key_id, 'cfg_') FOR UPDATE", c, tx))
+        using (var r = read.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                stored[r.GetString(0)] = (r.GetString(1), r.GetBoolean(2));
+            }
+        }
+
+        var changed = 0;
+        foreach (var (keyId, (account, hash)) in configured)
+        {
+            string sql;
+            if (!stored.TryGetValue(keyId, out var was))
+            {
+                sql = "INSERT INTO api_keys(key_id, account_id, hash, created_at) VALUES (@kid, @acc, @hash, @ts) ON CONFLICT DO NOTHING";
+            }
+            else if (was.Account != account || was.Revoked)
+            {
+                sql = "UPDATE api_keys SET account_id = @acc, revoked_at = NULL WHERE key_id = @kid";
+            }
+            else
+            {
+                continue;
+            }
+
+            using var cmd = new NpgsqlCommand(sql, c, tx);
+            cmd.Parameters.AddWithValue("kid", keyId);
+            cmd.Parameters.AddWithValue("acc", account);
+            cmd.Parameters.AddWithValue("hash", ApiKeyHash.ToText(hash));
+            cmd.Parameters.AddWithValue("ts", Now());
+            changed += cmd.ExecuteNonQuery();
+        }
+
+        foreach (var (keyId, was) in stored)
+        {
+            if (!was.Revoked && !configured.ContainsKey(keyId))
+            {
+                using var cmd = new NpgsqlCommand("UPDATE api_keys SET revoked_at = @ts WHERE key_id = @kid", c, tx);
+                cmd.Parameters.AddWithValue("kid", keyId);
+                cmd.Parameters.AddWithValue("ts", Now());
+                changed += cmd.ExecuteNonQuery();
+            }
+        }
+
+        tx.Commit();
+        return changed;
+    }
+
     public KeyRing LoadKeyRing()
     {
         using var c = db.Open();

@@ -80,6 +80,64 @@ public sealed class SqliteAccountStore(SqliteDatabase db, TimeProvider time) : I
         return cmd.ExecuteNonQuery() == 1;
     }
 
+    public int SyncConfigKeys(IReadOnlyDictionary<string, (string AccountId, byte[] Hash)> configured)
+    {
+        using var c = db.Open();
+        using var tx = c.BeginTransaction();
+        var stored = new Dictionary<string, (string Account, bool Revoked)>(StringComparer.Ordinal);
+        using (var read = c.CreateCommand())
+        {
+            read.Transaction = tx;
+            read.CommandText = "SELECT key_id, account_id, revoked_at IS NOT NULL FROM api_keys WHERE substr(key_id, 1, 4) = 'cfg_'";
+            using var r = read.ExecuteReader();
+            while (r.Read())
+            {
+                stored[r.GetString(0)] = (r.GetString(1), r.GetBoolean(2));
+            }
+        }
+
+        var changed = 0;
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        foreach (var (keyId, (account, hash)) in configured)
+        {
+            cmd.Parameters.Clear();
+            cmd.Parameters.AddWithValue("$kid", keyId);
+            cmd.Parameters.AddWithValue("$acc", account);
+            cmd.Parameters.AddWithValue("$hash", ApiKeyHash.ToText(hash));
+            cmd.Parameters.AddWithValue("$ts", Now());
+            if (!stored.TryGetValue(keyId, out var was))
+            {
+                cmd.CommandText = "INSERT INTO api_keys(key_id, account_id, hash, created_at) VALUES ($kid, $acc, $hash, $ts) ON CONFLICT(hash) DO NOTHING";
+            }
+            else if (was.Account != account || was.Revoked)
+            {
+                cmd.CommandText = "UPDATE api_keys SET account_id = $acc, revoked_at = NULL WHERE key_id = $kid";
+            }
+            else
+            {
+                continue;
+            }
+
+            changed += cmd.ExecuteNonQuery();
+        }
+
+        foreach (var (keyId, was) in stored)
+        {
+            if (!was.Revoked && !configured.ContainsKey(keyId))
+            {
+                cmd.Parameters.Clear();
+                cmd.CommandText = "UPDATE api_keys SET revoked_at = $ts WHERE key_id = $kid";
+                cmd.Parameters.AddWithValue("$kid", keyId);
+                cmd.Parameters.AddWithValue("$ts", Now());
+                changed += cmd.ExecuteNonQuery();
+            }
+        }
+
+        tx.Commit();
+        return changed;
+    }
+
     /// <summary>All live keys with their accounts, to build the in-memory <see cref="KeyRing"/>.</summary>
     public KeyRing LoadKeyRing()
     {
