@@ -58,9 +58,18 @@ internal static class EntrepotCli
     private static readonly AsyncLocal<string?> s_logs = new();
 
     /// <summary>Starts a server command (exchange, exporter) and returns once it printed its ready line.</summary>
-    public static async Task<Process> StartUntilReadyAsync(params string[] args)
+    public static Task<Process> StartUntilReadyAsync(params string[] args) => StartUntilReadyAsync(null, args);
+
+    /// <summary>The same, with environment variables set for the process.</summary>
+    public static async Task<Process> StartUntilReadyAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var p = Process.Start(StartInfo(args))!;
+        var info = StartInfo(args);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        var p = Process.Start(info)!;
         p.StandardInput.Close();
         var output = new List<string>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

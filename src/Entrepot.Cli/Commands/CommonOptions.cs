@@ -29,6 +29,51 @@ internal static class CommonOptions
 
     public static Option<string?> Config(string description) => new("--config") { Description = description };
 
+    /// <summary>
+    /// A secret option and its file twin: <c>--NAME VALUE</c> (shown in <c>ps</c> to every user of the
+    /// machine, so for trying things out), <c>--NAME-file PATH</c> (the file's first line), or the
+    /// environment variable <paramref name="env"/>; the first given wins.
+    /// </summary>
+    public sealed record SecretOption(Option<string?> Value, Option<FileInfo?> File, string Env)
+    {
+        public static SecretOption Create(string name, string what, string env) => new(
+            new Option<string?>("--" + name) { Description = $"{what} (visible to other users in ps: prefer --{name}-file or ${env})." },
+            new Option<FileInfo?>("--" + name + "-file") { Description = $"A file holding {what.ToLowerInvariant()} on its first line." },
+            env);
+
+        /// <summary>The secret, or null when none was given; <paramref name="error"/> when the file cannot be read.</summary>
+        public string? Read(ParseResult pr, out string? error)
+        {
+            error = null;
+            if (pr.GetValue(Value) is { Length: > 0 } given)
+            {
+                return given;
+            }
+
+            if (pr.GetValue(File) is { } file)
+            {
+                try
+                {
+                    var line = System.IO.File.ReadLines(file.FullName).FirstOrDefault()?.Trim();
+                    if (string.IsNullOrEmpty(line))
+                    {
+                        error = $"{file.FullName} is empty: it should hold the secret on its first line.";
+                        return null;
+                    }
+
+                    return line;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    error = $"cannot read {file.FullName}: {e.Message}";
+                    return null;
+                }
+            }
+
+            return Environment.GetEnvironmentVariable(Env) is { Length: > 0 } fromEnv ? fromEnv : null;
+        }
+    }
+
     /// <summary>Runs until Ctrl-C, SIGINT or SIGTERM, then returns so the caller can stop cleanly.</summary>
     public static async Task WaitForShutdownAsync(CancellationToken ct)
     {

@@ -9,12 +9,23 @@ internal static class DemoCommand
     public static Command Create()
     {
         var port = new Option<int>("--port") { Description = "Exchange port; the four nodes take the next four.", DefaultValueFactory = _ => 8080 };
-        var apiKey = new Option<string?>("--api-key") { Description = "Buyer key to create (default: a generated one, printed)." };
+        var apiKey = CommonOptions.SecretOption.Create("api-key", "The buyer key to create (default: a generated one, printed)", "ENTREPOT_API_KEY");
+        var adminKey = CommonOptions.SecretOption.Create("admin-key", "The admin key (default: a generated one, printed)", "ENTREPOT_ADMIN_KEY");
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory for the demo's database (default: a fresh temporary one)." };
         var model = new Option<string?>("--model") { Description = "GGUF model for the embedded engine (default: stories260K, found or fetched)." };
-        var cmd = new Command("demo", "Start an exchange and four exporter nodes in four jurisdictions, all on this machine.") { port, apiKey, dataDir, model };
+        var cmd = new Command("demo", "Start an exchange and four exporter nodes in four jurisdictions, all on this machine.")
+        {
+            port, apiKey.Value, apiKey.File, adminKey.Value, adminKey.File, dataDir, model,
+        };
         cmd.SetAction(async (pr, ct) =>
         {
+            var buyerSecret = apiKey.Read(pr, out var secretError);
+            var adminSecret = secretError is null ? adminKey.Read(pr, out secretError) : null;
+            if (secretError is not null)
+            {
+                return CommonOptions.Fail(secretError);
+            }
+
             var dir = pr.GetValue(dataDir) ?? Path.Combine(Path.GetTempPath(), "entrepot-demo-" + Environment.ProcessId);
             Console.WriteLine("Starting the Entrepot demo market ...");
             DemoMarket market;
@@ -23,7 +34,8 @@ internal static class DemoCommand
                 Task<DemoMarket> Start(Action<string> log) => DemoMarket.StartAsync(new DemoOptions
                 {
                     Port = pr.GetValue(port),
-                    ApiKey = pr.GetValue(apiKey),
+                    ApiKey = buyerSecret,
+                    AdminKey = adminSecret,
                     DataDir = dir,
                     ModelPath = pr.GetValue(model),
                     Log = log,

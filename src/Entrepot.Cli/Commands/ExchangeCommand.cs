@@ -13,23 +13,31 @@ internal static class ExchangeCommand
     {
         var config = CommonOptions.Config("Exchange configuration file (JSON); see docs/OPERATIONS.md.");
         var upstream = new Option<string?>("--upstream") { Description = "Quick start without a config file: base URL of one OpenAI-compatible provider, e.g. http://127.0.0.1:11434/v1." };
-        var upstreamKey = new Option<string?>("--upstream-key") { Description = "API key for --upstream." };
+        var upstreamKey = CommonOptions.SecretOption.Create("upstream-key", "The API key of --upstream", "ENTREPOT_UPSTREAM_KEY");
         var upstreamModels = new Option<string[]>("--model") { Description = "Model the --upstream serves (repeatable); default: asked from its /models.", AllowMultipleArgumentsPerToken = true };
         var jurisdiction = new Option<string>("--jurisdiction") { Description = "ISO country code where --upstream runs.", DefaultValueFactory = _ => "US" };
-        var apiKey = new Option<string?>("--api-key") { Description = "Buyer key to create for the quick start (printed if generated)." };
-        var adminKey = new Option<string?>("--admin-key") { Description = "Admin API key (overrides the config file's)." };
+        var apiKey = CommonOptions.SecretOption.Create("api-key", "The buyer key to create for the quick start (printed if generated)", "ENTREPOT_API_KEY");
+        var adminKey = CommonOptions.SecretOption.Create("admin-key", "The admin API key (overrides the config file's)", "ENTREPOT_ADMIN_KEY");
         var port = CommonOptions.Port("Port to listen on (default 8080 or the config file's).");
         var host = new Option<string?>("--host") { Description = "Address to listen on (default 127.0.0.1)." };
         var dataDir = CommonOptions.DataDir();
 
         var cmd = new Command("exchange", "Serve the exchange: the OpenAI-compatible API for buyers and the admin API.")
         {
-            config, upstream, upstreamKey, upstreamModels, jurisdiction, apiKey, adminKey, port, host, dataDir,
+            config, upstream, upstreamKey.Value, upstreamKey.File, upstreamModels, jurisdiction, apiKey.Value, apiKey.File, adminKey.Value, adminKey.File, port, host, dataDir,
         };
         cmd.SetAction(async (pr, ct) =>
         {
             ExchangeConfig cfg;
             string? generatedKey = null;
+            var upstreamSecret = upstreamKey.Read(pr, out var secretError);
+            var apiSecret = secretError is null ? apiKey.Read(pr, out secretError) : null;
+            var adminSecret = secretError is null ? adminKey.Read(pr, out secretError) : null;
+            if (secretError is not null)
+            {
+                return CommonOptions.Fail(secretError);
+            }
+
             try
             {
                 if (pr.GetValue(config) is { } path)
@@ -38,8 +46,8 @@ internal static class ExchangeCommand
                 }
                 else if (pr.GetValue(upstream) is { } url)
                 {
-                    var models = pr.GetValue(upstreamModels) is { Length: > 0 } m ? m.ToList() : await AskModelsAsync(url, pr.GetValue(upstreamKey), ct).ConfigureAwait(false);
-                    var key = pr.GetValue(apiKey) ?? (generatedKey = Core.Accounts.ApiKeyHash.NewKey());
+                    var models = pr.GetValue(upstreamModels) is { Length: > 0 } m ? m.ToList() : await AskModelsAsync(url, upstreamSecret, ct).ConfigureAwait(false);
+                    var key = apiSecret ?? (generatedKey = Core.Accounts.ApiKeyHash.NewKey());
                     cfg = new ExchangeConfig
                     {
                         Accounts = [new AccountSpec { Id = "default", Name = "Default buyer", Keys = [key] }],
@@ -47,7 +55,7 @@ internal static class ExchangeCommand
                         [
                             new ProviderSpec
                             {
-                                Id = "upstream", Kind = "openai", BaseUrl = url, ApiKey = pr.GetValue(upstreamKey),
+                                Id = "upstream", Kind = "openai", BaseUrl = url, ApiKey = upstreamSecret,
                                 Jurisdiction = pr.GetValue(jurisdiction), Models = models,
                                 Price = new PriceSpec { Input = 0, Output = 0, Currency = "USD" },
                             },
@@ -59,7 +67,7 @@ internal static class ExchangeCommand
                     return CommonOptions.Fail("give --config FILE, or --upstream URL for a quick start.");
                 }
 
-                if (pr.GetValue(adminKey) is { } ak)
+                if (adminSecret is { } ak)
                 {
                     cfg = cfg with { Exchange = cfg.Exchange with { AdminKey = ak, AdminKeyHash = null } };
                 }

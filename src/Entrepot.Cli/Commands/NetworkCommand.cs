@@ -96,14 +96,19 @@ internal static class NetworkCommand
     {
         var cable = new Argument<string>("cable") { Description = "The cable's id, e.g. aae-1 (entrepot network rtt lists them on a wrong name)." };
         var url = new Option<string>("--url") { Description = "The exchange's base URL.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ENTREPOT_URL") ?? "http://127.0.0.1:8080" };
-        var key = new Option<string?>("--admin-key") { Description = "The exchange's admin key (default: $ENTREPOT_ADMIN_KEY)." };
-        var command = new Command(verb, description) { cable, url, key };
+        var key = CommonOptions.SecretOption.Create("admin-key", "The exchange's admin key", "ENTREPOT_ADMIN_KEY");
+        var command = new Command(verb, description) { cable, url, key.Value, key.File };
         command.SetAction(async (pr, ct) =>
         {
-            var admin = pr.GetValue(key) ?? Environment.GetEnvironmentVariable("ENTREPOT_ADMIN_KEY");
+            var admin = key.Read(pr, out var secretError);
+            if (secretError is not null)
+            {
+                return CommonOptions.Fail(secretError);
+            }
+
             if (string.IsNullOrEmpty(admin))
             {
-                return CommonOptions.Fail("--admin-key (or ENTREPOT_ADMIN_KEY) is required.");
+                return CommonOptions.Fail("the admin key is required: --admin-key-file FILE, or ENTREPOT_ADMIN_KEY.");
             }
 
             if (!Uri.TryCreate(pr.GetValue(url), UriKind.Absolute, out var baseUrl))

@@ -37,7 +37,7 @@ public sealed class DemoMarket : IAsyncDisposable
     public static async Task<DemoMarket> StartAsync(DemoOptions options, CancellationToken ct = default)
     {
         var data = DemoMarketData.Load();
-        Directory.CreateDirectory(options.DataDir);
+        Core.Trust.PrivateDirectory.Ensure(options.DataDir);
         var file = await ModelLocator.ResolveAsync(options.ModelPath, options.DataDir, options.Log, ct).ConfigureAwait(false);
         var model = EmbeddedModel.Load(file);
         options.Log($"model: {model.Name} — {file.Label}");

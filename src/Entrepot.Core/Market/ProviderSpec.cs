@@ -13,6 +13,9 @@ public sealed record ProviderSpec
     [JsonPropertyName("kind")] public string? Kind { get; init; }
     [JsonPropertyName("base_url")] public string? BaseUrl { get; init; }
     [JsonPropertyName("api_key")] public string? ApiKey { get; init; }
+
+    /// <summary>The name of an environment variable holding the key (so no file or store holds it).</summary>
+    [JsonPropertyName("api_key_env")] public string? ApiKeyEnv { get; init; }
     [JsonPropertyName("jurisdiction")] public string? Jurisdiction { get; init; }
     [JsonPropertyName("city")] public string? City { get; init; }
     [JsonPropertyName("locode")] public string? Locode { get; init; }
@@ -35,7 +38,8 @@ public sealed record ProviderSpec
     /// <summary>How far heartbeats may move the price: {"min": 0.5, "max": 2} times the listed price (the default).</summary>
     [JsonPropertyName("price_bounds")] public PriceBoundsSpec? PriceBounds { get; init; }
 
-    public Provider? ToProvider(out string? error, string path = "provider")
+    /// <param name="openSecret">Opens an <c>api_key</c> sealed by the exchange (<see cref="Trust.SecretBox"/>); null when it cannot.</param>
+    public Provider? ToProvider(out string? error, string path = "provider", Func<string, string?>? openSecret = null)
     {
         error = null;
         if (string.IsNullOrWhiteSpace(Id) || Id.Length > 64 || !Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -149,12 +153,34 @@ public sealed record ProviderSpec
             return null;
         }
 
+        string? apiKey = string.IsNullOrEmpty(ApiKey) ? null : ApiKey;
+        if (ApiKeyEnv is { } env)
+        {
+            if (env.Length == 0 || env.Length > 128 || !env.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                error = $"'{path}.api_key_env' must name an environment variable (letters, digits, '_').";
+                return null;
+            }
+
+            apiKey = Environment.GetEnvironmentVariable(env) is { Length: > 0 } fromEnv ? fromEnv : apiKey;
+        }
+        else if (Trust.SecretBox.IsSealed(apiKey))
+        {
+            if (openSecret?.Invoke(apiKey!) is not { } opened)
+            {
+                error = $"'{path}.api_key' is sealed with another exchange's key and cannot be opened here.";
+                return null;
+            }
+
+            apiKey = opened;
+        }
+
         return new Provider
         {
             Id = Id,
             Kind = kind,
             BaseUrl = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/"),
-            ApiKey = string.IsNullOrEmpty(ApiKey) ? null : ApiKey,
+            ApiKey = apiKey,
             Jurisdiction = Jurisdiction.ToUpperInvariant(),
             City = City,
             Location = location,

@@ -27,7 +27,7 @@ public sealed class SigningKey : IDisposable
 
     public static SigningKey LoadOrCreate(string dataDir)
     {
-        Directory.CreateDirectory(dataDir);
+        PrivateDirectory.Ensure(dataDir);
         var path = Path.Combine(dataDir, FileName);
         var parameters = new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport };
         if (File.Exists(path))

@@ -216,6 +216,13 @@ public static class AdminApi
             return Error(400, error!, "invalid_request_error", "provider");
         }
 
+        // The upstream's key is never stored in clear: sealed under the exchange's key (every node of a
+        // cluster holds it), or not stored at all when it is named by environment variable.
+        if (withId.ApiKey is { Length: > 0 } plain && !Core.Trust.SecretBox.IsSealed(plain))
+        {
+            withId = withId with { ApiKey = ctx.RequestServices.GetRequiredService<Core.Trust.SecretBox>().Seal(plain) };
+        }
+
         if (market.IsConfigured(id))
         {
             return Error(409, $"Provider '{id}' is defined in the configuration file; change it there.", "invalid_request_error", "id");

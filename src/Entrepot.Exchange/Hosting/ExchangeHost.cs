@@ -84,7 +84,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             Rates = x.Rates is { Base: { } rateBase } r ? new Core.Market.ExchangeRates(rateBase, r.PerBase, r.Source ?? "", r.AsOf ?? "") : null,
         };
 
-        Directory.CreateDirectory(settings.DataDir);
+        Core.Trust.PrivateDirectory.Ensure(settings.DataDir);
         var time = TimeProvider.System;
         var db = new SqliteDatabase(Path.Combine(settings.DataDir, "exchange.db"));
         // A cluster keeps accounts, keys and admin-added providers in PostgreSQL, so a key issued or a
@@ -150,7 +150,9 @@ public sealed class ExchangeHost : IAsyncDisposable
 
             tx.Execute();
         };
-        var market = new Marketplace(configured, providerStore, accounts, settings.Location, time, network, x.Locode, faults, new Core.Market.OfferBook(time))
+        var signingKey = Core.Trust.SigningKey.LoadOrCreate(x.SigningKeyDir is { } keyDir ? Path.GetFullPath(keyDir) : settings.DataDir);
+        var secrets = new Core.Trust.SecretBox(signingKey);
+        var market = new Marketplace(configured, providerStore, accounts, settings.Location, time, network, x.Locode, faults, new Core.Market.OfferBook(time), secrets)
         {
             FaultSource = loadFaults,
             OfferStore = shared is null ? null : new Storage.Postgres.PostgresOfferStore(shared),
@@ -223,8 +225,8 @@ public sealed class ExchangeHost : IAsyncDisposable
         var history = shared is null ? null : new Storage.Postgres.PostgresTradeHistory(shared);
         s.AddSingleton<Storage.ITradeHistory>(history is null ? new SqliteTradeHistory(db) : history);
         s.AddSingleton<Storage.IPriceIndex>(shared is null ? new SqlitePriceIndex(db) : new Storage.Postgres.PostgresPriceIndex(shared));
-        var signingKey = Core.Trust.SigningKey.LoadOrCreate(x.SigningKeyDir is { } keyDir ? Path.GetFullPath(keyDir) : settings.DataDir);
         s.AddSingleton(signingKey);
+        s.AddSingleton(secrets);
         SqliteRateTable.Save(db, settings.Rates);
         Storage.ILedgerStore ledger;
         if (x.Ledger is { Store: "postgres", Connection: { } connection })

@@ -26,8 +26,9 @@ public sealed class Marketplace
     private KeyRing _keys = KeyRing.Empty;
 
     public Marketplace(IReadOnlyList<Provider> configured, Storage.IProviderStore providers, Storage.IAccountStore accounts, GeoPoint? location, TimeProvider time,
-        CableNetwork? network = null, string? exchangeLocode = null, CableFaults? faults = null, OfferBook? offers = null)
+        CableNetwork? network = null, string? exchangeLocode = null, CableFaults? faults = null, OfferBook? offers = null, Core.Trust.SecretBox? secrets = null)
     {
+        Secrets = secrets;
         _configured = configured;
         _providers = providers;
         _accounts = accounts;
@@ -98,7 +99,7 @@ public sealed class Marketplace
             var byId = _configured.ToDictionary(p => p.Id, StringComparer.Ordinal);
             foreach (var spec in _providers.List())
             {
-                if (spec.ToProvider(out _) is { } p && !byId.ContainsKey(p.Id))
+                if (spec.ToProvider(out _, openSecret: Secrets is { } box ? box.Open : null) is { } p && !byId.ContainsKey(p.Id))
                 {
                     byId[p.Id] = p;
                 }
@@ -167,6 +168,9 @@ public sealed class Marketplace
 
         Volatile.Write(ref _routes, new RouteTable(inMarket, Quote, _time, _routes, departed));
     }
+
+    /// <summary>Opens the upstream keys of sellers added through the admin API (stored sealed).</summary>
+    public Core.Trust.SecretBox? Secrets { get; }
 
     /// <summary>Set in a cluster: where the exporter nodes' heartbeats are shared between the exchange nodes.</summary>
     public Storage.IOfferStore? OfferStore { get; set; }

@@ -240,6 +240,10 @@ public sealed class SqliteDatabase
             Directory.CreateDirectory(dir);
         }
 
+        // Trades, receipts, the ledger and key digests: the owner's only (SQLite gives its -wal and
+        // -shm files the database's own permissions).
+        Core.Trust.PrivateDirectory.EnsureFile(path);
+
         FilePath = path;
         ConnectionString = new SqliteConnectionStringBuilder
         {
