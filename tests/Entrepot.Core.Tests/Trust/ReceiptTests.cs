@@ -44,7 +44,8 @@ public class ReceiptTests
         var full = Receipts.Countersign((JsonObject)sellerReceipt["receipt"]!, (JsonObject)sellerReceipt["seller"]!, check, exchange, "exchange-de");
         Assert.Null(Receipts.Verify(full));
         Assert.Null(Receipts.Verify(JsonNode.Parse(full.ToJsonString())!.AsObject(), exchange.KeyId, seller.KeyId));
-        Assert.NotNull(Receipts.Verify(full, trustedExchangeKeyId: seller.KeyId));
+        Assert.Null(Receipts.Verify(full, Receipts.Base64Url(exchange.PublicKey), Receipts.Base64Url(seller.PublicKey))); // whole keys
+        Assert.NotNull(Receipts.Verify(full, trustedExchangeKey: Receipts.Base64Url(seller.PublicKey)));
 
         var tampered = JsonNode.Parse(full.ToJsonString())!.AsObject();
         tampered["receipt"]!["output_tokens"] = 2000;
