@@ -72,6 +72,13 @@ public sealed record Provider
     /// <summary>Time allowed from sending the request to the first response byte.</summary>
     public TimeSpan FirstByteTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Longest silence between two events once a stream has started: a seller that stalls
+    /// longer is cut off and the buyer keeps what was delivered.</summary>
+    public TimeSpan StreamIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Longest a request routed to this seller may take, to its last byte.</summary>
+    public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
     // Cached on first use; a copy made with `with` keeps them, so never change BaseUrl that way.
     private Uri? _chatUrl;
     private Uri? _completionsUrl;

@@ -25,6 +25,12 @@ public sealed record ProviderSpec
     [JsonPropertyName("price")] public PriceSpec? Price { get; init; }
     [JsonPropertyName("capacity")] public int? Capacity { get; init; }
     [JsonPropertyName("timeout_seconds")] public double? TimeoutSeconds { get; init; }
+
+    /// <summary>Longest silence allowed between two events of a stream once it started (default 60 s).</summary>
+    [JsonPropertyName("stream_idle_seconds")] public double? StreamIdleSeconds { get; init; }
+
+    /// <summary>Longest a request may take from the first attempt to the last byte (default 600 s).</summary>
+    [JsonPropertyName("total_timeout_seconds")] public double? TotalTimeoutSeconds { get; init; }
     [JsonPropertyName("region")] public string? Region { get; init; }
     [JsonPropertyName("ownership")] public string? Ownership { get; init; }
     [JsonPropertyName("attestations")] public List<string>? Attestations { get; init; }
@@ -119,6 +125,12 @@ public sealed record ProviderSpec
             return null;
         }
 
+        if (StreamIdleSeconds is <= 0 or > 3600 || TotalTimeoutSeconds is <= 0 or > 86_400)
+        {
+            error = $"'{path}.stream_idle_seconds' must be between 0 and 3600 and '{path}.total_timeout_seconds' between 0 and 86400.";
+            return null;
+        }
+
         if (Region is not null && (!Accounts.Account.IsJurisdiction(Region) || Region.Length < 4 ||
             !Region.StartsWith(Jurisdiction, StringComparison.OrdinalIgnoreCase)))
         {
@@ -189,6 +201,8 @@ public sealed record ProviderSpec
             Price = price,
             Capacity = Capacity ?? 8,
             FirstByteTimeout = TimeSpan.FromSeconds(TimeoutSeconds ?? 30),
+            StreamIdleTimeout = TimeSpan.FromSeconds(StreamIdleSeconds ?? 60),
+            TotalTimeout = TimeSpan.FromSeconds(TotalTimeoutSeconds ?? 600),
             Region = Region?.ToUpperInvariant(),
             Ownership = Ownership?.ToUpperInvariant(),
             Attestations = (Attestations ?? []).Select(a => a.Trim().ToLowerInvariant()).ToArray(),
@@ -213,6 +227,8 @@ public sealed record ProviderSpec
         Price = new PriceSpec { Input = p.Price.InputPerMillion, Output = p.Price.OutputPerMillion, Currency = p.Price.Currency },
         Capacity = p.Capacity,
         TimeoutSeconds = p.FirstByteTimeout.TotalSeconds,
+        StreamIdleSeconds = p.StreamIdleTimeout.TotalSeconds,
+        TotalTimeoutSeconds = p.TotalTimeout.TotalSeconds,
         Region = p.Region,
         Ownership = p.Ownership,
         Attestations = p.Attestations.Count == 0 ? null : p.Attestations.ToList(),

@@ -10,8 +10,18 @@ namespace Entrepot.Core.Protocol;
 /// </summary>
 public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
 {
+    /// <summary>The largest event a seller may send (a token's chunk is well under a kilobyte).</summary>
+    public const int DefaultMaxEventBytes = 1024 * 1024;
+
     private byte[] _pending = [];
     private int _pendingLength;
+
+    /// <summary>A single event longer than this ends the stream (<see cref="SseLimitException"/>): the
+    /// relay would otherwise hold whatever a seller sends without ever finding the event's end.</summary>
+    public int MaxEventBytes { get; init; } = DefaultMaxEventBytes;
+
+    /// <summary>The seller's receipt event was larger than <see cref="MaxEventBytes"/> (or came cut short): it is not kept.</summary>
+    public bool ReceiptRefused { get; private set; }
 
     public long PromptTokens { get; private set; }
     public long CompletionTokens { get; private set; }
@@ -59,6 +69,13 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
     /// <summary>Writes whatever incomplete event remains when the seller closes the stream.</summary>
     public void Complete(IBufferWriter<byte> output)
     {
+        if (_pendingLength > 0 && SawDone && _pending.AsSpan(0, _pendingLength).StartsWith("event: entrepot.receipt"u8))
+        {
+            // A receipt event cut short: not relayed, not kept.
+            ReceiptRefused = true;
+            _pendingLength = 0;
+        }
+
         if (_pendingLength > 0)
         {
             Inspect(_pending.AsSpan(0, _pendingLength), out _);
@@ -189,6 +206,20 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
         }
 
         var needed = _pendingLength + rest.Length;
+        if (needed > MaxEventBytes)
+        {
+            if (SawDone)
+            {
+                // After [DONE] only the seller's receipt may come: one this large is not one, and the
+                // buyer already has everything. It is dropped, not relayed.
+                ReceiptRefused = true;
+                _pendingLength = 0;
+                return;
+            }
+
+            throw new SseLimitException($"an event of the seller's stream passed {MaxEventBytes} bytes without ending");
+        }
+
         if (needed > _pending.Length)
         {
             var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 4096));
@@ -216,3 +247,6 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
         _pendingLength = 0;
     }
 }
+
+/// <summary>A seller's stream broke one of the relay's limits; the attempt ends with what was delivered.</summary>
+public sealed class SseLimitException(string message) : Exception(message);

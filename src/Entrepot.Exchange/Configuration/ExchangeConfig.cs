@@ -31,6 +31,9 @@ public sealed record ExchangeSection
     [JsonPropertyName("admin_key")] public string? AdminKey { get; init; }
     [JsonPropertyName("admin_key_hash")] public string? AdminKeyHash { get; init; }
     [JsonPropertyName("max_request_bytes")] public int MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>The most a seller's answer may be, whole or streamed; past it the attempt ends.</summary>
+    [JsonPropertyName("max_response_bytes")] public int MaxResponseBytes { get; set; } = 64 * 1024 * 1024;
     [JsonPropertyName("default_sort")] public string DefaultSort { get; set; } = "balanced";
 
     /// <summary>Directory of rule packs (YAML); default: DATA_DIR/rules if present, else the packs

@@ -70,6 +70,11 @@ public static class ExchangeConfigLoader
             throw new ConfigurationException($"{source}: 'exchange.max_request_bytes' must be at least 1024.");
         }
 
+        if (x.MaxResponseBytes < 4096)
+        {
+            throw new ConfigurationException($"{source}: 'exchange.max_response_bytes' must be at least 4096.");
+        }
+
         if (ParseSort(x.DefaultSort) is null)
         {
             throw new ConfigurationException($"{source}: 'exchange.default_sort' must be balanced, price, latency or throughput.");

@@ -75,6 +75,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             Host = host ?? x.Host,
             Port = port ?? x.Port,
             MaxRequestBytes = x.MaxRequestBytes,
+            MaxResponseBytes = x.MaxResponseBytes,
             DefaultSort = ExchangeConfigLoader.ParseSort(x.DefaultSort)!.Value,
             AdminKeyHash = adminHash,
             DataDir = Path.GetFullPath(dataDir),

@@ -12,6 +12,7 @@ public sealed record ExchangeSettings
     public string Host { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 8080;
     public int MaxRequestBytes { get; init; } = 4 * 1024 * 1024;
+    public int MaxResponseBytes { get; init; } = 64 * 1024 * 1024;
     public SortBy DefaultSort { get; init; } = SortBy.Balanced;
 
     /// <summary>SHA-256 digest of the admin key; null disables the admin API.</summary>

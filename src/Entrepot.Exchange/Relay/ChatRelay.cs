@@ -38,7 +38,6 @@ internal sealed partial class ChatRelay(
     ILogger<ChatRelay> log)
 {
     private const int RelayBufferSize = 16 * 1024;
-    private const int MaxNonStreamResponseBytes = 64 * 1024 * 1024;
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
     private int _inFlight;
@@ -342,11 +341,20 @@ internal sealed partial class ChatRelay(
                     continue;
                 }
 
+                // The request's total deadline at this seller: whatever it does, the attempt ends by then.
+                var left = provider.TotalTimeout - Stopwatch.GetElapsedTime(trade.Started);
+                if (left <= TimeSpan.Zero)
+                {
+                    await DeadlinePassedAsync(ctx, trade, provider.TotalTimeout).ConfigureAwait(false);
+                    return;
+                }
+
                 trade.Attempts++;
                 trade.Candidate = candidate;
                 trade.Decision = trade.Border.Decide(provider.Counterparty);
                 var redact = trade.Decision.Verdict == Verdict.Redact;
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                using var deadline = new CancellationTokenSource(left);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
                 timeout.CancelAfter(provider.FirstByteTimeout);
                 var redacted = redact ? trade.Border.RedactedBody(body.Span, trade.Request) : null;
                 var sending = redacted ?? forward.Bytes;
@@ -438,19 +446,34 @@ internal sealed partial class ChatRelay(
                     {
                         if (status < 300 && trade.Request.Stream && isEventStream)
                         {
-                            await RelayStreamAsync(ctx, upstreamResponse, trade, aborted).ConfigureAwait(false);
+                            await RelayStreamAsync(ctx, upstreamResponse, trade, timeout.Token, aborted).ConfigureAwait(false);
                         }
                         else
                         {
-                            await RelayWholeAsync(ctx, upstreamResponse, trade, aborted).ConfigureAwait(false);
+                            await RelayWholeAsync(ctx, upstreamResponse, trade, settings.MaxResponseBytes, timeout.Token).ConfigureAwait(false);
                         }
                     }
-                    catch (Exception e) when (e is IOException or HttpRequestException && !ctx.Response.HasStarted && !aborted.IsCancellationRequested)
+                    catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !ctx.Response.HasStarted && !aborted.IsCancellationRequested)
                     {
-                        // The body broke before the buyer saw a byte: still time to go to the next seller.
+                        // The body broke, grew past the cap or took past the deadline before the buyer saw a
+                        // byte: still time to go to the next seller, unless the deadline is gone.
                         Failed(candidate, "body");
                         LogAttemptFailed(log, trade.RequestId, provider.Id, "body");
+                        if (deadline.IsCancellationRequested)
+                        {
+                            await DeadlinePassedAsync(ctx, trade, provider.TotalTimeout).ConfigureAwait(false);
+                            return;
+                        }
+
                         continue;
+                    }
+
+                    if (trade.Breach is not null)
+                    {
+                        // The seller broke a limit after the buyer had bytes: it was cut off there.
+                        Failed(candidate, "limit");
+                        LogStreamCut(log, trade.RequestId, provider.Id, trade.Breach);
+                        return;
                     }
 
                     if (status < 300)
@@ -489,6 +512,16 @@ internal sealed partial class ChatRelay(
         }
     }
 
+    /// <summary>504: the request's total deadline passed before any seller's answer reached the buyer.</summary>
+    private static async Task DeadlinePassedAsync(HttpContext ctx, Trade trade, TimeSpan limit)
+    {
+        trade.Outcome = Outcome.UpstreamFailed;
+        trade.Candidate = null;
+        trade.Status = 504;
+        await HttpErrors.WriteAsync(ctx, 504, $"No seller of '{trade.Request.Model}' answered within the request's deadline ({limit.TotalSeconds:0} s, {trade.Attempts} tried).",
+            "api_error", null, "deadline_exceeded").ConfigureAwait(false);
+    }
+
     private void Failed(Candidate candidate, string reason)
     {
         candidate.Health.RecordFailure();
@@ -515,10 +548,10 @@ internal sealed partial class ChatRelay(
             "api_error", null, "upstream_unavailable").ConfigureAwait(false);
     }
 
-    private static async Task RelayWholeAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, CancellationToken aborted)
+    private static async Task RelayWholeAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, int maxBytes, CancellationToken aborted)
     {
         var tick = Stopwatch.GetTimestamp();
-        using var content = await PooledContent.ReadAsync(upstreamResponse.Content, MaxNonStreamResponseBytes, aborted).ConfigureAwait(false);
+        using var content = await PooledContent.ReadAsync(upstreamResponse.Content, maxBytes, aborted).ConfigureAwait(false);
         trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
         var restored = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping).RestoreWhole(content.Span) : null;
         trade.ResponseSha256 = Core.Trust.Sha256Hex.Of(content.Span);
@@ -542,7 +575,14 @@ internal sealed partial class ChatRelay(
         await response.Body.WriteAsync(restored ?? content.Memory, aborted).ConfigureAwait(false);
     }
 
-    private static async Task RelayStreamAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, CancellationToken aborted)
+    /// <summary>
+    /// Relays a stream event by event. The seller is held to limits, each of which ends the attempt
+    /// with what was delivered (the buyer gets an error event, the trade is billed once for it): a
+    /// silence of more than the seller's idle deadline between reads, the request's total deadline,
+    /// an event larger than <see cref="SseRelay.MaxEventBytes"/> (held back whole until it ends, as is
+    /// text waiting to have placeholders restored), and a stream longer than the response cap.
+    /// </summary>
+    private async Task RelayStreamAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, CancellationToken attempt, CancellationToken aborted)
     {
         var response = ctx.Response;
         response.StatusCode = 200;
@@ -552,43 +592,78 @@ internal sealed partial class ChatRelay(
         SetTradeHeaders(response, trade);
 
         var tick = Stopwatch.GetTimestamp();
-        await using var source = await upstreamResponse.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
+        await using var source = await upstreamResponse.Content.ReadAsStreamAsync(attempt).ConfigureAwait(false);
         trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
         await response.StartAsync(aborted).ConfigureAwait(false);
 
         using var hasher = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage) { Hasher = hasher, CaptureText = true };
         var restorer = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping) : null;
+        var idle = trade.Candidate!.Provider.StreamIdleTimeout;
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(attempt);
         var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferSize);
+        long relayed = 0;
         try
         {
             var writer = response.BodyWriter;
             while (true)
             {
-                var n = await source.ReadAsync(buffer, aborted).ConfigureAwait(false);
+                quiet.CancelAfter(idle);
+                int n;
+                try
+                {
+                    n = await source.ReadAsync(buffer, quiet.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                {
+                    trade.Breach = attempt.IsCancellationRequested ? "passed the request's total deadline" : $"sent nothing for {idle.TotalSeconds:0} s";
+                    break;
+                }
+
                 if (n == 0)
                 {
                     break;
                 }
 
-                if (restorer is null)
+                relayed += n;
+                if (relayed > settings.MaxResponseBytes)
                 {
-                    sse.Process(buffer.AsSpan(0, n), writer);
+                    trade.Breach = $"sent more than {settings.MaxResponseBytes} bytes";
+                    break;
                 }
-                else
+
+                try
                 {
-                    sse.Process(restorer.PushStream(buffer.AsSpan(0, n)), writer);
+                    sse.Process(restorer is null ? buffer.AsSpan(0, n) : restorer.PushStream(buffer.AsSpan(0, n)), writer);
+                }
+                catch (SseLimitException e)
+                {
+                    trade.Breach = e.Message;
+                    break;
                 }
 
                 await writer.FlushAsync(aborted).ConfigureAwait(false);
             }
 
-            if (restorer is not null)
+            if (trade.Breach is null)
             {
-                sse.Process(restorer.CompleteStream(), writer);
+                if (restorer is not null)
+                {
+                    sse.Process(restorer.CompleteStream(), writer);
+                }
+
+                sse.Complete(writer);
+            }
+            else if (!sse.SawDone)
+            {
+                // The buyer keeps every complete event it got; the stream ends with the reason, not [DONE].
+                var error = OpenAIError.ToBytes($"The seller's stream was cut off: it {trade.Breach}. What arrived before is yours and billed; nothing after.",
+                    "server_error", null, "seller_stream_cut");
+                writer.Write("data: "u8);
+                writer.Write(error);
+                writer.Write("\n\n"u8);
             }
 
-            sse.Complete(writer);
             await writer.FlushAsync(aborted).ConfigureAwait(false);
         }
         finally
@@ -603,7 +678,7 @@ internal sealed partial class ChatRelay(
             }
 
             trade.ResponseSha256 = Convert.ToHexStringLower(hasher.GetHashAndReset());
-            trade.SellerReceipt = sse.Receipt;
+            trade.SellerReceipt = sse.ReceiptRefused ? "(a receipt event past the size limit, not kept)" : sse.Receipt;
             trade.Completion = sse.Text;
             trade.ContentEvents = sse.ContentEvents;
         }
@@ -740,6 +815,9 @@ internal sealed partial class ChatRelay(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: seller {Provider} failed ({Reason}); trying the next")]
     private static partial void LogAttemptFailed(ILogger logger, string requestId, string provider, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: seller {Provider} cut off: it {Breach}")]
+    private static partial void LogStreamCut(ILogger logger, string requestId, string provider, string breach);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: stream from seller {Provider} broke after the first byte")]
     private static partial void LogStreamBroken(ILogger logger, string requestId, string? provider);
 
@@ -776,6 +854,9 @@ internal sealed partial class ChatRelay(
         public string? RequestSha256 { get; set; }
         public string? ResponseSha256 { get; set; }
         public string? SellerReceipt { get; set; }
+
+        /// <summary>Which limit the seller broke after the buyer had bytes, if it did.</summary>
+        public string? Breach { get; set; }
 
         /// <summary>The name the seller being tried knows the buyer by.</summary>
         public string? BuyerAlias { get; set; }

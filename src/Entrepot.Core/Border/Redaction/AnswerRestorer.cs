@@ -14,6 +14,9 @@ public sealed class AnswerRestorer(IReadOnlyDictionary<string, string> mapping)
     private readonly Dictionary<int, PlaceholderRestorer> _choices = new();
     private readonly List<byte> _pending = [];
 
+    /// <summary>The most it holds back waiting for an event's end (<see cref="Protocol.SseLimitException"/> beyond).</summary>
+    public int MaxHeldBytes { get; init; } = Protocol.SseRelay.DefaultMaxEventBytes;
+
     public int Restored => _choices.Values.Sum(r => r.Restored);
 
     /// <summary>A non-streaming response body; returned unchanged if it is not a JSON object.</summary>
@@ -76,6 +79,11 @@ public sealed class AnswerRestorer(IReadOnlyDictionary<string, string> mapping)
             var ev = _pending.GetRange(0, end).ToArray();
             _pending.RemoveRange(0, end);
             output.AddRange(RestoreEvent(ev));
+        }
+
+        if (_pending.Count > MaxHeldBytes)
+        {
+            throw new Protocol.SseLimitException($"the seller's stream held back more than {MaxHeldBytes} bytes for restoring without an event ending");
         }
 
         return [.. output];
