@@ -227,7 +227,12 @@ public class ClusterTests
         var cluster = NewCluster();
         await using var seller = await FaultyUpstream.StartAsync();
         const string key = "ent-cluster-bulk-key-00000000";
-        AccountSpec[] accounts = [new() { Id = "b-" + Guid.NewGuid().ToString("N")[..8], HomeJurisdiction = "DE", Keys = [key] }];
+        const string otherKey = "ent-cluster-bulk-key-other-00";
+        AccountSpec[] accounts =
+        [
+            new() { Id = "b-" + Guid.NewGuid().ToString("N")[..8], HomeJurisdiction = "DE", Keys = [key] },
+            new() { Id = "o-" + Guid.NewGuid().ToString("N")[..8], HomeJurisdiction = "DE", Keys = [otherKey] },
+        ];
         var sellerId = "cn-" + Guid.NewGuid().ToString("N")[..8];
         await using var a = await StartNode(cluster, "a", [Seller(sellerId, seller, 1m, "CN")], accounts, rules);
         await using var b = await StartNode(cluster, "b", [Seller(sellerId, seller, 1m, "CN")], accounts, rules);
@@ -253,6 +258,13 @@ public class ClusterTests
         using var hc = Client(c, key);
         Assert.Equal(451, (int)(await Chat(hc, "write to fay@example.com")).StatusCode);
         Assert.Equal(200, (int)(await Chat(hc, "write to bob@example.com")).StatusCode);
+
+        // The counts are the buyer's own: another buyer of the same country to the same seller is not
+        // held to them, through any node.
+        using var other = Client(c, otherKey);
+        Assert.Equal(200, (int)(await Chat(other, "write to fay@example.com")).StatusCode);
+        using var otherOnA = Client(a, otherKey);
+        Assert.Equal(200, (int)(await Chat(otherOnA, "write to gil@example.com")).StatusCode);
     }
 
     [Fact]

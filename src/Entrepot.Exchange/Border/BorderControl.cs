@@ -33,7 +33,7 @@ public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, b
 
         var prompt = PromptTexts.Read(body, request.Kind);
         var inspection = Inspection.Run(prompt.Texts, bits, categories, account.DefaultDataClass, subjectKey);
-        var trade = new TradeContext(account.HomeJurisdiction, inspection.Profile, time.GetUtcNow(), inspection.Subjects, account.Attestations);
+        var trade = new TradeContext(account.HomeJurisdiction, inspection.Profile, time.GetUtcNow(), inspection.Subjects, account.Attestations, account.Id);
         return new BorderCheck(_engine, rules.Current, trade, prompt, inspection);
     }
 
@@ -42,7 +42,7 @@ public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, b
     {
         foreach (var (category, ids) in check.Trade.Subjects)
         {
-            subjects.Record(new SubjectScope(check.Trade.Origin, seller.Id, category), check.Trade.Now, ids);
+            subjects.Record(new SubjectScope(check.Trade.Holder, check.Trade.Origin, seller.Id, category), check.Trade.Now, ids);
         }
     }
 }

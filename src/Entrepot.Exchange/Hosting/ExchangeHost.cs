@@ -219,8 +219,10 @@ public sealed class ExchangeHost : IAsyncDisposable
             s.AddSingleton(_ => sharedSubjects); // from a factory, so the container disposes it (writing what waits)
         }
 
-        s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(),
-            sharedSubjects ?? (ISubjectCounter)sp.GetRequiredService<SubjectCounter>(),
+        s.AddSingleton(sp => sharedSubjects ?? (ISubjectCounter)sp.GetRequiredService<SubjectCounter>());
+        s.AddSingleton<SubjectPruning>();
+        s.AddHostedService(sp => sp.GetRequiredService<SubjectPruning>());
+        s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(), sp.GetRequiredService<ISubjectCounter>(),
             shared is null ? SubjectKey.LoadOrCreate(settings.DataDir) : Storage.Postgres.PostgresSubjectCounter.SharedKey(shared), time));
         // Declarations and trade flows: this node's usage log, or the whole cluster's history in PostgreSQL.
         var history = shared is null ? null : new Storage.Postgres.PostgresTradeHistory(shared);

@@ -22,6 +22,12 @@ public sealed class ExchangeMetrics
             description: "Trades set aside in the dead-letter table since the exchange started");
         meter.CreateObservableCounter("entrepot.exchange.settled_trades", () => disputes.Measurements(),
             description: "Trades settled per seller, and per flag of the seller's receipt check (flag=\"\" for all)");
+        meter.CreateObservableGauge("entrepot.exchange.subjects_held",
+            () => services.GetService(typeof(Core.Border.Policy.ISubjectCounter)) is Core.Border.Policy.SubjectCounter held ? held.Count : 0,
+            description: "Data subjects this node holds in memory for the bulk thresholds (a cluster keeps them in PostgreSQL)");
+        meter.CreateObservableCounter("entrepot.exchange.subjects_pruned",
+            () => (services.GetService(typeof(Border.SubjectPruning)) as Border.SubjectPruning)?.Pruned ?? 0,
+            description: "Data subjects forgotten since start because no threshold period reaches them");
         _requests = meter.CreateCounter<long>("entrepot.exchange.requests", description: "Requests by outcome");
         _tokens = meter.CreateCounter<long>("entrepot.exchange.tokens", description: "Tokens metered, by direction");
         _failovers = meter.CreateCounter<long>("entrepot.exchange.failovers", description: "Attempts that failed and moved on to the next seller");

@@ -100,6 +100,14 @@ public sealed class PostgresDatabase : IDisposable
             received_at TIMESTAMPTZ NOT NULL
         );
         """,
+        """
+        ALTER TABLE subjects ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+        ALTER TABLE subjects DROP CONSTRAINT subjects_pkey;
+        ALTER TABLE subjects ADD PRIMARY KEY (holder, origin, counterparty, category, subject);
+        DROP INDEX subjects_scope_seen;
+        CREATE INDEX subjects_scope_seen ON subjects(holder, origin, counterparty, category, last_seen);
+        CREATE INDEX subjects_last_seen ON subjects(last_seen);
+        """,
     ];
 
     /// <summary>Advisory lock ids (any fixed numbers unique to Entrepot).</summary>

@@ -7,8 +7,8 @@ using NpgsqlTypes;
 namespace Entrepot.Storage.Postgres;
 
 /// <summary>
-/// Distinct data subjects per scope (origin, seller, category) kept in PostgreSQL for every exchange
-/// node: one row per subject's keyed hash with when it was last sent. Counting asks how many were
+/// Distinct data subjects per scope (buyer, origin, seller, category) kept in PostgreSQL for every
+/// exchange node: one row per subject's keyed hash with when it was last sent. Counting asks how many were
 /// sent since the period began plus how many of the incoming ones are new, so traffic split across
 /// nodes counts once toward a threshold, and the counts outlive any node (and Redis). While the
 /// database cannot be asked the count is reported as <see cref="Unknown"/> (past every threshold:
@@ -26,6 +26,7 @@ public sealed class PostgresSubjectCounter : ISubjectCounter, IDisposable
     private readonly Thread _writer;
     private readonly Lock _flushing = new();
     private volatile bool _stopping;
+    private int _disposed;
 
     public PostgresSubjectCounter(PostgresDatabase db)
     {
@@ -50,10 +51,16 @@ public sealed class PostgresSubjectCounter : ISubjectCounter, IDisposable
         try
         {
             using var c = _db.Open();
+            // The holder's own subjects, then those from before counts were kept per buyer (holder '',
+            // none on a database that started with per-buyer counts) the holder has not sent itself,
+            // then the incoming ones not yet counted: each distinct subject once, from the scope index.
             using var cmd = new NpgsqlCommand("""
-                SELECT (SELECT count(*) FROM subjects WHERE origin = @o AND counterparty = @c AND category = @cat AND last_seen >= @from)
+                SELECT (SELECT count(*) FROM subjects WHERE holder = @h AND origin = @o AND counterparty = @c AND category = @cat AND last_seen >= @from)
+                     + (SELECT count(*) FROM subjects l WHERE @h <> '' AND l.holder = '' AND l.origin = @o AND l.counterparty = @c AND l.category = @cat AND l.last_seen >= @from
+                        AND NOT EXISTS (SELECT 1 FROM subjects s WHERE s.holder = @h AND s.origin = @o AND s.counterparty = @c AND s.category = @cat
+                                        AND s.subject = l.subject AND s.last_seen >= @from))
                      + (SELECT count(*) FROM unnest(@incoming) AS i(subject)
-                        WHERE NOT EXISTS (SELECT 1 FROM subjects s WHERE s.origin = @o AND s.counterparty = @c AND s.category = @cat
+                        WHERE NOT EXISTS (SELECT 1 FROM subjects s WHERE s.holder IN (@h, '') AND s.origin = @o AND s.counterparty = @c AND s.category = @cat
                                           AND s.subject = i.subject AND s.last_seen >= @from))
                 """, c);
             Scope(cmd, scope);
@@ -116,9 +123,9 @@ public sealed class PostgresSubjectCounter : ISubjectCounter, IDisposable
                     using var c = _db.Open();
                     // A later sighting moves a subject's time forward, never back; new subjects are added.
                     using var cmd = new NpgsqlCommand("""
-                        INSERT INTO subjects(origin, counterparty, category, subject, last_seen)
-                        SELECT @o, @c, @cat, s, @at FROM unnest(@subjects) AS s
-                        ON CONFLICT (origin, counterparty, category, subject) DO UPDATE SET last_seen = GREATEST(subjects.last_seen, excluded.last_seen)
+                        INSERT INTO subjects(holder, origin, counterparty, category, subject, last_seen)
+                        SELECT @h, @o, @c, @cat, s, @at FROM unnest(@subjects) AS s
+                        ON CONFLICT (holder, origin, counterparty, category, subject) DO UPDATE SET last_seen = GREATEST(subjects.last_seen, excluded.last_seen)
                         """, c);
                     Scope(cmd, item.Scope);
                     cmd.Parameters.AddWithValue("at", item.At);
@@ -139,8 +146,25 @@ public sealed class PostgresSubjectCounter : ISubjectCounter, IDisposable
         }
     }
 
+    /// <summary>Deletes every subject last sent before <paramref name="before"/> (any node may; it is idempotent).</summary>
+    public long Prune(DateTimeOffset before)
+    {
+        try
+        {
+            using var c = _db.Open();
+            using var cmd = new NpgsqlCommand("DELETE FROM subjects WHERE last_seen < @before", c);
+            cmd.Parameters.AddWithValue("before", before.ToUnixTimeSeconds());
+            return cmd.ExecuteNonQuery();
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return 0; // the next round prunes what this one could not
+        }
+    }
+
     private static void Scope(NpgsqlCommand cmd, SubjectScope scope)
     {
+        cmd.Parameters.AddWithValue("h", scope.Holder);
         cmd.Parameters.AddWithValue("o", scope.Origin);
         cmd.Parameters.AddWithValue("c", scope.Counterparty);
         cmd.Parameters.AddWithValue("cat", scope.Category.Name());
@@ -168,6 +192,11 @@ public sealed class PostgresSubjectCounter : ISubjectCounter, IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // the container may hold it under two service types
+        }
+
         _stopping = true;
         _queued.Release();
         _writer.Join(TimeSpan.FromSeconds(5));

@@ -209,6 +209,21 @@ public sealed class SqliteDatabase
             PRIMARY KEY (provider_id, flag)
         ) WITHOUT ROWID;
         """,
+        """
+        CREATE TABLE subjects_by_holder (
+            holder TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            counterparty TEXT NOT NULL,
+            category TEXT NOT NULL,
+            subject BLOB NOT NULL,
+            last_seen INTEGER NOT NULL,
+            PRIMARY KEY (holder, origin, counterparty, category, subject)
+        ) WITHOUT ROWID;
+        INSERT INTO subjects_by_holder SELECT '', origin, counterparty, category, subject, last_seen FROM subjects;
+        DROP TABLE subjects;
+        ALTER TABLE subjects_by_holder RENAME TO subjects;
+        CREATE INDEX subjects_last_seen ON subjects(last_seen);
+        """,
     ];
 
     /// <summary>An exporter node's database: only its log of issued receipts.</summary>

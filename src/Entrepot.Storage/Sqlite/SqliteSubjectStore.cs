@@ -6,8 +6,8 @@ namespace Entrepot.Storage.Sqlite;
 
 /// <summary>
 /// Makes the distinct-subject counts durable: loads every (scope, subject hash, last seen) row into
-/// a <see cref="SubjectCounter"/> at start and writes what it records through a background batch
-/// writer. Only keyed hashes are stored, never identifiers.
+/// a <see cref="SubjectCounter"/> at start, writes what it records through a background batch
+/// writer and deletes what it prunes. Only keyed hashes are stored, never identifiers.
 /// </summary>
 public sealed class SqliteSubjectStore : IAsyncDisposable
 {
@@ -19,8 +19,8 @@ public sealed class SqliteSubjectStore : IAsyncDisposable
     {
         _db = db;
         _upsert = new PreparedInsert(db, """
-            INSERT INTO subjects(origin, counterparty, category, subject, last_seen) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(origin, counterparty, category, subject) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
+            INSERT INTO subjects(holder, origin, counterparty, category, subject, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(holder, origin, counterparty, category, subject) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)
             """);
         _writer = new BatchWriter<(SubjectScope, SubjectId, long)>(Write, "entrepot subject writer");
         Load(counter);
@@ -31,6 +31,17 @@ public sealed class SqliteSubjectStore : IAsyncDisposable
                 _writer.Enqueue((scope, s, at.UtcTicks));
             }
         };
+        counter.Pruned += before => Prune(before);
+    }
+
+    /// <summary>Deletes the rows last seen before <paramref name="before"/> (what the counter forgot).</summary>
+    public long Prune(DateTimeOffset before)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "DELETE FROM subjects WHERE last_seen < $before";
+        cmd.Parameters.AddWithValue("$before", before.UtcTicks);
+        return cmd.ExecuteNonQuery();
     }
 
     public Task FlushAsync(CancellationToken ct = default) => _writer.FlushAsync(ct);
@@ -39,18 +50,18 @@ public sealed class SqliteSubjectStore : IAsyncDisposable
     {
         using var c = _db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT origin, counterparty, category, subject, last_seen FROM subjects";
+        cmd.CommandText = "SELECT holder, origin, counterparty, category, subject, last_seen FROM subjects";
         using var r = cmd.ExecuteReader();
         var buf = new byte[16];
         while (r.Read())
         {
-            if (!DataClasses.TryParseCategory(r.GetString(2), out var cat) || r.GetBytes(3, 0, buf, 0, 16) != 16)
+            if (!DataClasses.TryParseCategory(r.GetString(3), out var cat) || r.GetBytes(4, 0, buf, 0, 16) != 16)
             {
                 continue;
             }
 
             var id = new SubjectId(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(buf));
-            counter.Load(new SubjectScope(r.GetString(0), r.GetString(1), cat), id, new DateTimeOffset(r.GetInt64(4), TimeSpan.Zero));
+            counter.Load(new SubjectScope(r.GetString(0), r.GetString(1), r.GetString(2), cat), id, new DateTimeOffset(r.GetInt64(5), TimeSpan.Zero));
         }
     }
 
@@ -73,11 +84,12 @@ public sealed class SqliteSubjectStore : IAsyncDisposable
         {
             var (scope, subject) = row.Key;
             System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(id, subject.Value);
-            p.Text(0, scope.Origin);
-            p.Text(1, scope.Counterparty);
-            p.Text(2, scope.Category.Name());
-            p.Blob(3, id);
-            p.Int(4, row.Value);
+            p.Text(0, scope.Holder);
+            p.Text(1, scope.Origin);
+            p.Text(2, scope.Counterparty);
+            p.Text(3, scope.Category.Name());
+            p.Blob(4, id);
+            p.Int(5, row.Value);
         });
     }
 

@@ -15,6 +15,7 @@ public class LegalScenarioTests
     private static readonly RuleBook Book = RulePackLoader.LoadDirectory(RepoPaths.Rules, DateTimeOffset.UtcNow);
     private static readonly byte[] Key = Encoding.UTF8.GetBytes("scenario-key");
     private static readonly DateTimeOffset Today = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+    private const string Buyer = "buyer-1";
 
     public sealed record Scenario(
         string Name,
@@ -135,14 +136,14 @@ public class LegalScenarioTests
         if (s.PriorCategory is not null)
         {
             Assert.True(DataClasses.TryParseCategory(s.PriorCategory, out var cat));
-            var scope = new SubjectScope(s.From, seller.Id, cat);
+            var scope = new SubjectScope(Buyer, s.From, seller.Id, cat);
             for (int i = 0; i < s.Prior; i++)
             {
                 counter.Load(scope, new SubjectId((UInt128)(i + 1)), now.AddDays(-30));
             }
         }
 
-        var trade = new TradeContext(s.From, inspection.Profile, now, inspection.Subjects, s.BuyerHolds);
+        var trade = new TradeContext(s.From, inspection.Profile, now, inspection.Subjects, s.BuyerHolds, Buyer);
         var decision = new PolicyEngine(counter).Decide(Book, trade, seller);
         Assert.Equal(s.Expect, decision.Verdict.Name());
         Assert.Equal(s.Rules.Order(), decision.Deciding.Select(r => r.Rule.Id).Order());
@@ -159,7 +160,7 @@ public class LegalScenarioTests
         var counter = new SubjectCounter();
         var engine = new PolicyEngine(counter);
         var seller = new Counterparty("cn-seller", "CN");
-        var scope = new SubjectScope("US", seller.Id, DataCategory.Health);
+        var scope = new SubjectScope(Buyer, "US", seller.Id, DataCategory.Health);
         for (int i = 0; i < 9_998; i++)
         {
             counter.Load(scope, new SubjectId((UInt128)(i + 1)), Today.AddDays(-1));
@@ -170,7 +171,7 @@ public class LegalScenarioTests
         for (int n = 0; n < 4; n++)
         {
             var inspection = Inspection.Run([$"Patient p{n}@example.com reports a headache."], bits, cats, DataClass.Public, Key);
-            var trade = new TradeContext("US", inspection.Profile, Today, inspection.Subjects);
+            var trade = new TradeContext("US", inspection.Profile, Today, inspection.Subjects, Holder: Buyer);
             var d = engine.Decide(Book, trade, seller);
             verdicts.Add(d.Verdict.Name());
             if (d.Verdict != Verdict.Deny)
@@ -188,7 +189,7 @@ public class LegalScenarioTests
     {
         var counter = new SubjectCounter();
         var seller = new Counterparty("cn-seller", "CN");
-        var scope = new SubjectScope("US", seller.Id, DataCategory.Health);
+        var scope = new SubjectScope(Buyer, "US", seller.Id, DataCategory.Health);
         for (int i = 0; i < 20_000; i++)
         {
             counter.Load(scope, new SubjectId((UInt128)(i + 1)), Today.AddMonths(-13));
@@ -196,7 +197,7 @@ public class LegalScenarioTests
 
         Assert.True(DataProfiler.TryParseDeclared("health", out var bits, out var cats, out _));
         var inspection = Inspection.Run([Email], bits, cats, DataClass.Public, Key);
-        var d = new PolicyEngine(counter).Decide(Book, new TradeContext("US", inspection.Profile, Today, inspection.Subjects), seller);
+        var d = new PolicyEngine(counter).Decide(Book, new TradeContext("US", inspection.Profile, Today, inspection.Subjects, Holder: Buyer), seller);
         Assert.Equal(Verdict.Allow, d.Verdict);
     }
 
@@ -204,7 +205,7 @@ public class LegalScenarioTests
     public void SameSubjectTwiceCountsOnce()
     {
         var counter = new SubjectCounter();
-        var scope = new SubjectScope("US", "s", DataCategory.PersonalIdentifiers);
+        var scope = new SubjectScope(Buyer, "US", "s", DataCategory.PersonalIdentifiers);
         var a = Inspection.Run(["JANE.DOE@example.com"], 0, DataCategory.None, DataClass.Public, Key);
         var b = Inspection.Run(["jane.doe@EXAMPLE.com and jane.doe@example.com"], 0, DataCategory.None, DataClass.Public, Key);
         counter.Record(scope, Today, a.Subjects[DataCategory.PersonalIdentifiers]);

@@ -25,14 +25,14 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             string? note = null;
             if (rule.Threshold is { } t)
             {
-                var scope = new SubjectScope(trade.Origin, seller.Id, t.Category);
+                var scope = new SubjectScope(trade.Holder, trade.Origin, seller.Id, t.Category);
                 long count = counter.CountWith(scope, t.Period.Start(trade.Now), trade.SubjectsOf(t.Category));
                 if (!t.Applies(count))
                 {
                     continue;
                 }
 
-                note = $"{count} distinct {t.Category.Name()} subjects to this seller in the {t.Period.Name()} period, threshold {t.Subjects}";
+                note = $"{count} distinct {t.Category.Name()} subjects sent by this buyer to this seller in the {t.Period.Name()} period, threshold {t.Subjects}";
             }
 
             var applied = rule.Effect;

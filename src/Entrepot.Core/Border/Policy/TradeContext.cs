@@ -1,14 +1,16 @@
 namespace Entrepot.Core.Border.Policy;
 
 /// <summary>What is known about a trade before any seller is chosen: where the data comes from,
-/// what it is, when, who its subjects are, and what the buyer has attested (for example that
-/// Russian citizens' data was first recorded in Russia).</summary>
+/// what it is, when, who its subjects are, what the buyer has attested (for example that Russian
+/// citizens' data was first recorded in Russia), and who bears the legal duty its subject counts
+/// are kept for (<see cref="Holder"/>: the buyer account; empty when nobody does, as in a what-if).</summary>
 public sealed record TradeContext(
     string Origin,
     DataProfile Profile,
     DateTimeOffset Now,
     IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> Subjects,
-    IReadOnlyCollection<string>? BuyerAttestations = null)
+    IReadOnlyCollection<string>? BuyerAttestations = null,
+    string Holder = "")
 {
     public static readonly IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> NoSubjects =
         new Dictionary<DataCategory, IReadOnlyCollection<SubjectId>>();

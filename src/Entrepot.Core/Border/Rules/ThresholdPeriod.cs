@@ -19,4 +19,7 @@ public static class ThresholdPeriods
         ThresholdPeriod.CalendarYear => new DateTimeOffset(now.UtcDateTime.Year, 1, 1, 0, 0, 0, TimeSpan.Zero),
         _ => now.ToUniversalTime().AddMonths(-12),
     };
+
+    /// <summary>The start of the longest period: a subject last sent before it counts in none.</summary>
+    public static DateTimeOffset Horizon(DateTimeOffset now) => Enum.GetValues<ThresholdPeriod>().Min(p => p.Start(now));
 }
