@@ -26,18 +26,24 @@ public sealed class TokenCounters
 
     public ITokenCounter For(string model)
     {
-        if (_configured.TryGetValue(model, out var c))
+        if (_configured.TryGetValue(model, out var c) || _byModel.TryGetValue(model, out c))
         {
             return c;
         }
 
-        if (KnowsOpenAIModels && TiktokenCounter.EncodingOf(model) is { } encoding)
+        c = KnowsOpenAIModels && TiktokenCounter.EncodingOf(model) is { } encoding
+            ? _byEncoding.GetOrAdd(encoding, e => new TiktokenCounter(e))
+            : EstimatingTokenCounter.Instance;
+        if (_byModel.Count < MaxRemembered)
         {
-            return _byEncoding.GetOrAdd(encoding, e => new TiktokenCounter(e));
+            _byModel.TryAdd(model, c); // model names come from buyers: only so many are remembered
         }
 
-        return EstimatingTokenCounter.Instance;
+        return c;
     }
+
+    private const int MaxRemembered = 1024;
+    private readonly ConcurrentDictionary<string, ITokenCounter> _byModel = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The counter a spec names: "estimate", "tiktoken:o200k_base" (or cl100k_base, or an OpenAI

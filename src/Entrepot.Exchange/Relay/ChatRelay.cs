@@ -353,9 +353,9 @@ internal sealed partial class ChatRelay(
                 trade.Candidate = candidate;
                 trade.Decision = trade.Border.Decide(provider.Counterparty);
                 var redact = trade.Decision.Verdict == Verdict.Redact;
-                using var deadline = new CancellationTokenSource(left);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
-                timeout.CancelAfter(provider.FirstByteTimeout);
+                // One timer per attempt: the first-byte timeout (or the deadline, if sooner), then the deadline.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                timeout.CancelAfter(left < provider.FirstByteTimeout ? left : provider.FirstByteTimeout);
                 var redacted = redact ? trade.Border.RedactedBody(body.Span, trade.Request) : null;
                 var sending = redacted ?? forward.Bytes;
 
@@ -437,7 +437,8 @@ internal sealed partial class ChatRelay(
                 }
 
                 health.RecordFirstByte(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
-                timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                var rest = provider.TotalTimeout - Stopwatch.GetElapsedTime(trade.Started);
+                timeout.CancelAfter(rest > TimeSpan.Zero ? rest : TimeSpan.Zero);
                 using (upstreamResponse)
                 {
                     var generationStart = Stopwatch.GetTimestamp();
@@ -459,7 +460,7 @@ internal sealed partial class ChatRelay(
                         // byte: still time to go to the next seller, unless the deadline is gone.
                         Failed(candidate, "body");
                         LogAttemptFailed(log, trade.RequestId, provider.Id, "body");
-                        if (deadline.IsCancellationRequested)
+                        if (Stopwatch.GetElapsedTime(trade.Started) >= provider.TotalTimeout)
                         {
                             await DeadlinePassedAsync(ctx, trade, provider.TotalTimeout).ConfigureAwait(false);
                             return;
