@@ -203,8 +203,9 @@ internal sealed partial class ChatRelay(
                         {
                             // Answered trades are settled by the recorder a few milliseconds later, and until
                             // then their holds count in full: when only holds stand in the way, wait for them
-                            // a little before refusing (only on this path, and only so many requests at once).
-                            for (var waited = 0; hold is null && waited < 1000 && await OnlyHoldsInTheWayAsync(scopes, maxCost).ConfigureAwait(false); waited += 10)
+                            // a little before refusing (only on this path, and only so many requests at once;
+                            // up to 3 s, since another node's recorder may be that slow on a loaded host).
+                            for (var waited = 0; hold is null && waited < 3000 && await OnlyHoldsInTheWayAsync(scopes, maxCost).ConfigureAwait(false); waited += 10)
                             {
                                 await Task.Delay(10, aborted).ConfigureAwait(false);
                                 (hold, refusal) = await budgets.TryHoldAsync(scopes, maxCost).ConfigureAwait(false);
