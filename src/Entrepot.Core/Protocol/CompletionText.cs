@@ -2,60 +2,45 @@ using System.Text.Json;
 
 namespace Entrepot.Core.Protocol;
 
-/// <summary>The UTF-8 length of the generated text in a whole (non-streaming) response: every
-/// choice's message content or text. The input to the exchange's own output-token estimate.</summary>
+/// <summary>The generated text in a response: every choice's message content or text (whole
+/// responses) or delta (stream events). The input to the exchange's own output-token count. A body
+/// that stops being JSON counts what was read before.</summary>
 public static class CompletionText
 {
+    /// <summary>The UTF-8 length of the generated text of a whole response.</summary>
     public static long Utf8Length(ReadOnlySpan<byte> response)
     {
         long total = 0;
         var reader = new Utf8JsonReader(response);
-        try
+        while (NextText(ref reader))
         {
-            while (reader.Read())
-            {
-                if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("text"u8)))
-                {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.String)
-                    {
-                        total += reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
-                    }
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            // What was read so far is the estimate's input.
+            total += reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
         }
 
         return total;
     }
 
-    /// <summary>The generated text of a whole response (every choice's content or text, in order), for
-    /// the exchange's own token count.</summary>
+    /// <summary>The generated text of a whole response (every choice's content or text, in order).</summary>
     public static string Extract(ReadOnlySpan<byte> response)
     {
         System.Text.StringBuilder? text = null;
         string? only = null;
         var reader = new Utf8JsonReader(response);
-        try
+        while (NextText(ref reader))
         {
-            while (reader.Read())
+            var piece = reader.GetString()!;
+            if (text is not null)
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("text"u8)))
-                {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.String)
-                    {
-                        Append(reader.GetString()!, ref only, ref text);
-                    }
-                }
+                text.Append(piece);
             }
-        }
-        catch (JsonException)
-        {
-            // What was read so far is counted.
+            else if (only is null)
+            {
+                only = piece;
+            }
+            else
+            {
+                text = new System.Text.StringBuilder(only).Append(piece);
+            }
         }
 
         return text?.ToString() ?? only ?? "";
@@ -65,39 +50,31 @@ public static class CompletionText
     public static void AppendDeltas(ReadOnlySpan<byte> eventPayload, System.Text.StringBuilder text)
     {
         var reader = new Utf8JsonReader(eventPayload);
+        while (NextText(ref reader))
+        {
+            text.Append(reader.GetString());
+        }
+    }
+
+    /// <summary>Moves to the next string value of a "content" or "text" property; false at the end
+    /// or where the body stops being JSON.</summary>
+    private static bool NextText(ref Utf8JsonReader reader)
+    {
         try
         {
             while (reader.Read())
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("text"u8)))
+                if (reader.TokenType == JsonTokenType.PropertyName && (reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("text"u8))
+                    && reader.Read() && reader.TokenType == JsonTokenType.String)
                 {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.String)
-                    {
-                        text.Append(reader.GetString());
-                    }
+                    return true;
                 }
             }
         }
         catch (JsonException)
         {
-            // A malformed event adds what was read.
         }
-    }
 
-    private static void Append(string piece, ref string? only, ref System.Text.StringBuilder? text)
-    {
-        if (text is not null)
-        {
-            text.Append(piece);
-        }
-        else if (only is null)
-        {
-            only = piece;
-        }
-        else
-        {
-            text = new System.Text.StringBuilder(only).Append(piece);
-        }
+        return false;
     }
 }
