@@ -54,9 +54,9 @@ public sealed class ExchangeMetrics
         {
             return deadLetters.Count();
         }
-        catch (Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return -1;
+            return -1; // the table could not be read just now (the scrape shows it, rather than no gauge)
         }
     }
 }

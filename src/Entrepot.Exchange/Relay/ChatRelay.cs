@@ -356,7 +356,8 @@ internal sealed partial class ChatRelay(
                 var redact = trade.Decision.Verdict == Verdict.Redact;
                 // One timer per attempt: the first-byte timeout (or the deadline, if sooner), then the deadline.
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-                timeout.CancelAfter(left < provider.FirstByteTimeout ? left : provider.FirstByteTimeout);
+                var deadlineArmed = left < provider.FirstByteTimeout;
+                timeout.CancelAfter(deadlineArmed ? left : provider.FirstByteTimeout);
                 var redacted = redact ? trade.Border.RedactedBody(body.Span, trade.Request) : null;
                 var sending = redacted ?? forward.Bytes;
 
@@ -423,6 +424,14 @@ internal sealed partial class ChatRelay(
                     var reason = e is OperationCanceledException ? "timeout" : "connect";
                     Failed(candidate, reason);
                     LogAttemptFailed(log, trade.RequestId, provider.Id, reason);
+                    if (e is OperationCanceledException && deadlineArmed)
+                    {
+                        // The timer that fired was the request's deadline (timers may fire a hair before
+                        // a stopwatch says the time is up: the flag, not the clock, decides).
+                        await DeadlinePassedAsync(ctx, trade, provider.TotalTimeout).ConfigureAwait(false);
+                        return;
+                    }
+
                     continue;
                 }
 
@@ -461,7 +470,7 @@ internal sealed partial class ChatRelay(
                         // byte: still time to go to the next seller, unless the deadline is gone.
                         Failed(candidate, "body");
                         LogAttemptFailed(log, trade.RequestId, provider.Id, "body");
-                        if (Stopwatch.GetElapsedTime(trade.Started) >= provider.TotalTimeout)
+                        if (e is OperationCanceledException)
                         {
                             await DeadlinePassedAsync(ctx, trade, provider.TotalTimeout).ConfigureAwait(false);
                             return;

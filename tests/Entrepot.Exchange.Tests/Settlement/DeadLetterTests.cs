@@ -97,14 +97,16 @@ public sealed class DeadLetterTests
         // The gauge, as Prometheus scrapes it (the exporter caches a scrape briefly: ask until it shows).
         var gauge = new System.Text.RegularExpressions.Regex(@"(?m)^entrepot_exchange_dead_letters(\{[^}]*\})? (\S+)");
         string? value = null;
-        for (var i = 0; i < 50 && value != "1"; i++)
+        var scraped = "";
+        using var scraper = new HttpClient();
+        for (var i = 0; i < 100 && value != "1"; i++)
         {
-            var metrics = await new HttpClient().GetStringAsync(new Uri(host.BaseUrl, "metrics"));
-            value = gauge.Match(metrics) is { Success: true } m ? m.Groups[2].Value : null;
+            scraped = await scraper.GetStringAsync(new Uri(host.BaseUrl, "metrics"));
+            value = gauge.Match(scraped) is { Success: true } m ? m.Groups[2].Value : null;
             await Task.Delay(100);
         }
 
-        Assert.Equal("1", value);
+        Assert.True(value == "1", "the dead-letter gauge: " + string.Join(" | ", scraped.Split('\n').Where(l => l.Contains("dead_letter", StringComparison.Ordinal))));
 
         // Not fixed yet: a replay fails again and the letter stays, untouched.
         var id = (long)letter["id"]!;
