@@ -443,6 +443,11 @@ public sealed class ExchangeHost : IAsyncDisposable
     {
         var index = _app.Services.GetRequiredService<Storage.IPriceIndex>();
         var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
+        foreach (var (id, why) in Market.Unusable)
+        {
+            logger.LogWarning("Seller {Provider}, added through the admin API, is left out of the market: {Reason}", id, why);
+        }
+
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         var tick = 0;
         try

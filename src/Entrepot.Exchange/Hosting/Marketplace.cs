@@ -91,19 +91,30 @@ public sealed class Marketplace
     public NetworkRoute? PathTo(Provider p) =>
         ExchangeLocode is { } from && LocodeOf(p) is { } to ? Network.Route(from, to, Faults.Cut) : null;
 
+    /// <summary>Sellers added through the admin API that cannot be listed (for example an upstream key
+    /// sealed under another exchange's key), with the reason: left out of the market, said at start.</summary>
+    public IReadOnlyDictionary<string, string> Unusable { get; private set; } = new Dictionary<string, string>();
+
     /// <summary>Re-reads the providers added through the admin API and rebuilds the routes.</summary>
     public void ReloadProviders()
     {
         lock (_reload)
         {
             var byId = _configured.ToDictionary(p => p.Id, StringComparer.Ordinal);
+            var unusable = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var spec in _providers.List())
             {
-                if (spec.ToProvider(out _, openSecret: Secrets is { } box ? box.Open : null) is { } p && !byId.ContainsKey(p.Id))
+                if (spec.ToProvider(out var error, $"providers['{spec.Id}']", Secrets is { } box ? box.Open : null) is not { } p)
+                {
+                    unusable[spec.Id ?? "?"] = error ?? "not usable";
+                }
+                else if (!byId.ContainsKey(p.Id))
                 {
                     byId[p.Id] = p;
                 }
             }
+
+            Unusable = unusable;
 
             foreach (var id in _listed.Select(p => p.Id).Except(byId.Keys))
             {
