@@ -254,9 +254,11 @@ public class MarketTests
     {
         await using var cn = await FaultyUpstream.StartAsync();
         await using var us = await FaultyUpstream.StartAsync();
-        await using var host = await Start(NewDir(), [Seller("cn", cn, "CN", "CNSHA", 0.1m), Seller("us", us, "US", "USIAD", 5m)],
-            new DiversificationSpec { MaxJurisdictionShare = 0.5, WindowMinutes = 60, MinTokens = 8 });
+        await using var host = await Start(NewDir(), [Seller("cn", cn, "CN", "CNSHA", 0.1m), Seller("us", us, "US", "USIAD", 5m)]);
         using var buyer = Client(host, Key);
+        using var admin = Client(host, AdminKey);
+        Assert.Equal(200, (int)(await admin.PutAsJsonAsync("admin/accounts/buyer/diversification",
+            new DiversificationSpec { MaxJurisdictionShare = 0.5, WindowMinutes = 60, MinTokens = 8 })).StatusCode);
         var served = new List<string>();
         var diversified = 0;
         for (var i = 0; i < 20; i++)
@@ -274,7 +276,6 @@ public class MarketTests
         Assert.InRange(served.Count(s => s == "us"), 9, 11);
         Assert.True(diversified >= 8, $"{diversified} responses named capped sellers");
 
-        using var admin = Client(host, AdminKey);
         var bad = await admin.PutAsJsonAsync("admin/accounts/buyer/diversification", new { max_jurisdiction_share = 1.5 });
         Assert.Equal(400, (int)bad.StatusCode);
         Assert.Equal("max_jurisdiction_share", (string)(await Json(bad))["error"]!["param"]!);

@@ -38,6 +38,25 @@ public sealed class BudgetBook(TimeProvider time) : IBudgetBook
         }
     }
 
+    public void Remove(string scope, long upToVersion = long.MaxValue)
+    {
+        lock (_gate)
+        {
+            if (_states.TryGetValue(scope, out var s) && s.Budget.Version <= upToVersion)
+            {
+                _states.Remove(scope);
+            }
+        }
+    }
+
+    public IReadOnlyList<Budget> All()
+    {
+        lock (_gate)
+        {
+            return _states.Values.Select(s => s.Budget).ToList();
+        }
+    }
+
     public bool Covers(string scope)
     {
         lock (_gate)
@@ -117,9 +136,11 @@ public sealed class BudgetBook(TimeProvider time) : IBudgetBook
         {
             foreach (var scope in hold.Scopes)
             {
-                var s = _states[scope];
-                s.Held -= hold.Amount;
-                s.Spent += actual;
+                if (_states.TryGetValue(scope, out var s))
+                {
+                    s.Held -= hold.Amount;
+                    s.Spent += actual;
+                }
             }
         }
     }

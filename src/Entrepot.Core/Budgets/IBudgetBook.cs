@@ -8,8 +8,15 @@ namespace Entrepot.Core.Budgets;
 public interface IBudgetBook
 {
     /// <summary>Sets or replaces a budget; <paramref name="spentThisPeriod"/> counts only when the
-    /// store has no record of this period yet.</summary>
+    /// store has no record of this period yet. A shared store keeps a definition of a higher
+    /// <see cref="Budget.Version"/> than this one's: a node never writes an older definition over a newer.</summary>
     void Set(Budget budget, decimal spentThisPeriod = 0);
+
+    /// <summary>Removes a scope's budget if its definition is no newer than <paramref name="upToVersion"/>.</summary>
+    void Remove(string scope, long upToVersion = long.MaxValue);
+
+    /// <summary>Every budget defined.</summary>
+    IReadOnlyList<Budget> All();
 
     /// <summary>The budgets among <paramref name="scopes"/> that exist.</summary>
     IReadOnlyList<Budget> For(IEnumerable<string> scopes);

@@ -12,12 +12,20 @@ public sealed class Diversifier(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, (DiversificationPolicy Policy, Exposure Exposure)> _accounts = new(StringComparer.Ordinal);
 
+    /// <summary>The accounts with caps set.</summary>
+    public IReadOnlyList<string> Accounts => _accounts.Keys.ToList();
+
     public void Set(string accountId, DiversificationPolicy? policy)
     {
         if (policy is null)
         {
             _accounts.TryRemove(accountId, out _);
             return;
+        }
+
+        if (_accounts.TryGetValue(accountId, out var current) && current.Policy == policy)
+        {
+            return; // the same caps again (a reload): the window's exposure is kept
         }
 
         _accounts[accountId] = (policy, new Exposure(policy.Window, time));

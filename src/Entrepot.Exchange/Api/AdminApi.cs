@@ -37,6 +37,10 @@ public static class AdminApi
         admin.MapPut("/keys/{keyId}/budget", (HttpContext ctx, string keyId) => PutBudget(ctx, "key:" + keyId));
         admin.MapPut("/accounts/{id}/limits", (HttpContext ctx, string id) => PutLimits(ctx, "account:" + id));
         admin.MapPut("/keys/{keyId}/limits", (HttpContext ctx, string keyId) => PutLimits(ctx, "key:" + keyId));
+        admin.MapDelete("/accounts/{id}/budget", (HttpContext ctx, string id) => DeleteSetting(ctx, Storage.SettingKinds.Budget, "account:" + id, "budget"));
+        admin.MapDelete("/keys/{keyId}/budget", (HttpContext ctx, string keyId) => DeleteSetting(ctx, Storage.SettingKinds.Budget, "key:" + keyId, "budget"));
+        admin.MapDelete("/accounts/{id}/limits", (HttpContext ctx, string id) => DeleteSetting(ctx, Storage.SettingKinds.Limits, "account:" + id, "rate limits"));
+        admin.MapDelete("/keys/{keyId}/limits", (HttpContext ctx, string keyId) => DeleteSetting(ctx, Storage.SettingKinds.Limits, "key:" + keyId, "rate limits"));
         admin.MapPut("/accounts/{id}/diversification", PutDiversification);
         admin.MapGet("/policy", (Border.PolicyRules rules) => Policy(rules, null));
         admin.MapPost("/policy/reload", (Border.PolicyRules rules) =>
@@ -94,15 +98,25 @@ public static class AdminApi
             return Error(400, "'period' must be total, day or month.", "invalid_request_error", "period");
         }
 
+        var controls = ctx.RequestServices.GetRequiredService<Hosting.AccountControls>();
+        if (controls.FileOwns(Storage.SettingKinds.Budget, scope))
+        {
+            return OwnedByFile(controls, $"The budget of {scope}");
+        }
+
         var book = ctx.RequestServices.GetRequiredService<Core.Budgets.IBudgetBook>();
-        var budget = new Core.Budgets.Budget(scope, b.Amount.Value, currency, period);
-        ctx.RequestServices.GetRequiredService<SqliteBudgetStore>().Save(budget);
-        var spentSoFar = ctx.RequestServices.GetRequiredService<BudgetSpending>()
-            .Since(scope, Core.Budgets.BudgetPeriods.Start(period, ctx.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()), currency);
-        book.Set(budget, spentSoFar);
+        var stored = controls.Store.Put(Storage.SettingKinds.Budget, scope, Hosting.AccountControls.Serialize(
+            new Configuration.BudgetSpec { Amount = b.Amount.Value, Currency = currency, Period = period.ToString().ToLowerInvariant() }));
+        if (stored is null)
+        {
+            return OwnedByFile(controls, $"The budget of {scope}");
+        }
+
+        controls.SetBudget(Hosting.AccountControls.ToBudget(stored)!);
         ctx.RequestServices.GetService<Hosting.Cluster>()?.Announce("budgets");
         var (spent, held, limit) = book.Status(scope)!.Value;
-        return TypedResults.Json(new BudgetView(scope, limit, currency, period.ToString().ToLowerInvariant(), spent, held), ExchangeJsonContext.Default.BudgetView);
+        var now = book.For([scope]) is { Count: > 0 } found ? found[0] : null;
+        return TypedResults.Json(new BudgetView(scope, limit, now?.Currency ?? currency, (now?.Period ?? period).ToString().ToLowerInvariant(), spent, held), ExchangeJsonContext.Default.BudgetView);
     }
 
     /// <summary>Sets (or with an empty object, clears) an account's diversification caps.</summary>
@@ -120,20 +134,53 @@ public static class AdminApi
         }
 
         var spec = body.Value!;
-        if (spec.MaxJurisdictionShare is null && spec.MaxSellerShare is null)
+        var controls = ctx.RequestServices.GetRequiredService<Hosting.AccountControls>();
+        if (controls.FileOwns(Storage.SettingKinds.Caps, id))
         {
-            diversifier.Set(id, null);
-            return TypedResults.Json(spec, ExchangeJsonContext.Default.DiversificationSpec);
+            return OwnedByFile(controls, $"The diversification caps of account '{id}'");
         }
 
-        if (spec.ToPolicy(out var field) is not { } policy)
+        if (spec.MaxJurisdictionShare is null && spec.MaxSellerShare is null)
+        {
+            controls.Store.Delete(Storage.SettingKinds.Caps, id);
+        }
+        else if (spec.ToPolicy(out var field) is null)
         {
             return Error(400, $"'{field}' is out of range (shares above 0 and at most 1, window_minutes 1-10080, min_tokens >= 0).", "invalid_request_error", field);
         }
+        else if (controls.Store.Put(Storage.SettingKinds.Caps, id, JsonSerializer.Serialize(spec, ExchangeJsonContext.Default.DiversificationSpec)) is null)
+        {
+            return OwnedByFile(controls, $"The diversification caps of account '{id}'");
+        }
 
-        diversifier.Set(id, policy);
+        controls.Apply(Storage.SettingKinds.Caps);
+        Announce(market, "caps");
         return TypedResults.Json(spec, ExchangeJsonContext.Default.DiversificationSpec);
     }
+
+    /// <summary>Removes a budget or limits the admin API set (204), on every node; 409 for the file's, 404 when there is none.</summary>
+    private static IResult DeleteSetting(HttpContext ctx, string kind, string scope, string what)
+    {
+        var controls = ctx.RequestServices.GetRequiredService<Hosting.AccountControls>();
+        if (controls.FileOwns(kind, scope))
+        {
+            return OwnedByFile(controls, $"The {what} of {scope}");
+        }
+
+        if (!controls.Store.Delete(kind, scope))
+        {
+            return Error(404, $"No {what} set for {scope}.", "invalid_request_error", null);
+        }
+
+        controls.Apply(kind);
+        Announce(ctx.RequestServices.GetRequiredService<Marketplace>(), kind == Storage.SettingKinds.Budget ? "budgets" : "limits");
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>409: the configuration file defines this; the admin API changes only what it does not.</summary>
+    private static IResult OwnedByFile(Hosting.AccountControls controls, string what) =>
+        Error(409, $"{what} is defined in the configuration file {controls.FileName}; change it there (the admin API changes only what the file does not define).",
+            "invalid_request_error", null);
 
     private static async Task<IResult> PutLimits(HttpContext ctx, string scope)
     {
@@ -154,7 +201,15 @@ public static class AdminApi
             return Error(400, "'tokens_per_minute' must be 0 (none) or more.", "invalid_request_error", "tokens_per_minute");
         }
 
-        ctx.RequestServices.GetRequiredService<RateLimits>().Set(scope, l.RequestsPerMinute, l.TokensPerMinute);
+        var controls = ctx.RequestServices.GetRequiredService<Hosting.AccountControls>();
+        if (controls.FileOwns(Storage.SettingKinds.Limits, scope) ||
+            controls.Store.Put(Storage.SettingKinds.Limits, scope, JsonSerializer.Serialize(l, ExchangeJsonContext.Default.LimitsSpec)) is null)
+        {
+            return OwnedByFile(controls, $"The rate limits of {scope}");
+        }
+
+        controls.Apply(Storage.SettingKinds.Limits);
+        Announce(ctx.RequestServices.GetRequiredService<Marketplace>(), "limits");
         return TypedResults.Json(l, ExchangeJsonContext.Default.LimitsSpec);
     }
 
@@ -291,10 +346,18 @@ public static class AdminApi
             return Error(400, "'currency' must be an ISO 4217 code such as \"EUR\".", "invalid_request_error", "currency");
         }
 
+        var controls = ctx.RequestServices.GetRequiredService<Hosting.AccountControls>();
+        if (controls.FileDefinesAccount(a.Id))
+        {
+            return OwnedByFile(controls, $"Account '{a.Id}'");
+        }
+
         var account = new Account(a.Id, a.Name ?? a.Id, home.ToUpperInvariant(), dataClass, (a.Attestations ?? []).Select(t => t.Trim().ToLowerInvariant()).ToArray(),
             (a.Currency ?? "USD").ToUpperInvariant());
         accounts.Upsert(account);
-        ctx.RequestServices.GetRequiredService<Marketplace>().ReloadKeys();
+        var market = ctx.RequestServices.GetRequiredService<Marketplace>();
+        market.ReloadKeys();
+        Announce(market, "keys");
         return TypedResults.Json(AccountView.Of(account), ExchangeJsonContext.Default.AccountView, statusCode: 201);
     }
 
@@ -313,8 +376,13 @@ public static class AdminApi
         return TypedResults.Json(new IssuedKey(keyId, id, key), ExchangeJsonContext.Default.IssuedKey, statusCode: 201);
     }
 
-    private static IResult RevokeKey(string keyId, Storage.IAccountStore accounts, Marketplace market)
+    private static IResult RevokeKey(string keyId, Storage.IAccountStore accounts, Marketplace market, Hosting.AccountControls controls)
     {
+        if (keyId.StartsWith(Storage.IAccountStore.ConfigKeyPrefix, StringComparison.Ordinal))
+        {
+            return OwnedByFile(controls, $"Key '{keyId}'");
+        }
+
         if (!accounts.RevokeKey(keyId))
         {
             return Error(404, $"No live key '{keyId}'.", "invalid_request_error", "key_id");

@@ -9,6 +9,9 @@ public sealed record ExchangeConfig
     [JsonPropertyName("exchange")] public ExchangeSection Exchange { get; set; } = new();
     [JsonPropertyName("accounts")] public List<AccountSpec> Accounts { get; set; } = [];
     [JsonPropertyName("providers")] public List<ProviderSpec> Providers { get; set; } = [];
+
+    /// <summary>The file this was read from (named when the admin API refuses to change what it defines).</summary>
+    [JsonIgnore] public string? SourcePath { get; set; }
 }
 
 public sealed record ExchangeSection

@@ -33,6 +33,7 @@ public static class ExchangeConfigLoader
         }
 
         Validate(config, path);
+        config.SourcePath = Path.GetFullPath(path);
         return config;
     }
 

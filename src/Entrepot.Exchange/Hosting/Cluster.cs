@@ -10,8 +10,8 @@ namespace Entrepot.Exchange.Hosting;
 /// What makes several exchange nodes one exchange, over Redis pub/sub: a node whose circuit to a
 /// seller opens tells the others, which open theirs until the same time (so the seller is avoided
 /// everywhere within one message's latency); a success that closes it is told too. Changes made
-/// through one node's admin API (providers, keys, budgets, cable faults) are announced so the
-/// others reload. Budget holds are shared through Redis directly; subject counts live in PostgreSQL.
+/// through one node's admin API (providers, keys, budgets, limits, caps, cable faults) are announced
+/// so the others reload. Budget holds are shared through Redis directly; subject counts live in PostgreSQL.
 /// </summary>
 public sealed class Cluster : IDisposable
 {
@@ -26,8 +26,12 @@ public sealed class Cluster : IDisposable
     [ThreadStatic]
     private static int _applyingRemote;
 
-    public Cluster(string nodeId, IConnectionMultiplexer redis, Marketplace market, RedisBudgetBook budgets, ILogger log, string prefix = "entrepot:")
+    private readonly AccountControls? _controls;
+
+    public Cluster(string nodeId, IConnectionMultiplexer redis, Marketplace market, RedisBudgetBook budgets, ILogger log, string prefix = "entrepot:",
+        AccountControls? controls = null)
     {
+        _controls = controls;
         Channel = prefix + "events";
         NodeId = nodeId;
         _redis = redis;
@@ -138,7 +142,21 @@ public sealed class Cluster : IDisposable
         switch (what)
         {
             case "budgets":
-                _budgets.Reload();
+                if (_controls is null)
+                {
+                    _budgets.Reload();
+                }
+                else
+                {
+                    _controls.Apply(Storage.SettingKinds.Budget); // from the shared store, so a lost Redis definition comes back too
+                }
+
+                break;
+            case "limits":
+                _controls?.Apply(Storage.SettingKinds.Limits);
+                break;
+            case "caps":
+                _controls?.Apply(Storage.SettingKinds.Caps);
                 break;
             case "providers":
                 _market.ReloadProviders();

@@ -16,6 +16,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 
@@ -253,41 +254,37 @@ public sealed class ExchangeHost : IAsyncDisposable
         var nodeId = x.Cluster?.NodeId ?? $"{Environment.MachineName}:{settings.Port}";
         Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(time) : new Storage.Redis.RedisBudgetBook(redis, time, x.Cluster!.Prefix, nodeId);
         var spending = new BudgetSpending((scope, since, currency) => SpentSince(db, scope, since, currency, x.FeePercent, settings.Rates));
-        var budgetStore = new SqliteBudgetStore(db, time);
-        LoadBudgets(config, budgets, budgetStore, spending, time);
         s.AddSingleton(budgets);
         if (redis is not null)
         {
             s.AddSingleton(redis);
             s.AddSingleton(sp => new Cluster(nodeId, redis, market,
-                (Storage.Redis.RedisBudgetBook)budgets, sp.GetRequiredService<ILogger<Cluster>>(), x.Cluster!.Prefix));
+                (Storage.Redis.RedisBudgetBook)budgets, sp.GetRequiredService<ILogger<Cluster>>(), x.Cluster!.Prefix, sp.GetRequiredService<AccountControls>()));
         }
 
         s.AddSingleton(spending);
-        s.AddSingleton(budgetStore);
         var limits = new RateLimits
         {
             Shared = redis is null ? null : new Storage.Redis.RedisRateWindow(redis, time, x.Cluster!.Prefix),
             Nodes = x.Cluster?.Nodes ?? 1,
         };
-        foreach (var a in config.Accounts.Where(a => a.Limits is not null))
-        {
-            limits.Set("account:" + a.Id, a.Limits!.RequestsPerMinute, a.Limits.TokensPerMinute);
-        }
-
         s.AddSingleton(limits);
         var diversifier = new Core.Routing.Diversifier(time);
-        foreach (var a in config.Accounts.Where(a => a.Diversification is not null))
-        {
-            diversifier.Set(a.Id!, a.Diversification!.ToPolicy(out _));
-        }
-
         s.AddSingleton(diversifier);
+
+        // Budgets, limits and caps: the file's, then what the admin API set (shared by a cluster's nodes).
+        Storage.ISettingStore settingStore = shared is null ? new SqliteSettingStore(db, time) : new Storage.Postgres.PostgresSettingStore(shared);
+        var controls = new AccountControls(settingStore, budgets, spending, limits, diversifier, time, config);
+        controls.Start();
+        s.AddSingleton(controls);
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
-        s.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(ExchangeMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel")
-            .AddPrometheusExporter());
+        // Meters enabled for this host's own meter factory only (MeterScope.Local): with AddMeter the provider would
+        // also listen to another host's meters of the same name in this process, and that host's stop would end them here.
+        s.AddMetrics(m => m
+            .EnableMetrics(ExchangeMetrics.MeterName, null, "OpenTelemetry", MeterScope.Local)
+            .EnableMetrics("Microsoft.AspNetCore.Server.Kestrel", null, "OpenTelemetry", MeterScope.Local));
+        s.AddOpenTelemetry().WithMetrics(m => m.AddPrometheusExporter());
 
         var app = builder.Build();
         app.UseMiddleware<ErrorShapeMiddleware>();
@@ -327,22 +324,6 @@ public sealed class ExchangeHost : IAsyncDisposable
         }
 
         accounts.SyncConfigKeys(keys);
-    }
-
-    /// <summary>Configuration budgets, then those set through the admin API (later, so they win), each
-    /// starting from what its scope spent this period according to the usage log.</summary>
-    private static void LoadBudgets(ExchangeConfig config, Core.Budgets.IBudgetBook budgets, SqliteBudgetStore stored, BudgetSpending spending, TimeProvider time)
-    {
-        var all = config.Accounts.Where(a => a.Budget is not null).Select(a =>
-        {
-            var b = a.Budget!;
-            var period = Core.Budgets.BudgetPeriods.TryParse(b.Period, out var p) ? p : Core.Budgets.BudgetPeriod.Total;
-            return new Core.Budgets.Budget("account:" + a.Id, b.Amount ?? 0, (b.Currency ?? a.Currency ?? "USD").ToUpperInvariant(), period);
-        }).Concat(stored.All());
-        foreach (var budget in all)
-        {
-            budgets.Set(budget, spending.Since(budget.Scope, Core.Budgets.BudgetPeriods.Start(budget.Period, time.GetUtcNow()), budget.Currency));
-        }
     }
 
     /// <summary>What an account has spent since a time, fee included, from the usage log (restarts keep budgets honest).</summary>
@@ -421,6 +402,10 @@ public sealed class ExchangeHost : IAsyncDisposable
         Market.ReloadKeys();
         _ = _app.Services.GetService<Cluster>(); // joins the other nodes' announcements before serving
         Market.Announce?.Invoke("keys"); // the file's keys as this node found them (one removed from the file is revoked everywhere)
+        foreach (var what in (string[])["budgets", "limits", "caps"])
+        {
+            Market.Announce?.Invoke(what); // and the file's budgets, limits and caps: the other nodes apply them too
+        }
         // Taken before serving: every receipt issued before it belongs to an earlier process.
         var started = _app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         await _app.StartAsync(ct).ConfigureAwait(false);

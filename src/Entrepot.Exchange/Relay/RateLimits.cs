@@ -15,6 +15,11 @@ public sealed class RateLimits : IDisposable
 
     public void Set(string scope, int? requestsPerMinute, int? tokensPerMinute)
     {
+        if (_limits.TryGetValue(scope, out var same) && same.Rpm == (requestsPerMinute ?? 0) && same.Tpm == (tokensPerMinute ?? 0))
+        {
+            return; // the same limits again (a reload): the windows are kept
+        }
+
         // In a cluster these local limiters are the fallback while Redis is down: this node's share.
         var share = Math.Max(1, Nodes);
         RateLimiter? rpm = requestsPerMinute is > 0 ? new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
@@ -34,6 +39,19 @@ public sealed class RateLimits : IDisposable
 
         _limits[scope] = (rpm, tpm, requestsPerMinute ?? 0, tokensPerMinute ?? 0);
     }
+
+    /// <summary>Removes a scope's limits.</summary>
+    public void Remove(string scope)
+    {
+        if (_limits.TryRemove(scope, out var old))
+        {
+            old.Requests?.Dispose();
+            old.Tokens?.Dispose();
+        }
+    }
+
+    /// <summary>The scopes with limits set.</summary>
+    public IReadOnlyList<string> Scopes => _limits.Keys.ToList();
 
     public bool Any => !_limits.IsEmpty;
 

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 
@@ -127,7 +128,9 @@ public sealed class ExporterHost : IAsyncDisposable
             }
         });
         builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("Microsoft.AspNetCore.Server.Kestrel").AddPrometheusExporter());
+        // Local scope: only this host's Kestrel meter, never another host's in the same process.
+        builder.Services.AddMetrics(m => m.EnableMetrics("Microsoft.AspNetCore.Server.Kestrel", null, "OpenTelemetry", MeterScope.Local));
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddPrometheusExporter());
 
         var app = builder.Build();
         var nodeDir = dataDir ?? Path.Combine(Path.GetTempPath(), "entrepot-node-" + config.Node.Id);

@@ -108,6 +108,18 @@ public sealed class PostgresDatabase : IDisposable
         CREATE INDEX subjects_scope_seen ON subjects(holder, origin, counterparty, category, last_seen);
         CREATE INDEX subjects_last_seen ON subjects(last_seen);
         """,
+        """
+        CREATE SEQUENCE setting_versions;
+        CREATE TABLE settings (
+            kind TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            value TEXT NOT NULL,
+            from_file BOOLEAN NOT NULL,
+            version BIGINT NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (kind, scope)
+        );
+        """,
     ];
 
     /// <summary>Advisory lock ids (any fixed numbers unique to Entrepot).</summary>

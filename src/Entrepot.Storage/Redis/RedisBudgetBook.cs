@@ -59,6 +59,27 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         return 1
         """;
 
+    // A definition is "limit|currency|period|version"; one of a lower version never replaces it
+    // (definitions written before versions existed count as version 0).
+    private const string DefineScript = """
+        local current = redis.call('HGET', KEYS[1], ARGV[1])
+        if current then
+          local version = tonumber(string.match(current, '^[^|]*|[^|]*|[^|]*|(%d+)$') or '0')
+          if tonumber(ARGV[3]) < version then return 0 end
+        end
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        return 1
+        """;
+
+    private const string UndefineScript = """
+        local current = redis.call('HGET', KEYS[1], ARGV[1])
+        if not current then return 0 end
+        local version = tonumber(string.match(current, '^[^|]*|[^|]*|[^|]*|(%d+)$') or '0')
+        if version > tonumber(ARGV[2]) then return 0 end
+        redis.call('HDEL', KEYS[1], ARGV[1])
+        return 1
+        """;
+
     // A hold left by this node's previous process (it died with its requests): charged in full as
     // spent. Its trade may have happened, and its real cost is not known here, so the budget counts
     // the most it could have cost; never less (the ledger still bills the buyer the real cost).
@@ -140,9 +161,38 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     public void Set(Budget budget, decimal spentThisPeriod = 0)
     {
         var db = _redis.GetDatabase();
-        db.HashSet(Definitions, budget.Scope, $"{Units(budget.Limit)}|{budget.Currency}|{budget.Period}");
+        var value = $"{Units(budget.Limit)}|{budget.Currency}|{budget.Period}|{budget.Version.ToString(CultureInfo.InvariantCulture)}";
+        if ((long)db.ScriptEvaluate(DefineScript, [Definitions], [budget.Scope, value, budget.Version]) == 0)
+        {
+            // A newer definition is there (set through another node meanwhile): it stands.
+            Refresh(budget.Scope);
+            return;
+        }
+
         db.HashSet(StateKey(budget.Scope, budget.Period), "spent", Units(spentThisPeriod), When.NotExists);
         _definitions[budget.Scope] = budget;
+    }
+
+    public void Remove(string scope, long upToVersion = long.MaxValue)
+    {
+        _redis.GetDatabase().ScriptEvaluate(UndefineScript, [Definitions], [scope, upToVersion]);
+        Refresh(scope);
+    }
+
+    public IReadOnlyList<Budget> All() => _definitions.Values.ToList();
+
+    /// <summary>Re-reads one scope's definition.</summary>
+    private void Refresh(string scope)
+    {
+        var value = _redis.GetDatabase().HashGet(Definitions, scope);
+        if (!value.IsNull && Parse(scope, value!) is { } b)
+        {
+            _definitions[scope] = b;
+        }
+        else
+        {
+            _definitions.TryRemove(scope, out _);
+        }
     }
 
     public IReadOnlyList<Budget> For(IEnumerable<string> scopes)
@@ -304,9 +354,11 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     private static Budget? Parse(string scope, string value)
     {
         var parts = value.Split('|');
-        return parts.Length == 3 && long.TryParse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var units)
+        long version = 0;
+        return parts.Length is 3 or 4 && long.TryParse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var units)
             && Enum.TryParse<BudgetPeriod>(parts[2], out var period)
-            ? new Budget(scope, units / Unit, parts[1], period)
+            && (parts.Length == 3 || long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out version))
+            ? new Budget(scope, units / Unit, parts[1], period, version)
             : null;
     }
 }

@@ -224,6 +224,22 @@ public sealed class SqliteDatabase
         ALTER TABLE subjects_by_holder RENAME TO subjects;
         CREATE INDEX subjects_last_seen ON subjects(last_seen);
         """,
+        """
+        CREATE TABLE settings (
+            kind TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            value TEXT NOT NULL,
+            from_file INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (kind, scope)
+        );
+        CREATE TABLE setting_clock (version INTEGER NOT NULL);
+        INSERT INTO settings(kind, scope, value, from_file, version, updated_at)
+            SELECT 'budget', scope, '{"amount":' || amount || ',"currency":"' || currency || '","period":"' || period || '"}', 0, rowid, updated_at FROM budgets;
+        INSERT INTO setting_clock(version) SELECT COALESCE(MAX(version), 0) FROM settings;
+        DROP TABLE budgets;
+        """,
     ];
 
     /// <summary>An exporter node's database: only its log of issued receipts.</summary>
