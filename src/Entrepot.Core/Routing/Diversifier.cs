@@ -15,6 +15,9 @@ public sealed class Diversifier(TimeProvider time)
     /// <summary>The accounts with caps set.</summary>
     public IReadOnlyList<string> Accounts => _accounts.Keys.ToList();
 
+    /// <summary>The caps in force for an account, if any.</summary>
+    public DiversificationPolicy? PolicyOf(string accountId) => _accounts.TryGetValue(accountId, out var a) ? a.Policy : null;
+
     public void Set(string accountId, DiversificationPolicy? policy)
     {
         if (policy is null)

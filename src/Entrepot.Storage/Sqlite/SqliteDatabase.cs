@@ -286,6 +286,12 @@ public sealed class SqliteDatabase
         Migrate(migrations);
     }
 
+    /// <summary>An exchange database as an older release left it (its first <paramref name="migrations"/>
+    /// steps), for tests of what an upgrade carries over.</summary>
+    internal static SqliteDatabase AsOf(string path, int migrations) => new(path, Migrations[..migrations]);
+
+    internal static int MigrationCount => Migrations.Length;
+
     /// <summary>An exporter node's database.</summary>
     public static SqliteDatabase ForExporter(string path) => new(path, ExporterMigrations);
 
