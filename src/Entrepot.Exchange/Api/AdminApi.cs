@@ -280,7 +280,7 @@ public static class AdminApi
 
         if (market.IsConfigured(id))
         {
-            return Error(409, $"Provider '{id}' is defined in the configuration file; change it there.", "invalid_request_error", "id");
+            return OwnedByFile(ctx.RequestServices.GetRequiredService<Hosting.AccountControls>(), $"Provider '{id}'");
         }
 
         store.Upsert(withId);
@@ -290,11 +290,11 @@ public static class AdminApi
         return TypedResults.Json(Status(candidate, market), ExchangeJsonContext.Default.ProviderStatus);
     }
 
-    private static IResult DeleteProvider(string id, Marketplace market, Storage.IProviderStore store)
+    private static IResult DeleteProvider(string id, Marketplace market, Storage.IProviderStore store, Hosting.AccountControls controls)
     {
         if (market.IsConfigured(id))
         {
-            return Error(409, $"Provider '{id}' is defined in the configuration file; remove it there.", "invalid_request_error", "id");
+            return OwnedByFile(controls, $"Provider '{id}'");
         }
 
         if (!store.Delete(id))
