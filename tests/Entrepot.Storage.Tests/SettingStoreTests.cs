@@ -73,7 +73,7 @@ public sealed class SettingStoreTests
     public void BudgetsSetThroughTheApiBeforeSettingsExisted_AreCarriedOverAsTheApis()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("entrepot-settings-").FullName, "exchange.db");
-        var old = SqliteDatabase.AsOf(path, SqliteDatabase.MigrationCount - 1);
+        var old = SqliteDatabase.AsOf(path, SqliteDatabase.StepsBefore("CREATE TABLE settings"));
         using (var c = old.Open())
         {
             using var cmd = c.CreateCommand();

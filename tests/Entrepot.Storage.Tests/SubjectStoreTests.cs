@@ -92,16 +92,12 @@ public sealed class SubjectStoreTests
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("entrepot-subjects-").FullName, "exchange.db");
         // A database as the previous version left it: one subjects table per origin and seller.
-        new SqliteDatabase(path).Open().Dispose();
-        using (var c = new SqliteDatabase(path).Open())
+        using (var c = SqliteDatabase.AsOf(path, SqliteDatabase.StepsBefore("subjects_by_holder")).Open())
         {
             using var cmd = c.CreateCommand();
             cmd.CommandText = $"""
-                DROP TABLE subjects;
-                CREATE TABLE subjects (origin TEXT NOT NULL, counterparty TEXT NOT NULL, category TEXT NOT NULL, subject BLOB NOT NULL,
-                    last_seen INTEGER NOT NULL, PRIMARY KEY (origin, counterparty, category, subject)) WITHOUT ROWID;
-                INSERT INTO subjects VALUES ('DE', 'us-1', 'health', zeroblob(15) || x'01', {T0.UtcTicks}), ('DE', 'us-1', 'health', zeroblob(15) || x'02', {T0.UtcTicks});
-                DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version);
+                INSERT INTO subjects(origin, counterparty, category, subject, last_seen)
+                    VALUES ('DE', 'us-1', 'health', zeroblob(15) || x'01', {T0.UtcTicks}), ('DE', 'us-1', 'health', zeroblob(15) || x'02', {T0.UtcTicks});
                 """;
             cmd.ExecuteNonQuery();
         }

@@ -290,7 +290,12 @@ public sealed class SqliteDatabase
     /// steps), for tests of what an upgrade carries over.</summary>
     internal static SqliteDatabase AsOf(string path, int migrations) => new(path, Migrations[..migrations]);
 
-    internal static int MigrationCount => Migrations.Length;
+    /// <summary>How many steps come before the first that contains <paramref name="text"/> (for <see cref="AsOf"/>).</summary>
+    internal static int StepsBefore(string text)
+    {
+        var i = Array.FindIndex(Migrations, m => m.Contains(text, StringComparison.Ordinal));
+        return i >= 0 ? i : throw new ArgumentException($"no migration step contains '{text}'", nameof(text));
+    }
 
     /// <summary>An exporter node's database.</summary>
     public static SqliteDatabase ForExporter(string path) => new(path, ExporterMigrations);
