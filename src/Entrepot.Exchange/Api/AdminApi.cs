@@ -179,7 +179,7 @@ public static class AdminApi
 
     /// <summary>409: the configuration file defines this; the admin API changes only what it does not.</summary>
     private static IResult OwnedByFile(Hosting.AccountControls controls, string what) =>
-        Error(409, $"{what} is defined in the configuration file {controls.FileName}; change it there (the admin API changes only what the file does not define).",
+        Error(409, $"{what} is defined in {controls.DefinedIn}; change it there (the admin API changes only what the file does not define).",
             "invalid_request_error", null);
 
     private static async Task<IResult> PutLimits(HttpContext ctx, string scope)

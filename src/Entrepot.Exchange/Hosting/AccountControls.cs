@@ -24,8 +24,9 @@ public sealed class AccountControls(ISettingStore store, IBudgetBook budgets, Bu
 
     public ISettingStore Store => store;
 
-    /// <summary>Where the file is, for the admin API's refusals.</summary>
-    public string FileName => config.SourcePath ?? "the configuration file";
+    /// <summary>Where the file is, for the admin API's refusals ("the configuration file /etc/...";
+    /// a configuration built in memory, as the demo's, has no file to name).</summary>
+    public string DefinedIn => config.SourcePath is { } path ? "the configuration file " + path : "the exchange's configuration";
 
     /// <summary>The file's part, then everything stored applied (at start).</summary>
     public void Start()
