@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Npgsql;
@@ -24,21 +23,6 @@ public class BudgetOwnershipProcessTests
     private const string AdminKey = "ent-owner-admin-key-000000000";
     private const string BuyerKey = "ent-owner-buyer-key-000000000";
     private const string FiledKey = "ent-owner-filed-key-000000000";
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    private static string Write(string dir, string name, object config)
-    {
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, name);
-        File.WriteAllText(path, JsonSerializer.Serialize(config));
-        return path;
-    }
 
     private static HttpClient Client(int port, string key)
     {
@@ -116,8 +100,8 @@ public class BudgetOwnershipProcessTests
             // A trade costs about 0.007 (some 28 tokens at 250 per million) and holds about 0.07 while it runs.
             // One seller (the embedded engine behind an exporter that trusts the exchange, so a trade
             // the killed node answered but never recorded is billed from its receipt log).
-            var sellerPort = FreePort();
-            var sellerConfig = Write(Path.Combine(root, "us-1"), "exporter.json", new
+            var sellerPort = ProcessSetup.FreePort();
+            var sellerConfig = ProcessSetup.WriteConfig(Path.Combine(root, "us-1"), "exporter.json", new
             {
                 node = new { id = "us-1", jurisdiction = "US", port = sellerPort, price = new { input = 250, output = 250, currency = "USD" } },
                 engine = new { kind = "embedded", model_path = SharedModel.Path },
@@ -127,7 +111,7 @@ public class BudgetOwnershipProcessTests
             processes.Add(await EntrepotCli.StartUntilReadyAsync("exporter", "--config", sellerConfig, "--data-dir", Path.Combine(root, "us-1")));
 
             var prefix = "owner-" + Guid.NewGuid().ToString("N")[..8] + ":";
-            string Config(string node, int port) => Write(Path.Combine(root, "exchange-" + node), "exchange.json", new
+            string Config(string node, int port) => ProcessSetup.WriteConfig(Path.Combine(root, "exchange-" + node), "exchange.json", new
             {
                 exchange = new
                 {
@@ -142,7 +126,7 @@ public class BudgetOwnershipProcessTests
                 },
                 providers = new[] { new { id = "us-1", kind = "exporter", base_url = $"http://127.0.0.1:{sellerPort}/v1", jurisdiction = "US", models = new[] { "stories260k" }, price = new { input = 250, output = 250 } } },
             });
-            int portA = FreePort(), portB = FreePort();
+            int portA = ProcessSetup.FreePort(), portB = ProcessSetup.FreePort();
             string configA = Config("a", portA), configB = Config("b", portB);
             Task<Process> StartNode(string node) => EntrepotCli.StartUntilReadyAsync("exchange", "--config", node == "a" ? configA : configB, "--data-dir", Path.Combine(root, "exchange-" + node));
             var a = await StartNode("a");

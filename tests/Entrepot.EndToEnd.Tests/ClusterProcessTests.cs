@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using Npgsql;
 using Entrepot.Tests;
 
@@ -16,22 +15,8 @@ namespace Entrepot.EndToEnd.Tests;
 /// </summary>
 public class ClusterProcessTests
 {
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     private static string Logs(string root) => string.Join("\n", Directory.GetFiles(root, "exchange-*.log").Select(f => f + ":\n" + File.ReadAllText(f)));
-
-    private static string Write(string dir, string name, object config)
-    {
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, name);
-        File.WriteAllText(path, JsonSerializer.Serialize(config));
-        return path;
-    }
 
     [Fact]
     public async Task TwoExchangeProcesses_OneKilledMidLoad_BudgetHolds_LedgerKeepsEveryAnsweredTrade_AndVerifies_AndAFailedSellerIsAvoidedByBoth()
@@ -59,8 +44,8 @@ public class ClusterProcessTests
             var sellers = new List<object>();
             foreach (var (id, jurisdiction) in new[] { ("sg-1", "SG"), ("us-1", "US") })
             {
-                var port = FreePort();
-                var config = Write(Path.Combine(root, id), "exporter.json", new
+                var port = ProcessSetup.FreePort();
+                var config = ProcessSetup.WriteConfig(Path.Combine(root, id), "exporter.json", new
                 {
                     node = new { id, jurisdiction, port, price = new { input = 1000, output = 1000, currency = "USD" } },
                     engine = new { kind = "embedded", model_path = SharedModel.Path },
@@ -72,7 +57,7 @@ public class ClusterProcessTests
             }
 
             var prefix = "procs-" + Guid.NewGuid().ToString("N")[..8] + ":";
-            string ExchangeConfig(string node, int port) => Write(Path.Combine(root, "exchange-" + node), "exchange.json", new
+            string ExchangeConfig(string node, int port) => ProcessSetup.WriteConfig(Path.Combine(root, "exchange-" + node), "exchange.json", new
             {
                 exchange = new
                 {
@@ -87,7 +72,7 @@ public class ClusterProcessTests
                 },
                 providers = sellers,
             });
-            int portA = FreePort(), portB = FreePort();
+            int portA = ProcessSetup.FreePort(), portB = ProcessSetup.FreePort();
             var configA = ExchangeConfig("a", portA);
             var configB = ExchangeConfig("b", portB);
             var a = await EntrepotCli.StartUntilReadyAsync("exchange", "--config", configA, "--data-dir", Path.Combine(root, "exchange-a"));

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
 using Entrepot.Core.Trust;
 using Entrepot.Storage.Sqlite;
@@ -27,7 +25,7 @@ public class ReconciliationTests
         var exchangeDir = Path.Combine(root, "exchange");
         // The exchange's identity exists before its first start, so the nodes can be told to trust it.
         var exchangeKey = SigningKey.LoadOrCreate(exchangeDir);
-        int exchangePort = FreePort(), portA = FreePort(), portB = FreePort();
+        int exchangePort = ProcessSetup.FreePort(), portA = ProcessSetup.FreePort(), portB = ProcessSetup.FreePort();
         var nodes = new[] { ("node-a", portA), ("node-b", portB) };
         foreach (var (id, port) in nodes)
         {
@@ -190,7 +188,7 @@ public class ReconciliationTests
         var root = SharedModel.TempDir("receipt-log");
         var trusted = SigningKey.LoadOrCreate(Path.Combine(root, "exchange"));
         var other = SigningKey.LoadOrCreate(Path.Combine(root, "other"));
-        int port = FreePort();
+        int port = ProcessSetup.FreePort();
         var config = Path.Combine(root, "node.json");
         await File.WriteAllTextAsync(config, $$"""
             {
@@ -279,12 +277,4 @@ public class ReconciliationTests
         cmd.CommandText = "SELECT COUNT(*) FROM usage WHERE outcome = 'reconciled'";
         return (long)cmd.ExecuteScalar()!;
     }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using Entrepot.Tests;
 
@@ -10,13 +9,6 @@ namespace Entrepot.EndToEnd.Tests;
 /// machine sees them in ps: a file or an environment variable does the same.</summary>
 public class SecretOptionTests
 {
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task KeysFromFilesAndTheEnvironment_Work_AndNeverAppearOnTheCommandLine()
     {
@@ -26,7 +18,7 @@ public class SecretOptionTests
         const string adminKey = "ent-admin-key-from-a-file-000001";
         await File.WriteAllTextAsync(Path.Combine(dir, "buyer.key"), buyerKey + "\n");
         await File.WriteAllTextAsync(Path.Combine(dir, "admin.key"), adminKey + "\n");
-        var port = FreePort();
+        var port = ProcessSetup.FreePort();
         var exchange = await EntrepotCli.StartUntilReadyAsync("exchange", "--upstream", upstream.V1.AbsoluteUri, "--model", "m", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--data-dir", Path.Combine(dir, "a"), "--api-key-file", Path.Combine(dir, "buyer.key"), "--admin-key-file", Path.Combine(dir, "admin.key"));
         try
@@ -46,7 +38,7 @@ public class SecretOptionTests
             await exchange.WaitForExitAsync();
         }
 
-        port = FreePort();
+        port = ProcessSetup.FreePort();
         var fromEnv = await EntrepotCli.StartUntilReadyAsync(new Dictionary<string, string> { ["ENTREPOT_API_KEY"] = buyerKey, ["ENTREPOT_ADMIN_KEY"] = adminKey },
             "exchange", "--upstream", upstream.V1.AbsoluteUri, "--model", "m", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", Path.Combine(dir, "b"));
         try
