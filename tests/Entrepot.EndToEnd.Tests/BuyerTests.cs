@@ -67,7 +67,7 @@ public class BuyerTests(DemoFixture demo) : IClassFixture<DemoFixture>
         Assert.DoesNotContain("\"usage\"", body);
 
         var id = response.Header("Entrepot-Request-Id");
-        await demo.Market.Exchange.Recorder.FlushAsync();
+        await demo.Market.Exchange.FlushAsync();
         var row = demo.Market.Exchange.Trades.Recent(100).Single(r => r.RequestId == id);
         Assert.Equal(8, row.OutputTokens);
         Assert.False(row.UsageEstimated);

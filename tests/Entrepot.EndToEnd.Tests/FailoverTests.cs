@@ -81,7 +81,7 @@ public class FailoverTests(SmallNodeDemoFixture demo) : IClassFixture<SmallNodeD
         Assert.Equal("open", sg.GetProperty("circuit").GetString());
         Assert.True(sg.GetProperty("failures").GetInt64() >= 3);
 
-        await demo.Market.Exchange.Recorder.FlushAsync();
+        await demo.Market.Exchange.FlushAsync();
         var rows = demo.Market.Exchange.Trades.Recent(50);
         Assert.Contains(rows, r => r.Attempts >= 2 && r.Outcome == "completed");
     }

@@ -51,7 +51,7 @@ public class RelayFailoverTests
         Assert.Equal(1, cheap.Calls);
         Assert.Equal(1, dear.Calls);
 
-        await host.Recorder.FlushAsync();
+        await host.FlushAsync(); // waits for the request to finish recording, then for the writer
         var row = host.Trades.Recent(1).Single();
         Assert.Equal(2, row.Attempts);
         Assert.Equal(3, row.InputTokens);
