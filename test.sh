@@ -29,6 +29,8 @@ apt_install() {
 
 # Debian's Chromium for the dashboard tests (driven by Playwright), installed once if missing.
 command -v chromium >/dev/null || apt_install "the dashboard tests" chromium
+# The embedded engine's llama.cpp library needs GNU OpenMP (not in a minimal Debian).
+/sbin/ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || apt_install "the embedded engine" libgomp1
 
 # A real Redis for the cluster tests: Debian's redis-server (installed once if missing) on a free
 # loopback port, without persistence, stopped when the tests end. ENTREPOT_TEST_REDIS set is used as is.

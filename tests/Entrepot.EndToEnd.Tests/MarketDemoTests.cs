@@ -92,7 +92,7 @@ public class MarketDemoTests(FastHeartbeatDemoFixture demo) : IClassFixture<Fast
         Assert.True(started.ElapsedMilliseconds >= node.EmulatedDelayMs, $"{started.ElapsedMilliseconds} ms < {node.EmulatedDelayMs} ms");
 
         var (badCode, badOutput) = await EntrepotCli.RunAsync(["network", "cut", "no-such-cable", .. connect]);
-        Assert.Equal(2, badCode);
+        Assert.Equal(64, badCode);
         Assert.Contains("404", badOutput);
         Assert.Contains("no-such-cable", badOutput);
 
@@ -129,7 +129,7 @@ public class MarketDemoTests(FastHeartbeatDemoFixture demo) : IClassFixture<Fast
         Assert.Contains("Trade balance", table);
 
         var (badCode, bad) = await EntrepotCli.RunAsync("report", "trade", "--period", "last week", "--data-dir", demo.DataDir);
-        Assert.Equal(2, badCode);
+        Assert.Equal(64, badCode);
         Assert.Contains("--period", bad);
     }
 }
@@ -168,10 +168,10 @@ public class NetworkCliTests
         Assert.False((bool)JsonNode.Parse(offJson)!["reachable"]!);
 
         var (badCode, bad) = await EntrepotCli.RunAsync("network", "rtt", "--from", "SGSIN", "--to", "XXNOP");
-        Assert.Equal(2, badCode);
+        Assert.Equal(64, badCode);
         Assert.Contains("--to", bad);
         var (badCut, badCutText) = await EntrepotCli.RunAsync("network", "rtt", "--from", "SGSIN", "--to", "DEFRA", "--cut", "no-such-cable");
-        Assert.Equal(2, badCut);
+        Assert.Equal(64, badCut);
         Assert.Contains("no-such-cable", badCutText);
     }
 }

@@ -54,7 +54,7 @@ public class SecretOptionTests
         }
 
         var missing = await EntrepotCli.RunAsync("exchange", "--upstream", upstream.V1.AbsoluteUri, "--model", "m", "--api-key-file", Path.Combine(dir, "nope.key"));
-        Assert.Equal(2, missing.Code);
+        Assert.Equal(64, missing.Code);
         Assert.Contains("nope.key", missing.Output, StringComparison.Ordinal);
     }
 }

@@ -95,9 +95,20 @@ internal static class CommonOptions
         }
     }
 
+    /// <summary>Why a key given on the command line cannot be used (keys are at least 16 characters), or null.</summary>
+    public static string? KeyProblem(string option, string? key) =>
+        key is { Length: < 16 } ? $"--{option} must be at least 16 characters (a key anyone could guess is no key)." : null;
+
+    /// <summary>Why a URL given on the command line cannot be used, or null.</summary>
+    public static string? UrlProblem(string option, string? url) =>
+        url is null || (Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps))
+            ? null
+            : $"--{option}: '{url}' is not an http(s) URL; give one such as http://127.0.0.1:11434/v1.";
+
+    /// <summary>The command cannot run as asked: says why on one line, exits <see cref="ExitCodes.CannotRun"/>.</summary>
     public static int Fail(string message)
     {
         Console.Error.WriteLine($"entrepot: {message}");
-        return 2;
+        return ExitCodes.CannotRun;
     }
 }

@@ -21,9 +21,9 @@ internal static class DemoCommand
         {
             var buyerSecret = apiKey.Read(pr, out var secretError);
             var adminSecret = secretError is null ? adminKey.Read(pr, out secretError) : null;
-            if (secretError is not null)
+            if ((secretError ?? CommonOptions.KeyProblem("api-key", buyerSecret) ?? CommonOptions.KeyProblem("admin-key", adminSecret)) is { } problem)
             {
-                return CommonOptions.Fail(secretError);
+                return CommonOptions.Fail(problem);
             }
 
             var dir = pr.GetValue(dataDir) ?? Path.Combine(Path.GetTempPath(), "entrepot-demo-" + Environment.ProcessId);
@@ -52,7 +52,7 @@ internal static class DemoCommand
             }
             catch (Exception e) when (e is IOException or FileNotFoundException or InvalidDataException)
             {
-                return CommonOptions.Fail(e.Message);
+                return CommonOptions.Fail(CliFailure.Describe(e));
             }
 
             await using (market.ConfigureAwait(false))

@@ -33,9 +33,10 @@ internal static class ExchangeCommand
             var upstreamSecret = upstreamKey.Read(pr, out var secretError);
             var apiSecret = secretError is null ? apiKey.Read(pr, out secretError) : null;
             var adminSecret = secretError is null ? adminKey.Read(pr, out secretError) : null;
-            if (secretError is not null)
+            if ((secretError ?? CommonOptions.KeyProblem("api-key", apiSecret) ?? CommonOptions.KeyProblem("admin-key", adminSecret)
+                ?? CommonOptions.UrlProblem("upstream", pr.GetValue(upstream))) is { } problem)
             {
-                return CommonOptions.Fail(secretError);
+                return CommonOptions.Fail(problem);
             }
 
             try
@@ -85,9 +86,9 @@ internal static class ExchangeCommand
                 Console.WriteLine("stopping");
                 return 0;
             }
-            catch (Exception e) when (e is ConfigurationException or InvalidDataException or HttpRequestException or IOException)
+            catch (Exception e) when (e is ConfigurationException or InvalidDataException or HttpRequestException or IOException or TaskCanceledException)
             {
-                return CommonOptions.Fail(e.Message);
+                return CommonOptions.Fail(CliFailure.Describe(e));
             }
         });
         return cmd;

@@ -33,7 +33,7 @@ internal static class ExporterCommand
             }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException)
             {
-                return CommonOptions.Fail(e.Message);
+                return CommonOptions.Fail(CliFailure.Describe(e));
             }
         });
         return cmd;

@@ -53,9 +53,17 @@ internal static class PolicyCommand
         {
             var origin = pr.GetValue(from)!.ToUpperInvariant();
             var destination = pr.GetValue(to)!.ToUpperInvariant();
-            if (!Account.IsJurisdiction(origin) || !Account.IsJurisdiction(destination))
+            foreach (var (option, code) in new[] { ("--from", origin), ("--to", destination) })
             {
-                return CommonOptions.Fail("--from and --to must be ISO 3166 codes such as DE, SG or UA-43.");
+                if (!Account.IsJurisdiction(code))
+                {
+                    return CommonOptions.Fail($"{option}: '{code}' is not an ISO 3166 code; give one such as DE, SG or UA-43.");
+                }
+
+                if (!Countries.Exists(code))
+                {
+                    return CommonOptions.Fail($"{option}: '{code[..2]}' is not a country (ISO 3166-1); no verdict is given for a place that does not exist.");
+                }
             }
 
             if (pr.GetValue(text) is not null && pr.GetValue(textFile) is not null)
