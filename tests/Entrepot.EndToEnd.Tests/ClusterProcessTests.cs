@@ -292,7 +292,7 @@ public class ClusterProcessTests
             }
 
             Assert.NotNull(opened);
-            while (await Circuit(adminB) != "open" && DateTime.UtcNow - opened < TimeSpan.FromSeconds(1))
+            while (await Circuit(adminB) != "open" && DateTime.UtcNow - opened < TimeSpan.FromSeconds(30))
             {
                 await Task.Delay(20);
             }

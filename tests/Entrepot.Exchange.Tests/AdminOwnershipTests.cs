@@ -122,7 +122,7 @@ public class AdminOwnershipTests
             int got;
             while ((got = await Chat(node)) != status)
             {
-                Assert.True(watch.ElapsedMilliseconds < 3000, $"{why}: a node answered {got}, not {status}");
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"{why}: a node answered {got}, not {status}");
                 await Task.Delay(25);
             }
         }
@@ -133,7 +133,7 @@ public class AdminOwnershipTests
         var watch = Stopwatch.StartNew();
         while (!holds())
         {
-            Assert.True(watch.ElapsedMilliseconds < 3000, what);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), what);
             await Task.Delay(25);
         }
     }
@@ -293,7 +293,7 @@ public class AdminOwnershipTests
         var watch = Stopwatch.StartNew();
         while (await Chat(market["b"], key) != 200)
         {
-            Assert.True(watch.ElapsedMilliseconds < 3000, "node b never accepted a key issued on a");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "node b never accepted a key issued on a");
             await Task.Delay(25);
         }
 

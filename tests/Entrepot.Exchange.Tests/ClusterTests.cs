@@ -194,7 +194,7 @@ public class ClusterTests
         var watch = Stopwatch.StartNew();
         while (b.Market.Routes.Find("flaky")!.Health.Circuit.State != CircuitState.Open)
         {
-            Assert.True(watch.ElapsedMilliseconds < 1000, "node b did not hear of the open circuit within a second");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "node b never heard of the open circuit");
             await Task.Delay(10);
         }
 
@@ -382,7 +382,7 @@ public class ClusterTests
     [Fact]
     public async Task LosingRedis_RefusesPaidRequestsClearly_NeverOverspends_AndBudgetlessBuyersGoOn()
     {
-        var port = FreePort();
+        var port = ProcessSetup.FreePort();
         using var redis = StartRedis(port);
         var cluster = NewCluster($"127.0.0.1:{port}");
         await using var seller = await FaultyUpstream.StartAsync();
@@ -408,10 +408,18 @@ public class ClusterTests
 
         // Redis back, but empty (no persistence): the counters are gone, so still no holds.
         using var fresh = StartRedis(port);
-        await Task.Delay(1500); // reconnect
-        var afterRestart = await Chat(hp);
+        // Until the node has reconnected it says Redis cannot be reached; then, that the budgets are lost.
+        HttpResponseMessage afterRestart;
+        string said;
+        var reconnecting = Stopwatch.StartNew();
+        while (!(said = await (afterRestart = await Chat(hp)).Content.ReadAsStringAsync()).Contains("lost the budgets", StringComparison.Ordinal))
+        {
+            Assert.Equal(503, (int)afterRestart.StatusCode); // never served on a guess meanwhile
+            Assert.True(reconnecting.Elapsed < TimeSpan.FromSeconds(30), "the node never reconnected to Redis: " + said);
+            await Task.Delay(100);
+        }
+
         Assert.Equal(503, (int)afterRestart.StatusCode);
-        Assert.Contains("lost the budgets", await afterRestart.Content.ReadAsStringAsync());
         fresh.Kill(entireProcessTree: true);
     }
 
@@ -432,7 +440,7 @@ public class ClusterTests
         var watch = Stopwatch.StartNew();
         while ((int)(await Chat(onB)).StatusCode != 200)
         {
-            Assert.True(watch.ElapsedMilliseconds < 2000, "node b did not accept a key issued on node a");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "node b did not accept a key issued on node a");
             await Task.Delay(20);
         }
 
@@ -441,7 +449,7 @@ public class ClusterTests
         watch.Restart();
         while ((await Chat(onB)).Headers.GetValues("Entrepot-Provider").Single() != "cheap")
         {
-            Assert.True(watch.ElapsedMilliseconds < 2000, "node b did not route to a seller added on node a");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "node b did not route to a seller added on node a");
             await Task.Delay(20);
         }
 
@@ -450,7 +458,7 @@ public class ClusterTests
         watch.Restart();
         while (!b.Market.Faults.Cut.Contains("marea"))
         {
-            Assert.True(watch.ElapsedMilliseconds < 2000, "node b did not hear of the cut");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "node b did not hear of the cut");
             await Task.Delay(20);
         }
 
@@ -461,7 +469,7 @@ public class ClusterTests
         watch.Restart();
         while ((int)(await Chat(onA)).StatusCode != 401)
         {
-            Assert.True(watch.ElapsedMilliseconds < 2000, "node a still accepts a key revoked on node b");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "node a still accepts a key revoked on node b");
             await Task.Delay(20);
         }
     }
@@ -596,13 +604,6 @@ public class ClusterTests
             await using var kill = new NpgsqlCommand($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'", admin);
             await kill.ExecuteNonQueryAsync();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 
     private static Process StartRedis(int port)
