@@ -40,6 +40,19 @@ public class BorderRelayTests
             var body = await reader.ReadToEndAsync();
             seller.Bodies.Enqueue(body);
             using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.TryGetProperty("prompt", out var prompt))
+            {
+                // The legacy completions endpoint: the prompt echoed as the text.
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.WriteAsync(JsonSerializer.Serialize(new
+                {
+                    id = "x", @object = "text_completion", created = 1, model = "m",
+                    choices = new[] { new { index = 0, text = "You said: " + prompt.GetString(), finish_reason = "stop" } },
+                    usage = new { prompt_tokens = 9, completion_tokens = 5, total_tokens = 14 },
+                }));
+                return;
+            }
+
             var said = "You said: " + doc.RootElement.GetProperty("messages").EnumerateArray().Last().GetProperty("content").GetString();
             if (doc.RootElement.TryGetProperty("stream", out var s) && s.GetBoolean())
             {
@@ -127,6 +140,28 @@ public class BorderRelayTests
         using var doc = JsonDocument.Parse(text);
         Assert.Equal("You said: Please write to anna.schmidt@example.de and call +49 30 1234567.",
             doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("verdict=redact; class=personal; rules=eu-gdpr-scc; redacted=email:1,phone:1", r.Headers.GetValues("Entrepot-Policy").Single());
+    }
+
+    [Fact]
+    public async Task LegacyCompletions_PromptArrivesRedacted_TextRestored()
+    {
+        var sg = await EchoSeller();
+        await using var _ = sg.Upstream;
+        await using var host = await StartExchange(null, ("sg-1", "SG", sg, 1m));
+        using var http = Client(host, DeKey);
+
+        var body = JsonSerializer.Serialize(new { model = "m", prompt = "Invoice anna.schmidt@example.de, phone +49 30 1234567." });
+        var r = await http.PostAsync("v1/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await r.Content.ReadAsStringAsync();
+        Assert.True(r.StatusCode == HttpStatusCode.OK, text);
+        var seen = Assert.Single(sg.Bodies);
+        Assert.DoesNotContain("anna.schmidt@example.de", seen, StringComparison.Ordinal);
+        Assert.DoesNotContain("1234567", seen, StringComparison.Ordinal);
+        Assert.Contains("[EMAIL_1]", seen, StringComparison.Ordinal);
+        Assert.Contains("[PHONE_1]", seen, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(text);
+        Assert.Equal("You said: Invoice anna.schmidt@example.de, phone +49 30 1234567.", doc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
         Assert.Equal("verdict=redact; class=personal; rules=eu-gdpr-scc; redacted=email:1,phone:1", r.Headers.GetValues("Entrepot-Policy").Single());
     }
 

@@ -32,6 +32,7 @@ internal sealed class FaultyUpstream : IAsyncDisposable
         var app = builder.Build();
         var upstream = new FaultyUpstream(app);
         app.MapPost("/v1/chat/completions", ctx => upstream.Behaviour(Interlocked.Increment(ref upstream._calls), ctx));
+        app.MapPost("/v1/completions", ctx => upstream.Behaviour(Interlocked.Increment(ref upstream._calls), ctx));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         upstream.V1 = new Uri(address + "/v1");
