@@ -424,6 +424,31 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task LosingRedis_RateLimitsFallBackToThisNodesShare()
+    {
+        var port = ProcessSetup.FreePort();
+        using var redis = StartRedis(port);
+        var cluster = NewCluster($"127.0.0.1:{port}");
+        await using var seller = await FaultyUpstream.StartAsync();
+        const string key = "ent-cluster-limited-key-00000";
+        AccountSpec[] accounts = [new() { Id = "limited", Keys = [key], Limits = new LimitsSpec { RequestsPerMinute = 10 } }];
+        await using var a = await StartNode(cluster, "a", [Seller("s", seller, 1m)], accounts); // nodes: 2 (the default)
+        using var http = Client(a, key);
+        Assert.Equal(200, (int)(await Chat(http)).StatusCode); // counted in Redis
+
+        redis.Kill(entireProcessTree: true);
+        await redis.WaitForExitAsync();
+        // Without the shared counters each node admits its share, 10 / 2 = 5 a minute, on its own limiter.
+        var statuses = new List<int>();
+        for (var i = 0; i < 12; i++)
+        {
+            statuses.Add((int)(await Chat(http)).StatusCode);
+        }
+
+        Assert.Equal([200, 200, 200, 200, 200, 429, 429, 429, 429, 429, 429, 429], statuses);
+    }
+
+    [Fact]
     public async Task AKeyIssuedAndASellerAddedThroughOneNode_WorkOnTheOther()
     {
         var cluster = NewCluster();
