@@ -100,17 +100,31 @@ public class FailoverTests(SmallNodeDemoFixture demo) : IClassFixture<SmallNodeD
     public async Task ClientDisconnect_CancelsUpstreamGeneration()
     {
         var node = demo.Market.Nodes["de-frankfurt"];
+        var (served, cancelled) = (node.Served, node.Cancelled);
+        // A buyer that really leaves: its connection closes. (A pooled client would first read up to a
+        // megabyte of the rest to keep the connection, long enough for 400 tokens to finish.)
+        using var leaving = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = demo.Http.BaseAddress };
+        foreach (var h in demo.Http.DefaultRequestHeaders)
+        {
+            leaving.DefaultRequestHeaders.TryAddWithoutValidation(h.Key, h.Value);
+        }
+
         using var cts = new CancellationTokenSource();
         var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions")
         {
             Content = Json.Body($$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"Once"}],"max_tokens":400,"stream":true,"provider":{"only":["de-frankfurt"]}}"""),
         };
-        var response = await demo.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        var response = await leaving.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
         Assert.Equal(200, (int)response.StatusCode);
         cts.Cancel();
         response.Dispose();
         await WaitUntil(() => node.Admission.InFlight == 0);
         Assert.Equal(0, node.Admission.InFlight);
+
+        // Ended by the hang-up, not by finishing its 400 tokens: counted as cancelled, never as served.
+        await WaitUntil(() => node.Cancelled > cancelled || node.Served > served);
+        Assert.True(node.Cancelled == cancelled + 1 && node.Served == served,
+            $"cancelled {node.Cancelled - cancelled}, served {node.Served - served}: the generation was not ended by the hang-up");
     }
 
     private static async Task WaitUntil(Func<bool> condition)

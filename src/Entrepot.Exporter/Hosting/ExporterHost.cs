@@ -61,6 +61,11 @@ public sealed class ExporterHost : IAsyncDisposable
     public Action<EndpointKind, byte[]>? OnRequest { get; set; }
     public IEngine Engine => _engine;
     public long Served => Interlocked.Read(ref _served);
+
+    /// <summary>Generations stopped because the exchange hung up before they finished (its buyer went away).</summary>
+    public long Cancelled => Interlocked.Read(ref _cancelled);
+
+    private long _cancelled;
     public Uri BaseUrl { get; private set; } = new("http://127.0.0.1/");
 
     /// <summary>The emulated round trip to the exchange (demo); starts from the configuration and
@@ -268,6 +273,7 @@ public sealed class ExporterHost : IAsyncDisposable
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The exchange hung up (its buyer went away); generation stops with it.
+            Interlocked.Increment(ref _cancelled);
         }
         catch (Exception e) when (!ctx.Response.HasStarted)
         {
