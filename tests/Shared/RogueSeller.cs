@@ -159,6 +159,15 @@ internal sealed class RogueSeller : IAsyncDisposable
             {
                 await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
             }
+
+            if (answer.DropAfterEvent == i)
+            {
+                // The connection goes, mid-answer (a crashed engine, a cut link), once what was sent has
+                // had time to arrive (a reset discards what the other side has not read yet).
+                await Task.Delay(300);
+                ctx.Abort();
+                return;
+            }
         }
 
         var input = answer.InputTokens ?? call.PromptTokens;
@@ -239,4 +248,7 @@ internal sealed record SellerAnswer
 
     /// <summary>Streams: stop sending (without closing) after this event.</summary>
     public int? StallAfterEvent { get; init; }
+
+    /// <summary>Streams: drop the connection after this event.</summary>
+    public int? DropAfterEvent { get; init; }
 }

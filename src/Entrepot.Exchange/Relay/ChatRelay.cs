@@ -630,6 +630,13 @@ internal sealed partial class ChatRelay(
                     trade.Breach = attempt.IsCancellationRequested ? "passed the request's total deadline" : $"sent nothing for {idle.TotalSeconds:0} s";
                     break;
                 }
+                catch (Exception e) when (e is IOException or HttpRequestException)
+                {
+                    // The seller's connection broke mid-stream: the buyer keeps what arrived and is told
+                    // why the stream ended, on a connection that closes cleanly.
+                    trade.Breach = "dropped the connection";
+                    break;
+                }
 
                 if (n == 0)
                 {

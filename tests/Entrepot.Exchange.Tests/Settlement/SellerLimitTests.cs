@@ -59,6 +59,57 @@ public sealed class SellerLimitTests
     }
 
     [Fact]
+    public async Task ASellerThatDropsTheConnectionMidStream_TheBuyerKeepsWhatArrived_BilledOnceAsInterrupted()
+    {
+        await using var seller = await RogueSeller.StartAsync("dropper");
+        await using var host = await StartAsync(Directory.CreateTempSubdirectory("entrepot-limits-").FullName, 8 * 1024 * 1024, Seller(seller));
+        using var http = Client(host);
+
+        seller.Plan = _ => new SellerAnswer { Text = "one two three four five", DropAfterEvent = 1 };
+        var r = await http.PostAsync("v1/chat/completions", Body(stream: true));
+        var text = await r.Content.ReadAsStringAsync();
+        Assert.Equal(200, (int)r.StatusCode); // the buyer had its first byte: no failover now
+        Assert.Contains("\"one\"", text, StringComparison.Ordinal);
+        Assert.Contains("\" two\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("three", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", text, StringComparison.Ordinal);
+        Assert.Contains("seller_stream_cut", text, StringComparison.Ordinal);
+        await host.FlushAsync();
+        var id = r.Headers.GetValues("Entrepot-Request-Id").Single();
+        var row = host.Trades.Recent(10).Single(u => u.RequestId == id);
+        Assert.Equal("interrupted", row.Outcome);
+        Assert.Equal(2, row.OutputTokens); // the two words delivered, by the exchange's own count
+        Assert.Equal(1, Ledger(host, id));
+        Assert.Equal(1, seller.Calls); // not sent again elsewhere: the buyer already had part of it
+    }
+
+    [Fact]
+    public async Task AStreamingRequest_FailsOverBeforeTheFirstByte_TheBuyerSeesOneWholeStream()
+    {
+        await using var failing = await RogueSeller.StartAsync("failing");
+        await using var good = await RogueSeller.StartAsync("good");
+        await using var host = await StartAsync(Directory.CreateTempSubdirectory("entrepot-limits-").FullName, 8 * 1024 * 1024,
+            Seller(failing, price: 0.5m), Seller(good, price: 2m));
+        using var http = Client(host);
+
+        failing.Plan = _ => new SellerAnswer { Status = 503 };
+        good.Plan = _ => new SellerAnswer { Text = "alpha beta gamma" };
+        var r = await http.PostAsync("v1/chat/completions", Body(stream: true));
+        var text = await r.Content.ReadAsStringAsync();
+        Assert.Equal(200, (int)r.StatusCode);
+        Assert.Equal("good", r.Headers.GetValues("Entrepot-Provider").Single());
+        Assert.Contains("\"alpha\"", text, StringComparison.Ordinal);
+        Assert.Contains("\" gamma\"", text, StringComparison.Ordinal);
+        Assert.Contains("data: [DONE]", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("503", text, StringComparison.Ordinal); // nothing of the failed attempt reached the buyer
+        await host.FlushAsync();
+        var id = r.Headers.GetValues("Entrepot-Request-Id").Single();
+        var row = host.Trades.Recent(10).Single(u => u.RequestId == id);
+        Assert.Equal(("completed", 2, "good"), (row.Outcome, row.Attempts, row.ProviderId));
+        Assert.Equal(1, Ledger(host, id));
+    }
+
+    [Fact]
     public async Task AStalledStream_AnEndlessEvent_AreCutOff_TheBuyerKeepsWhatArrived_BilledOnce()
     {
         await using var seller = await RogueSeller.StartAsync("staller");
