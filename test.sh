@@ -8,6 +8,9 @@ results="$(mktemp -d)"
 pg_dir=""
 redis_pid=""
 trap 'declare -F stop_postgres >/dev/null && stop_postgres; declare -F stop_redis >/dev/null && stop_redis; rm -rf "$results"' EXIT
+# Stopped by a signal, it still stops what it started (the EXIT trap runs on exit, not on a signal).
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # Installs Debian packages the tests need (as root, once); on failure shows apt-get's last lines.
 apt_updated=""
