@@ -139,6 +139,12 @@ public sealed class UpstreamEngineTests
         }
 
         await aborted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // ... and the node's slot comes back once its handler has unwound.
+        for (var i = 0; i < 400 && front.Admission.InFlight != 0; i++)
+        {
+            await Task.Delay(25);
+        }
+
         Assert.Equal(0, front.Admission.InFlight);
     }
 
