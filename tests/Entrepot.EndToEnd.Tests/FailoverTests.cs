@@ -100,7 +100,6 @@ public class FailoverTests(SmallNodeDemoFixture demo) : IClassFixture<SmallNodeD
     public async Task ClientDisconnect_CancelsUpstreamGeneration()
     {
         var node = demo.Market.Nodes["de-frankfurt"];
-        var (served, cancelled) = (node.Served, node.Cancelled);
         // A buyer that really leaves: its connection closes. (A pooled client would first read up to a
         // megabyte of the rest to keep the connection, long enough for 400 tokens to finish.)
         using var leaving = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = demo.Http.BaseAddress };
@@ -109,22 +108,30 @@ public class FailoverTests(SmallNodeDemoFixture demo) : IClassFixture<SmallNodeD
             leaving.DefaultRequestHeaders.TryAddWithoutValidation(h.Key, h.Value);
         }
 
-        using var cts = new CancellationTokenSource();
-        var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions")
+        // The tiny model may end a story on its own within milliseconds, before the hang-up arrives: so
+        // up to three tries, of which at least one must be ended by the hang-up. A node that never
+        // stops a generation for its departed buyer finishes all three.
+        var outcomes = new List<string>();
+        for (var attempt = 0; attempt < 3 && !outcomes.Contains("cancelled"); attempt++)
         {
-            Content = Json.Body($$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"Once"}],"max_tokens":400,"stream":true,"provider":{"only":["de-frankfurt"]}}"""),
-        };
-        var response = await leaving.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
-        Assert.Equal(200, (int)response.StatusCode);
-        cts.Cancel();
-        response.Dispose();
-        await WaitUntil(() => node.Admission.InFlight == 0);
-        Assert.Equal(0, node.Admission.InFlight);
+            var (served, cancelled) = (node.Served, node.Cancelled);
+            using var cts = new CancellationTokenSource();
+            var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions")
+            {
+                Content = Json.Body($$$"""{"model":"{{{demo.Market.ModelName}}}","messages":[{"role":"user","content":"Once"}],"max_tokens":400,"stream":true,"provider":{"only":["de-frankfurt"]}}"""),
+            };
+            var response = await leaving.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            Assert.Equal(200, (int)response.StatusCode);
+            cts.Cancel();
+            response.Dispose();
+            await WaitUntil(() => node.Admission.InFlight == 0);
+            await WaitUntil(() => node.Cancelled > cancelled || node.Served > served);
+            outcomes.Add(node.Cancelled > cancelled ? "cancelled" : "served");
+            Assert.Equal(served + cancelled + 1, node.Served + node.Cancelled); // each generation ends once, one way
+        }
 
-        // Ended by the hang-up, not by finishing its 400 tokens: counted as cancelled, never as served.
-        await WaitUntil(() => node.Cancelled > cancelled || node.Served > served);
-        Assert.True(node.Cancelled == cancelled + 1 && node.Served == served,
-            $"cancelled {node.Cancelled - cancelled}, served {node.Served - served}: the generation was not ended by the hang-up");
+        Assert.True(outcomes.Contains("cancelled"), "no generation was ended by its buyer's hang-up: " + string.Join(", ", outcomes));
+        Assert.Equal(0, node.Admission.InFlight);
     }
 
     private static async Task WaitUntil(Func<bool> condition)
