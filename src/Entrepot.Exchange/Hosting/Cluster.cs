@@ -26,10 +26,10 @@ public sealed class Cluster : IDisposable
     [ThreadStatic]
     private static int _applyingRemote;
 
-    private readonly AccountControls? _controls;
+    private readonly AccountControls _controls;
 
-    public Cluster(string nodeId, IConnectionMultiplexer redis, Marketplace market, RedisBudgetBook budgets, ILogger log, string prefix = "entrepot:",
-        AccountControls? controls = null)
+    public Cluster(string nodeId, IConnectionMultiplexer redis, Marketplace market, RedisBudgetBook budgets, ILogger log, string prefix,
+        AccountControls controls)
     {
         _controls = controls;
         Channel = prefix + "events";
@@ -142,21 +142,13 @@ public sealed class Cluster : IDisposable
         switch (what)
         {
             case "budgets":
-                if (_controls is null)
-                {
-                    _budgets.Reload();
-                }
-                else
-                {
-                    _controls.Apply(Storage.SettingKinds.Budget); // from the shared store, so a lost Redis definition comes back too
-                }
-
+                _controls.Apply(Storage.SettingKinds.Budget); // from the shared store, so a lost Redis definition comes back too
                 break;
             case "limits":
-                _controls?.Apply(Storage.SettingKinds.Limits);
+                _controls.Apply(Storage.SettingKinds.Limits);
                 break;
             case "caps":
-                _controls?.Apply(Storage.SettingKinds.Caps);
+                _controls.Apply(Storage.SettingKinds.Caps);
                 break;
             case "providers":
                 _market.ReloadProviders();
