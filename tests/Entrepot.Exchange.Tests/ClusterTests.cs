@@ -500,6 +500,44 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task AKeyRevokedWhileRedisWasDown_IsRefusedByEveryNodeOnceItIsBack()
+    {
+        var port = ProcessSetup.FreePort();
+        var redis = StartRedis(port);
+        var cluster = NewCluster($"127.0.0.1:{port}");
+        await using var seller = await FaultyUpstream.StartAsync();
+        var account = "r-" + Guid.NewGuid().ToString("N")[..8];
+        AccountSpec[] accounts = [new() { Id = account, Keys = ["ent-cluster-file-key-00000000"] }];
+        await using var a = await StartNode(cluster, "a", [Seller("s", seller, 1m)], accounts);
+        await using var b = await StartNode(cluster, "b", [Seller("s", seller, 1m)], accounts);
+        using var adminB = Client(b, AdminKey);
+        var issued = JsonNode.Parse(await (await adminB.PostAsync($"admin/accounts/{account}/keys", null)).Content.ReadAsStringAsync())!;
+        using var onA = Client(a, (string)issued["key"]!);
+        var watch = Stopwatch.StartNew();
+        while ((int)(await onA.GetAsync("v1/models")).StatusCode != 200)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "node a did not accept a key issued on node b");
+            await Task.Delay(20);
+        }
+
+        redis.Kill(entireProcessTree: true);
+        await redis.WaitForExitAsync();
+        redis.Dispose();
+        Assert.Equal(204, (int)(await adminB.DeleteAsync($"admin/keys/{(string)issued["key_id"]!}")).StatusCode);
+        Assert.Equal(200, (int)(await onA.GetAsync("v1/models")).StatusCode); // the announcement went nowhere
+
+        using var back = StartRedis(port);
+        watch.Restart();
+        while ((int)(await onA.GetAsync("v1/models")).StatusCode != 401)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "node a still accepts, after reconnecting, a key revoked on node b while Redis was down");
+            await Task.Delay(50);
+        }
+
+        back.Kill(entireProcessTree: true);
+    }
+
+    [Fact]
     public async Task HoldsOfANodeKilledMidRequest_AreChargedWhenItRestarts_NotLeftHeldForever()
     {
         using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Redis);
@@ -511,7 +549,13 @@ public class ClusterTests
         settled.Settle(0.5m);
         var died = (await before.TryHoldAsync(["account:x"], 3m)).Hold; // in flight when the process dies
         Assert.NotNull(died);
-        await Task.Delay(100); // the settlement is asynchronous
+        var watch = Stopwatch.StartNew();
+        while (before.Settling > 0)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the settlement never reached Redis");
+            await Task.Delay(10); // the settlement is asynchronous
+        }
+
         Assert.Equal((0.5m, 3m, 10m), before.Status("account:x"));
         before.Dispose(); // the process is gone; its hold was never settled
 

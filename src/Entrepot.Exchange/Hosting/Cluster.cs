@@ -42,6 +42,7 @@ public sealed class Cluster : IDisposable
         _market.RoutesChanged += Attach;
         _market.Announce = Announce;
         _market.Faults.Changed += () => Announce("cuts");
+        _redis.ConnectionRestored += OnReconnected;
         Attach();
     }
 
@@ -137,6 +138,30 @@ public sealed class Cluster : IDisposable
         }
     }
 
+    // Pub/sub delivers a message to the nodes connected when it is sent: a change announced while
+    // this node was cut off from Redis (or by a node that could not reach it) never arrives. So a node
+    // whose subscription comes back reads everything another node may have changed from the shared
+    // stores. Budgets are not among them: a Redis back without its data must keep refusing holds until
+    // the budgets are set again (its counters are gone), and their definitions live in Redis anyway.
+    private void OnReconnected(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType != ConnectionType.Subscription)
+        {
+            return;
+        }
+
+        _log.LogInformation("Reconnected to Redis: reloading what other exchange nodes may have changed meanwhile");
+        _ = Task.Run(() =>
+        {
+            foreach (var what in Resynced)
+            {
+                Apply("changed|" + what + "|| (after reconnecting)", () => Reload(what));
+            }
+        });
+    }
+
+    private static readonly string[] Resynced = ["limits", "caps", "providers", "keys", "cuts", "offers"];
+
     private void Reload(string what)
     {
         switch (what)
@@ -167,6 +192,7 @@ public sealed class Cluster : IDisposable
 
     public void Dispose()
     {
+        _redis.ConnectionRestored -= OnReconnected;
         _budgets.Dispose();
     }
 }
