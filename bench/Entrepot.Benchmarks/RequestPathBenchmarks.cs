@@ -62,13 +62,13 @@ public class RequestPathBenchmarks
         _book = Core.Border.Rules.RulePackLoader.LoadDirectory(Path.Combine(dir!.FullName, "rules"), DateTimeOffset.UtcNow);
     }
 
-    /// <summary>The border's work for one ~1 KB request: read the prompt texts, scan them, build the
+    /// <summary>The border's work for one ~1 KB request: read the request and its data fields, scan them, build the
     /// profile, and decide 4 sellers (DE buyer; SG, US, CN, DE sellers) against the 45 shipped rules.</summary>
     [Benchmark]
     public int BorderInspectAndDecide4Sellers()
     {
-        var texts = PromptTexts.Extract(_prose, EndpointKind.ChatCompletions);
-        var inspection = Core.Border.Inspection.Run(texts, 0, Core.Border.DataCategory.None, Core.Border.DataClass.Public, _subjectKey);
+        var content = InferenceRequestParser.Parse(_prose, EndpointKind.ChatCompletions, out _)!.Content;
+        var inspection = Core.Border.Inspection.Run(content.Fields, content.Unscanned.Count, 0, Core.Border.DataCategory.None, Core.Border.DataClass.Public, _subjectKey);
         var trade = new Core.Border.Policy.TradeContext("DE", inspection.Profile, DateTimeOffset.UtcNow, inspection.Subjects);
         int allowed = 0;
         foreach (var j in (string[])["SG", "US", "CN", "DE"])

@@ -93,7 +93,7 @@ internal sealed class RogueSeller : IAsyncDisposable
         var body = copy.ToArray();
         var h = ctx.Request.Headers;
         var json = JsonNode.Parse(body)!.AsObject();
-        var prompt = PromptTexts.Read(body, EndpointKind.ChatCompletions);
+        var prompt = InferenceRequestParser.Parse(body, EndpointKind.ChatCompletions, out _)?.Content ?? PromptContent.Empty;
         var call = new SellerCall(Interlocked.Increment(ref _calls), h["Entrepot-Request-Id"].ToString(), int.TryParse(h["Entrepot-Attempt"], out var a) ? a : 1,
             h["Entrepot-Buyer-Account"].ToString(), h["Entrepot-Quote"].ToString(), (string)json["model"]!, json["stream"]?.GetValue<bool>() == true,
             EstimatingTokenCounter.Instance.CountPrompt(prompt), body, ctx.Request.Headers.ToDictionary(k => k.Key, k => k.Value.ToString(), StringComparer.OrdinalIgnoreCase));

@@ -14,8 +14,9 @@ public sealed class DataProfile
 
     private readonly int _classes;
 
-    public DataProfile(int classBits, DataCategory categories, IReadOnlyDictionary<EntityType, int> detected)
+    public DataProfile(int classBits, DataCategory categories, IReadOnlyDictionary<EntityType, int> detected, int unscanned = 0)
     {
+        Unscanned = unscanned;
         if ((classBits & (1 << (int)DataClass.SensitivePersonal)) != 0)
         {
             classBits |= 1 << (int)DataClass.Personal;
@@ -27,6 +28,9 @@ public sealed class DataProfile
     }
 
     public DataCategory Categories { get; }
+
+    /// <summary>Parts of the request the scanner could not read (images, audio, files): never declared clean.</summary>
+    public int Unscanned { get; }
 
     /// <summary>Entities found by the scanner, by type.</summary>
     public IReadOnlyDictionary<EntityType, int> Detected { get; }

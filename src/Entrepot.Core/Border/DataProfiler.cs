@@ -71,9 +71,16 @@ public static class DataProfiler
         _ => (DataClass.Personal, DataCategory.PersonalIdentifiers),
     };
 
-    public static DataProfile Build(int declaredBits, DataCategory declaredCategories, DataClass accountDefault, IReadOnlyList<Entity> found)
+    /// <param name="unscanned">Parts the scanner could not read: without a declared class they are
+    /// taken to be personal data, since nothing shows they are not.</param>
+    public static DataProfile Build(int declaredBits, DataCategory declaredCategories, DataClass accountDefault, IReadOnlyList<Entity> found, int unscanned = 0)
     {
         int bits = declaredBits | (1 << (int)accountDefault);
+        if (unscanned > 0 && declaredBits == 0 && declaredCategories == DataCategory.None)
+        {
+            bits |= 1 << (int)DataClass.Personal;
+        }
+
         var categories = declaredCategories;
         var counts = new Dictionary<EntityType, int>();
         foreach (var e in found)
@@ -84,7 +91,7 @@ public static class DataProfiler
             counts[e.Type] = counts.GetValueOrDefault(e.Type) + 1;
         }
 
-        return new DataProfile(bits, categories, counts);
+        return new DataProfile(bits, categories, counts, unscanned);
     }
 
     /// <summary>The data subjects per category: the people the request's identifiers name. Data

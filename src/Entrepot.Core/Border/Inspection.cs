@@ -23,13 +23,17 @@ public sealed class Inspection
 
     public int EntityCount => Parts.Sum(p => p.Count);
 
-    public static Inspection Run(IReadOnlyList<string> texts, int declaredClasses, DataCategory declaredCategories, DataClass accountDefault, ReadOnlySpan<byte> subjectKey)
+    /// <summary>Scans every data field of the request (<paramref name="fields"/>; entities per field in
+    /// <see cref="Parts"/>) and builds the profile; <paramref name="unscanned"/> parts could not be read.</summary>
+    public static Inspection Run(IReadOnlyList<Protocol.DataField> fields, int unscanned, int declaredClasses, DataCategory declaredCategories,
+        DataClass accountDefault, ReadOnlySpan<byte> subjectKey)
     {
-        var parts = new List<IReadOnlyList<Entity>>(texts.Count);
+        var parts = new List<IReadOnlyList<Entity>>(fields.Count);
         var all = new List<Entity>();
         var withText = new List<(Entity, string)>();
-        foreach (var t in texts)
+        foreach (var f in fields)
         {
+            var t = f.Text;
             var found = Scanner.Scan(t);
             parts.Add(found);
             all.AddRange(found);
@@ -39,8 +43,12 @@ public sealed class Inspection
             }
         }
 
-        var profile = DataProfiler.Build(declaredClasses, declaredCategories, accountDefault, all);
+        var profile = DataProfiler.Build(declaredClasses, declaredCategories, accountDefault, all, unscanned);
         var subjects = withText.Count == 0 ? TradeContext.NoSubjects : DataProfiler.Subjects(subjectKey, withText, profile.Categories);
         return new Inspection(parts, profile, subjects);
     }
+
+    /// <summary>Scans plain texts (a what-if, a test): each text one field.</summary>
+    public static Inspection Run(IReadOnlyList<string> texts, int declaredClasses, DataCategory declaredCategories, DataClass accountDefault, ReadOnlySpan<byte> subjectKey) =>
+        Run(texts.Select(t => new Protocol.DataField(Protocol.FieldKind.Content, -1, 0, 0, t)).ToList(), 0, declaredClasses, declaredCategories, accountDefault, subjectKey);
 }

@@ -20,8 +20,21 @@ public sealed class InferenceRequest
     /// <summary>True if the body carries a <c>provider</c> object that must not reach the seller.</summary>
     public bool HasProviderObject { get; init; }
 
-    /// <summary>Bytes of prompt text, the input to the token estimator when a seller reports no usage.</summary>
+    /// <summary>Bytes of the buyer's data (every data field), the input to the token estimator when a
+    /// seller reports no usage.</summary>
     public long PromptTextBytes { get; init; }
+
+    /// <summary>The buyer's data in the request: what the border scans and redacts, what the token
+    /// counters read, what an engine generates from.</summary>
+    public PromptContent Content { get; init; } = PromptContent.Empty;
+
+    /// <summary>Sampling parameters, validated where given (an engine applies them; the exchange
+    /// forwards them as sent).</summary>
+    public double? Temperature { get; init; }
+    public double? TopP { get; init; }
+    public long? Seed { get; init; }
+    public long? N { get; init; }
+    public IReadOnlyList<string> Stop { get; init; } = [];
 
     /// <summary>The body needs rewriting before it is forwarded (provider object or stream usage option).</summary>
     public bool NeedsRewrite => HasProviderObject || (Stream && !IncludeUsage);

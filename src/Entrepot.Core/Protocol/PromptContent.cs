@@ -1,11 +1,14 @@
 namespace Entrepot.Core.Protocol;
 
 /// <summary>
-/// The buyer's texts of one request in document order and, for chat, its messages: each with its
-/// role, its name if any, and which of the texts are its content. What the border scans and what a
-/// token counter applies a chat template to.
+/// The buyer's data in one request, as the request reader found it: every string that carries it
+/// (<see cref="Fields"/>: what the border scans and redacts), the content the scanner cannot read
+/// (<see cref="Unscanned"/>), and the prompt proper: the message and prompt texts in document order
+/// and, for chat, its messages, each with its role, its name if any and which of the texts are its
+/// content (what a token counter applies a chat template to).
 /// </summary>
-public sealed class PromptContent(IReadOnlyList<string> texts, IReadOnlyList<PromptMessage> messages, bool isChat)
+public sealed class PromptContent(IReadOnlyList<string> texts, IReadOnlyList<PromptMessage> messages, bool isChat,
+    IReadOnlyList<DataField>? fields = null, IReadOnlyList<UnscannedPart>? unscanned = null)
 {
     public IReadOnlyList<string> Texts { get; } = texts;
 
@@ -13,6 +16,13 @@ public sealed class PromptContent(IReadOnlyList<string> texts, IReadOnlyList<Pro
     public IReadOnlyList<PromptMessage> Messages { get; } = messages;
 
     public bool IsChat { get; } = isChat;
+
+    /// <summary>Every string of the request that carries the buyer's data, in document order (the
+    /// texts among them).</summary>
+    public IReadOnlyList<DataField> Fields { get; } = fields ?? [];
+
+    /// <summary>Content the scanner cannot read.</summary>
+    public IReadOnlyList<UnscannedPart> Unscanned { get; } = unscanned ?? [];
 
     /// <summary>The content of message <paramref name="m"/>: its text parts joined by a newline (as
     /// engines that take no parts join them).</summary>

@@ -9,32 +9,50 @@ using Entrepot.Core.Protocol;
 
 namespace Entrepot.Exchange.Border;
 
+/// <summary>What a seller is sent of the data the scanner found: everything (the verdict is redact),
+/// only credentials (allowed data still never carries a key, a token or a private key in clear), or
+/// nothing replaced.</summary>
+public enum Masking
+{
+    None,
+    Secrets,
+    All,
+}
+
 /// <summary>One request at the border: its profile, the decision per seller (made once each), and
-/// the redacted body and placeholder mapping, built only if a seller needs them.</summary>
+/// the redacted bodies and placeholder mappings, built only if a seller needs them.</summary>
 public sealed class BorderCheck
 {
     private readonly PolicyEngine _engine;
     private readonly Dictionary<string, CandidateDecision> _decisions = new(StringComparer.Ordinal);
-    private readonly IReadOnlyList<string> _texts;
-    private Pseudonymiser? _pseudonymiser;
-    private byte[]? _redactedBody;
+    private readonly IReadOnlyList<DataField> _fields;
+    private readonly bool _secretsInClear;
+    private Pseudonymiser? _all, _secrets;
+    private byte[]? _allBody, _secretsBody;
 
-    internal BorderCheck(PolicyEngine engine, RuleBook book, TradeContext trade, PromptContent prompt, Inspection inspection)
+    internal BorderCheck(PolicyEngine engine, RuleBook book, TradeContext trade, PromptContent prompt, Inspection inspection, bool secretsInClear)
     {
         _engine = engine;
         Book = book;
         Trade = trade;
         Prompt = prompt;
-        _texts = prompt.Texts;
+        _fields = prompt.Fields;
         Inspection = inspection;
+        _secretsInClear = secretsInClear;
     }
 
-    /// <summary>The buyer's texts and messages, as scanned (and as the exchange counts their tokens).</summary>
+    /// <summary>The buyer's data fields and messages, as scanned (and as the exchange counts their tokens).</summary>
     public PromptContent Prompt { get; }
 
     public RuleBook Book { get; }
     public TradeContext Trade { get; }
     public Inspection Inspection { get; }
+
+    /// <summary>A credential was found in the request.</summary>
+    public bool HasSecrets => Inspection.Profile.Detected.ContainsKey(EntityType.Secret);
+
+    /// <summary>The account opted out, in writing, of having credentials replaced, and this request holds one.</summary>
+    public bool SecretsSentInClear => _secretsInClear && HasSecrets;
 
     public CandidateDecision Decide(Counterparty seller)
     {
@@ -49,33 +67,69 @@ public sealed class BorderCheck
 
     public IReadOnlyCollection<CandidateDecision> Decisions => _decisions.Values;
 
-    /// <summary>The placeholder mapping of the redacted body (empty if nothing was found).</summary>
-    public IReadOnlyDictionary<string, string> Mapping => _pseudonymiser?.Mapping ?? new Dictionary<string, string>();
+    /// <summary>What a seller so decided is sent in place of what the scanner found.</summary>
+    public Masking MaskingFor(CandidateDecision d) =>
+        d.Verdict == Verdict.Redact ? Masking.All
+        : HasSecrets && !_secretsInClear ? Masking.Secrets
+        : Masking.None;
 
-    public int Redactions => _pseudonymiser?.Total ?? 0;
+    /// <summary>The placeholder mapping of the body sent with <paramref name="masking"/> (empty if none).</summary>
+    public IReadOnlyDictionary<string, string> Mapping(Masking masking) =>
+        (masking == Masking.All ? _all : masking == Masking.Secrets ? _secrets : null)?.Mapping ?? Empty;
 
-    /// <summary>The body as a seller that gets redacted data receives it.</summary>
-    public byte[] RedactedBody(ReadOnlySpan<byte> original, InferenceRequest request)
+    private static readonly Dictionary<string, string> Empty = [];
+
+    public int Redactions(Masking masking) => (masking == Masking.All ? _all : masking == Masking.Secrets ? _secrets : null)?.Total ?? 0;
+
+    /// <summary>The body as a seller receives it with <paramref name="masking"/>; null when it gets
+    /// the buyer's bytes (nothing to replace).</summary>
+    public byte[]? Body(Masking masking, ReadOnlySpan<byte> original, InferenceRequest request)
     {
-        if (_redactedBody is null)
+        if (masking == Masking.None)
         {
-            _pseudonymiser = new Pseudonymiser(_texts);
-            var redacted = new List<string>(_texts.Count);
-            for (int i = 0; i < _texts.Count; i++)
-            {
-                redacted.Add(_pseudonymiser.Redact(_texts[i], Inspection.Parts[i]));
-            }
-
-            _redactedBody = Core.Border.Redaction.RedactedBody.Write(original, request.Kind, redacted, request.Stream);
+            return null;
         }
 
-        return _redactedBody;
+        ref var body = ref masking == Masking.All ? ref _allBody : ref _secretsBody;
+        if (body is null)
+        {
+            var texts = _fields.Select(f => f.Text).ToList();
+            var p = new Pseudonymiser(texts);
+            var redacted = new string?[_fields.Count];
+            for (int i = 0; i < _fields.Count; i++)
+            {
+                var found = Inspection.Parts[i];
+                if (masking == Masking.Secrets)
+                {
+                    found = found.Where(e => e.Type == EntityType.Secret).ToList();
+                }
+
+                if (found.Count > 0)
+                {
+                    redacted[i] = p.Redact(_fields[i].Text, found);
+                }
+            }
+
+            body = Core.Border.Redaction.RedactedBody.Write(original, _fields, redacted, request.Stream);
+            if (masking == Masking.All)
+            {
+                _all = p;
+            }
+            else
+            {
+                _secrets = p;
+            }
+        }
+
+        return body;
     }
 
-    /// <summary>The Entrepot-Policy header: verdict, deciding rules, what was redacted, the class.</summary>
-    public string Header(CandidateDecision d, bool redacted)
+    /// <summary>The Entrepot-Policy header: verdict, deciding rules, what was redacted, the class,
+    /// what could not be scanned and credentials sent in clear by the account's choice.</summary>
+    public string Header(CandidateDecision d, Masking masking)
     {
-        if (d.Rules.Count == 0 && !redacted)
+        var unscanned = Inspection.Profile.Unscanned;
+        if (d.Rules.Count == 0 && masking == Masking.None && unscanned == 0 && !SecretsSentInClear)
         {
             // The common case (no rule spoke): no builder, no enumeration.
             return string.Concat("verdict=", d.Verdict.Name(), "; class=", Inspection.Profile.Effective.Name());
@@ -90,17 +144,37 @@ public sealed class BorderCheck
             sb.Append("; rules=").AppendJoin(',', ids);
         }
 
-        if (redacted && _pseudonymiser is { Total: > 0 } p)
+        var p = masking == Masking.All ? _all : masking == Masking.Secrets ? _secrets : null;
+        if (p is { Total: > 0 })
         {
             sb.Append("; redacted=").AppendJoin(',', p.Counts.OrderBy(kv => kv.Key).Select(kv => kv.Key.Name() + ":" + kv.Value.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (unscanned > 0)
+        {
+            sb.Append("; unscanned=").Append(unscanned.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (SecretsSentInClear)
+        {
+            sb.Append("; secrets=in-clear");
         }
 
         return sb.ToString();
     }
 
-    /// <summary>"email:2,phone:1" for declarations.</summary>
-    public string DetectedSummary() => Inspection.Profile.Detected.Count == 0 ? "" : string.Join(",", Inspection.Profile.Detected.OrderBy(kv => kv.Key)
-        .Select(kv => kv.Key.Name() + ":" + kv.Value.ToString(CultureInfo.InvariantCulture)));
+    /// <summary>"email:2,phone:1" for declarations, with "unscanned:N" for parts nothing could read.</summary>
+    public string DetectedSummary()
+    {
+        var parts = Inspection.Profile.Detected.OrderBy(kv => kv.Key)
+            .Select(kv => kv.Key.Name() + ":" + kv.Value.ToString(CultureInfo.InvariantCulture));
+        if (Inspection.Profile.Unscanned > 0)
+        {
+            parts = parts.Append("unscanned:" + Inspection.Profile.Unscanned.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return string.Join(",", parts);
+    }
 
     public string CategoriesSummary() =>
         Inspection.Profile.Categories == DataCategory.None ? "" : string.Join(",", Inspection.Profile.Categories.Names());
@@ -108,7 +182,7 @@ public sealed class BorderCheck
     /// <summary>The 451 message: every denied seller with its rules and citations.</summary>
     public string DenialMessage(string model) =>
         $"No seller of '{model}' may lawfully receive this request (data class {Inspection.Profile.Effective.Name()}" +
-        (Inspection.Profile.Detected.Count > 0 ? $"; found {DetectedSummary()}" : "") + "). " +
+        (Inspection.Profile.Detected.Count > 0 || Inspection.Profile.Unscanned > 0 ? $"; found {DetectedSummary()}" : "") + "). " +
         string.Join(" ", _decisions.Values.Where(d => d.Verdict == Verdict.Deny)
             .Select(d => $"Seller {d.Seller.Id} ({d.Seller.Jurisdiction}): {d.Explain()}."));
 }

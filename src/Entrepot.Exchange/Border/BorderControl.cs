@@ -11,7 +11,8 @@ namespace Entrepot.Exchange.Border;
 /// result travels with the request. Nothing here touches the network or the database, except the
 /// subject counts of threshold rules on a cluster (<see cref="CountsOverTheNetwork"/>).
 /// </summary>
-public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, byte[] subjectKey, TimeProvider time)
+/// <param name="secretsInClear">Accounts that opted out of credential masking in the configuration file.</param>
+public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, byte[] subjectKey, TimeProvider time, IReadOnlySet<string>? secretsInClear = null)
 {
     public const string DataClassHeader = "Entrepot-Data-Class";
 
@@ -24,17 +25,17 @@ public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, b
     public bool CountsOverTheNetwork => subjects is not SubjectCounter;
 
     /// <summary>Classifies the request; null with <paramref name="error"/> when the declared class is not understood.</summary>
-    public BorderCheck? Inspect(ReadOnlySpan<byte> body, InferenceRequest request, Account account, string? declared, out string? error)
+    public BorderCheck? Inspect(InferenceRequest request, Account account, string? declared, out string? error)
     {
         if (!DataProfiler.TryParseDeclared(declared, out var bits, out var categories, out error))
         {
             return null;
         }
 
-        var prompt = PromptTexts.Read(body, request.Kind);
-        var inspection = Inspection.Run(prompt.Texts, bits, categories, account.DefaultDataClass, subjectKey);
+        var prompt = request.Content;
+        var inspection = Inspection.Run(prompt.Fields, prompt.Unscanned.Count, bits, categories, account.DefaultDataClass, subjectKey);
         var trade = new TradeContext(account.HomeJurisdiction, inspection.Profile, time.GetUtcNow(), inspection.Subjects, account.Attestations, account.Id);
-        return new BorderCheck(_engine, rules.Current, trade, prompt, inspection);
+        return new BorderCheck(_engine, rules.Current, trade, prompt, inspection, secretsInClear?.Contains(account.Id) == true);
     }
 
     /// <summary>After a trade crossed: its subjects count toward the seller's thresholds.</summary>

@@ -116,6 +116,11 @@ public sealed record AccountSpec
     /// <summary>The buyer's own statements that rules may require (e.g. ru-localised).</summary>
     [JsonPropertyName("attestations")] public List<string> Attestations { get; set; } = [];
 
+    /// <summary>The account's written opt-out of credential masking: true sends keys, tokens and private
+    /// keys the scanner finds to sellers as they are (each such trade is declared so). Default false:
+    /// they are replaced by placeholders whatever the destination.</summary>
+    [JsonPropertyName("secrets_in_clear")] public bool SecretsInClear { get; init; }
+
     /// <summary>The currency the account is invoiced in (ISO 4217, default USD); its budget's default.</summary>
     [JsonPropertyName("currency")] public string? Currency { get; init; }
 

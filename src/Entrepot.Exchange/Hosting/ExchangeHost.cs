@@ -224,7 +224,8 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton<SubjectPruning>();
         s.AddHostedService(sp => sp.GetRequiredService<SubjectPruning>());
         s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(), sp.GetRequiredService<ISubjectCounter>(),
-            shared is null ? SubjectKey.LoadOrCreate(settings.DataDir) : Storage.Postgres.PostgresSubjectCounter.SharedKey(shared), time));
+            shared is null ? SubjectKey.LoadOrCreate(settings.DataDir) : Storage.Postgres.PostgresSubjectCounter.SharedKey(shared), time,
+            config.Accounts.Where(a => a.SecretsInClear && a.Id is not null).Select(a => a.Id!).ToHashSet(StringComparer.Ordinal)));
         // Declarations and trade flows: this node's usage log, or the whole cluster's history in PostgreSQL.
         var history = shared is null ? null : new Storage.Postgres.PostgresTradeHistory(shared);
         s.AddSingleton<Storage.ITradeHistory>(history is null ? new SqliteTradeHistory(db) : history);

@@ -57,6 +57,9 @@ internal sealed partial class ChatRelay(
     private int _waitingForHolds;
     private const int MaxWaitingForHolds = 32;
 
+    /// <summary>In a declaration's rules: the account's written opt-out let credentials go in clear.</summary>
+    public const string SecretsInClearMark = "account:secrets-in-clear";
+
     /// <summary>Requests inside the relay, including their bookkeeping after the response.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -106,6 +109,14 @@ internal sealed partial class ChatRelay(
             return;
         }
 
+        if (!IsJson(ctx.Request.ContentType))
+        {
+            metrics.Request("rejected", null);
+            await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest,
+                $"The request body must be JSON: send 'Content-Type: application/json' (got '{ctx.Request.ContentType}').", "invalid_request_error", "Content-Type", "invalid_content_type").ConfigureAwait(false);
+            return;
+        }
+
         var request = InferenceRequestParser.Parse(body.Span, kind, out var error);
         if (request is null)
         {
@@ -140,7 +151,7 @@ internal sealed partial class ChatRelay(
         }
 
         var declared = ctx.Request.Headers[BorderControl.DataClassHeader];
-        var check = border.Inspect(body.Span, request, key.Account, declared.Count == 0 ? null : declared.ToString(), out var classError);
+        var check = border.Inspect(request, key.Account, declared.Count == 0 ? null : declared.ToString(), out var classError);
         if (check is null)
         {
             metrics.Request("rejected", null);
@@ -353,12 +364,12 @@ internal sealed partial class ChatRelay(
                 trade.Attempts++;
                 trade.Candidate = candidate;
                 trade.Decision = trade.Border.Decide(provider.Counterparty);
-                var redact = trade.Decision.Verdict == Verdict.Redact;
+                trade.Masking = trade.Border.MaskingFor(trade.Decision);
                 // One timer per attempt: the first-byte timeout (or the deadline, if sooner), then the deadline.
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
                 var deadlineArmed = left < provider.FirstByteTimeout;
                 timeout.CancelAfter(deadlineArmed ? left : provider.FirstByteTimeout);
-                var redacted = redact ? trade.Border.RedactedBody(body.Span, trade.Request) : null;
+                var redacted = trade.Border.Body(trade.Masking, body.Span, trade.Request);
                 var sending = redacted ?? forward.Bytes;
 
                 // One hash of the bytes sent serves the exchange's signature and the receipt check.
@@ -564,7 +575,7 @@ internal sealed partial class ChatRelay(
         var tick = Stopwatch.GetTimestamp();
         using var content = await PooledContent.ReadAsync(upstreamResponse.Content, maxBytes, aborted).ConfigureAwait(false);
         trade.UpstreamTicks += Stopwatch.GetTimestamp() - tick;
-        var restored = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping).RestoreWhole(content.Span) : null;
+        var restored = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping(trade.Masking)).RestoreWhole(content.Span) : null;
         trade.ResponseSha256 = Core.Trust.Sha256Hex.Of(content.Span);
         trade.SellerReceipt = upstreamResponse.Headers.TryGetValues(Core.Trust.Receipts.Header, out var rh) ? ReceiptFromHeader(rh.FirstOrDefault()) : null;
         trade.Completion = CompletionText.Extract(content.Span);
@@ -609,7 +620,7 @@ internal sealed partial class ChatRelay(
 
         using var hasher = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage) { Hasher = hasher, CaptureText = true };
-        var restorer = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping) : null;
+        var restorer = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping(trade.Masking)) : null;
         var idle = trade.Candidate!.Provider.StreamIdleTimeout;
         using var quiet = CancellationTokenSource.CreateLinkedTokenSource(attempt);
         var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferSize);
@@ -702,6 +713,26 @@ internal sealed partial class ChatRelay(
         }
     }
 
+    /// <summary>JSON in UTF-8: application/json or a +json type, with no charset or UTF-8's. A request
+    /// without a Content-Type is read as JSON (as the API's own clients' bodies are).</summary>
+    private static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return true;
+        }
+
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return false;
+        }
+
+        var type = media.MediaType.Value ?? "";
+        var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+        var charset = media.Charset.Value;
+        return json && (string.IsNullOrEmpty(charset) || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
+    }
+
     private static void SetTradeHeaders(HttpResponse response, Trade trade)
     {
         var headers = response.Headers;
@@ -710,7 +741,7 @@ internal sealed partial class ChatRelay(
         headers["Entrepot-Jurisdiction"] = c.Provider.Jurisdiction;
         trade.OverheadUs = trade.OwnMicroseconds();
         headers["Entrepot-Overhead-Us"] = ((long)trade.OverheadUs).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        headers["Entrepot-Policy"] = trade.Border.Header(trade.Decision!, trade.Decision!.Verdict == Verdict.Redact);
+        headers["Entrepot-Policy"] = trade.Border.Header(trade.Decision!, trade.Masking);
     }
 
     private static ForwardContent Forwarded(RequestBody body, InferenceRequest request)
@@ -751,11 +782,19 @@ internal sealed partial class ChatRelay(
         if (c is not null && trade.Decision is { } decision && outcome is Outcome.Completed or Outcome.Interrupted or Outcome.ClientCancelled)
         {
             border.Crossed(trade.Border, c.Provider.Counterparty);
-            if (!string.Equals(origin[..2], destination![..2], StringComparison.Ordinal) || decision.Verdict != Verdict.Allow)
+            var b = trade.Border;
+            if (!string.Equals(origin[..2], destination![..2], StringComparison.Ordinal) || decision.Verdict != Verdict.Allow
+                || trade.Masking != Masking.None || b.SecretsSentInClear || b.Inspection.Profile.Unscanned > 0)
             {
-                var b = trade.Border;
+                // The rules that decided, and the account's written choice when credentials went in clear.
+                var rules = decision.Deciding.Select(r => r.Rule.Id);
+                if (b.SecretsSentInClear)
+                {
+                    rules = rules.Append(SecretsInClearMark);
+                }
+
                 declared = new BorderRecord(b.Inspection.Profile.Effective.Name(), b.CategoriesSummary(), b.DetectedSummary(), decision.Verdict.Name(),
-                    decision.Rules.Count == 0 ? "" : string.Join(",", decision.Deciding.Select(r => r.Rule.Id)), decision.Verdict == Verdict.Redact ? b.Redactions : 0, b.Book.Fingerprint);
+                    string.Join(",", rules), b.Redactions(trade.Masking), b.Book.Fingerprint);
             }
         }
 
@@ -886,8 +925,11 @@ internal sealed partial class ChatRelay(
         /// <summary>The border decision for the seller being tried.</summary>
         public CandidateDecision? Decision { get; set; }
 
+        /// <summary>What the seller being tried is sent in place of what the scanner found.</summary>
+        public Masking Masking { get; set; }
+
         /// <summary>The seller got placeholders: its answer needs the originals put back.</summary>
-        public bool Restoring => Decision?.Verdict == Verdict.Redact && Border.Mapping.Count > 0;
+        public bool Restoring => Masking != Masking.None && Border.Mapping(Masking).Count > 0;
 
         public string RequestId { get; } = requestId;
         public ApiKeyEntry Key { get; } = key;

@@ -96,15 +96,21 @@ public class RedactionTests
     public void RedactedBodyReplacesEveryTextAndDropsTheProviderObject()
     {
         var body = """{"model":"m","provider":{"sort":"price"},"stream":true,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"I am a@example.com"},{"type":"image_url","image_url":{"url":"x"}}]}]}"""u8.ToArray();
-        var texts = PromptTexts.Extract(body, EndpointKind.ChatCompletions);
-        Assert.Equal(["Be brief.", "I am a@example.com"], texts);
-        var p = new Pseudonymiser(texts);
-        var redacted = texts.Select(t => p.Redact(t, Scanner.Scan(t))).ToList();
-        var json = Encoding.UTF8.GetString(RedactedBody.Write(body, EndpointKind.ChatCompletions, redacted, stream: true));
+        var content = InferenceRequestParser.Parse(body, EndpointKind.ChatCompletions, out _)!.Content;
+        Assert.Equal(["Be brief.", "I am a@example.com"], content.Texts);
+        var json = Encoding.UTF8.GetString(Redact(body, content));
         Assert.Contains("I am [EMAIL_1]", json, StringComparison.Ordinal);
         Assert.DoesNotContain("a@example.com", json, StringComparison.Ordinal);
         Assert.DoesNotContain("provider", json, StringComparison.Ordinal);
         Assert.Contains("\"include_usage\":true", json, StringComparison.Ordinal);
         Assert.Contains("image_url", json, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every data field with what the scanner found in it replaced, as the border does for a redact verdict.</summary>
+    internal static byte[] Redact(byte[] body, PromptContent content, bool stream = true)
+    {
+        var p = new Pseudonymiser(content.Fields.Select(f => f.Text).ToList());
+        var redacted = content.Fields.Select(f => Scanner.Scan(f.Text) is { Count: > 0 } found ? p.Redact(f.Text, found) : null).ToList();
+        return RedactedBody.Write(body, content.Fields, redacted, stream);
     }
 }

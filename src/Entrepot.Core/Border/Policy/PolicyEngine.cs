@@ -73,6 +73,11 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             return false;
         }
 
+        if (m.Unscanned is { } unscanned && unscanned != trade.Profile.Unscanned > 0)
+        {
+            return false;
+        }
+
         return m.CounterpartyOwnership is null || m.CounterpartyOwnership.Contains(seller.Ownership);
     }
 }

@@ -6,18 +6,26 @@ namespace Entrepot.Core.Border.Redaction;
 
 /// <summary>
 /// Restores placeholders in a seller's answer: a whole JSON response, or a server-sent event
-/// stream event by event, with a <see cref="PlaceholderRestorer"/> per choice so a placeholder split
-/// across events is still restored; the held tail of a choice is released with its finish_reason.
+/// stream event by event. Every text of a choice that can carry them is restored: the content, a
+/// refusal, and the arguments of tool calls and legacy function calls (which are JSON text, so the
+/// originals go back JSON-escaped). Each such text of each choice has a
+/// <see cref="PlaceholderRestorer"/> of its own, so a placeholder split across events is still
+/// restored; what a choice holds back is released with its finish_reason.
 /// </summary>
 public sealed class AnswerRestorer(IReadOnlyDictionary<string, string> mapping)
 {
-    private readonly Dictionary<int, PlaceholderRestorer> _choices = new();
+    // Slots of a choice: its content, its refusal, a legacy function call's arguments, and tool call i at ToolSlot + i.
+    private const int ContentSlot = 0, RefusalSlot = 1, FunctionSlot = 2, ToolSlot = 3;
+
+    private readonly Dictionary<(int Choice, int Slot), PlaceholderRestorer> _restorers = new();
     private readonly List<byte> _pending = [];
+    private readonly Dictionary<string, string> _escaped = mapping.ToDictionary(kv => kv.Key,
+        kv => JsonEncodedText.Encode(kv.Value, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value, StringComparer.Ordinal);
 
     /// <summary>The most it holds back waiting for an event's end (<see cref="Protocol.SseLimitException"/> beyond).</summary>
     public int MaxHeldBytes { get; init; } = Protocol.SseRelay.DefaultMaxEventBytes;
 
-    public int Restored => _choices.Values.Sum(r => r.Restored);
+    public int Restored => _restorers.Values.Sum(r => r.Restored);
 
     /// <summary>A non-streaming response body; returned unchanged if it is not a JSON object.</summary>
     public byte[] RestoreWhole(ReadOnlySpan<byte> body)
@@ -44,16 +52,29 @@ public sealed class AnswerRestorer(IReadOnlyDictionary<string, string> mapping)
                 continue;
             }
 
-            var r = Choice(co);
-            if (co["message"] is JsonObject msg && msg["content"] is JsonValue mc && mc.GetValueKind() == JsonValueKind.String)
+            var index = Index(co);
+            if (co["message"] is JsonObject msg)
             {
-                msg["content"] = r.Restore(mc.GetValue<string>());
+                RestoreWholeText(msg, "content", index, ContentSlot);
+                RestoreWholeText(msg, "refusal", index, RefusalSlot);
+                if (msg["function_call"] is JsonObject fc)
+                {
+                    RestoreWholeText(fc, "arguments", index, FunctionSlot);
+                }
+
+                if (msg["tool_calls"] is JsonArray calls)
+                {
+                    for (var i = 0; i < calls.Count; i++)
+                    {
+                        if (calls[i] is JsonObject call && (call["function"] ?? call["custom"]) is JsonObject f)
+                        {
+                            RestoreWholeText(f, f.ContainsKey("input") ? "input" : "arguments", index, ToolSlot + i);
+                        }
+                    }
+                }
             }
 
-            if (co["text"] is JsonValue t && t.GetValueKind() == JsonValueKind.String)
-            {
-                co["text"] = r.Restore(t.GetValue<string>());
-            }
+            RestoreWholeText(co, "text", index, ContentSlot);
         }
 
         return JsonSerializer.SerializeToUtf8Bytes(root, RedactionJsonContext.Default.JsonObject);
@@ -152,19 +173,37 @@ public sealed class AnswerRestorer(IReadOnlyDictionary<string, string> mapping)
                 continue;
             }
 
-            var r = Choice(co);
+            var index = Index(co);
             bool finished = co["finish_reason"] is JsonValue fr && fr.GetValueKind() == JsonValueKind.String;
             if (co["delta"] is JsonObject delta)
             {
-                var piece = delta["content"] is JsonValue dc && dc.GetValueKind() == JsonValueKind.String ? dc.GetValue<string>() : null;
-                var emitted = (piece is null ? "" : r.Push(piece)) + (finished ? r.Flush() : "");
-                if (piece is not null || emitted.Length > 0)
+                PushText(delta, "content", index, ContentSlot, finished);
+                PushText(delta, "refusal", index, RefusalSlot, finished);
+                if (delta["function_call"] is JsonObject fc)
                 {
-                    delta["content"] = emitted;
+                    PushText(fc, "arguments", index, FunctionSlot, finished: false);
+                }
+
+                if (delta["tool_calls"] is JsonArray calls)
+                {
+                    foreach (var call in calls)
+                    {
+                        if (call is JsonObject co2 && co2["function"] is JsonObject f)
+                        {
+                            var tool = co2["index"] is JsonValue tv && tv.TryGetValue<int>(out var ti) ? ti : 0;
+                            PushText(f, "arguments", index, ToolSlot + tool, finished: false);
+                        }
+                    }
+                }
+
+                if (finished)
+                {
+                    FlushCalls(delta, index);
                 }
             }
             else if (co["text"] is JsonValue t && t.GetValueKind() == JsonValueKind.String)
             {
+                var r = Restorer(index, ContentSlot);
                 co["text"] = r.Push(t.GetValue<string>()) + (finished ? r.Flush() : "");
             }
         }
@@ -173,15 +212,83 @@ public sealed class AnswerRestorer(IReadOnlyDictionary<string, string> mapping)
         return Encoding.UTF8.GetBytes("data: " + json + "\n\n");
     }
 
-    private PlaceholderRestorer Choice(JsonObject choice)
+    private static int Index(JsonObject choice) => choice["index"] is JsonValue iv && iv.TryGetValue<int>(out var i) ? i : 0;
+
+    /// <summary>The restorer of one text of one choice; arguments are JSON text and get escaped originals.</summary>
+    private PlaceholderRestorer Restorer(int choice, int slot)
     {
-        int index = choice["index"] is JsonValue iv && iv.TryGetValue<int>(out var i) ? i : 0;
-        if (!_choices.TryGetValue(index, out var r))
+        if (!_restorers.TryGetValue((choice, slot), out var r))
         {
-            r = new PlaceholderRestorer(mapping);
-            _choices[index] = r;
+            r = new PlaceholderRestorer(slot >= FunctionSlot ? _escaped : mapping);
+            _restorers[(choice, slot)] = r;
         }
 
         return r;
+    }
+
+    private void RestoreWholeText(JsonObject owner, string name, int choice, int slot)
+    {
+        if (owner[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+        {
+            owner[name] = Restorer(choice, slot).Restore(v.GetValue<string>());
+        }
+    }
+
+    /// <summary>A stream piece of one text: what can be emitted now replaces it (with the held tail
+    /// when the choice finishes).</summary>
+    private void PushText(JsonObject owner, string name, int choice, int slot, bool finished)
+    {
+        var piece = owner[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        if (piece is null && !(finished && _restorers.ContainsKey((choice, slot))))
+        {
+            return;
+        }
+
+        var r = Restorer(choice, slot);
+        var emitted = (piece is null ? "" : r.Push(piece)) + (finished ? r.Flush() : "");
+        if (piece is not null || emitted.Length > 0)
+        {
+            owner[name] = emitted;
+        }
+    }
+
+    /// <summary>At a choice's end: what its call arguments still hold goes out in the final delta.</summary>
+    private void FlushCalls(JsonObject delta, int choice)
+    {
+        foreach (var ((c, slot), r) in _restorers)
+        {
+            if (c != choice || slot < FunctionSlot)
+            {
+                continue;
+            }
+
+            var tail = r.Flush();
+            if (tail.Length == 0)
+            {
+                continue;
+            }
+
+            if (slot == FunctionSlot)
+            {
+                var fc = delta["function_call"] as JsonObject ?? [];
+                fc["arguments"] = (fc["arguments"]?.GetValue<string>() ?? "") + tail;
+                delta["function_call"] = fc;
+                continue;
+            }
+
+            var calls = delta["tool_calls"] as JsonArray ?? [];
+            delta["tool_calls"] = calls;
+            var index = slot - ToolSlot;
+            var call = calls.OfType<JsonObject>().FirstOrDefault(o => o["index"] is JsonValue iv && iv.TryGetValue<int>(out var i) && i == index);
+            if (call is null)
+            {
+                call = new JsonObject { ["index"] = index, ["function"] = new JsonObject { ["arguments"] = "" } };
+                calls.Add(call);
+            }
+
+            var f = call["function"] as JsonObject ?? [];
+            call["function"] = f;
+            f["arguments"] = (f["arguments"]?.GetValue<string>() ?? "") + tail;
+        }
     }
 }

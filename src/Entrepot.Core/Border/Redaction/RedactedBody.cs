@@ -1,75 +1,48 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Entrepot.Core.Protocol;
 
 namespace Entrepot.Core.Border.Redaction;
 
 /// <summary>
-/// Rewrites a request body with its prompt texts replaced (in the order <see cref="PromptTexts"/>
-/// reads them), the <c>provider</c> object removed and, for streams, the seller asked for usage.
-/// Only redacted requests take this path; the others are forwarded as bytes.
+/// Writes the body a seller that must not see the data receives: the buyer's bytes with each data
+/// field the redactor changed replaced where the request reader found it (its JSON string token,
+/// written anew), then what every forwarded body gets (<see cref="ForwardBody"/>: no
+/// <c>provider</c> object, usage asked for on streams). Nothing else is parsed or re-serialised.
 /// </summary>
 public static class RedactedBody
 {
-    public static byte[] Write(ReadOnlySpan<byte> body, EndpointKind kind, IReadOnlyList<string> texts, bool stream)
+    /// <param name="redacted">The new text of each field of <paramref name="fields"/>, null where unchanged.</param>
+    public static byte[] Write(ReadOnlySpan<byte> body, IReadOnlyList<DataField> fields, IReadOnlyList<string?> redacted, bool stream)
     {
-        var root = JsonNode.Parse(body)!.AsObject();
-        int next = 0;
-        if (kind == EndpointKind.ChatCompletions && root["messages"] is JsonArray messages)
+        var spliced = new ArrayBufferWriter<byte>(body.Length + 256);
+        var at = 0;
+        for (var i = 0; i < fields.Count; i++)
         {
-            foreach (var m in messages)
+            if (redacted[i] is not { } text)
             {
-                if (m is not JsonObject mo)
-                {
-                    continue;
-                }
-
-                switch (mo["content"])
-                {
-                    case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                        mo["content"] = texts[next++];
-                        break;
-                    case JsonArray parts:
-                        foreach (var p in parts)
-                        {
-                            if (p is JsonObject po && po["text"] is JsonValue tv && tv.GetValueKind() == JsonValueKind.String)
-                            {
-                                po["text"] = texts[next++];
-                            }
-                        }
-
-                        break;
-                }
+                continue;
             }
-        }
-        else if (kind == EndpointKind.Completions)
-        {
-            switch (root["prompt"])
-            {
-                case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                    root["prompt"] = texts[next++];
-                    break;
-                case JsonArray arr:
-                    for (int i = 0; i < arr.Count; i++)
-                    {
-                        if (arr[i] is JsonValue s && s.GetValueKind() == JsonValueKind.String)
-                        {
-                            arr[i] = texts[next++];
-                        }
-                    }
 
-                    break;
-            }
+            var f = fields[i];
+            Append(spliced, body[at..f.Start]);
+            Append(spliced, "\""u8);
+            // Relaxed escaping is still valid JSON; it leaves non-ASCII text readable for the seller.
+            Append(spliced, JsonEncodedText.Encode(text, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
+            Append(spliced, "\""u8);
+            at = f.Start + f.Length;
         }
 
-        root.Remove("provider");
-        if (stream)
-        {
-            var options = root["stream_options"] as JsonObject ?? [];
-            options["include_usage"] = true;
-            root["stream_options"] = options;
-        }
+        Append(spliced, body[at..]);
+        var output = new ArrayBufferWriter<byte>(spliced.WrittenCount + 64);
+        ForwardBody.Write(spliced.WrittenSpan, stream, output);
+        return output.WrittenSpan.ToArray();
+    }
 
-        return JsonSerializer.SerializeToUtf8Bytes(root, RedactionJsonContext.Default.JsonObject);
+    private static void Append(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(output.GetSpan(bytes.Length));
+        output.Advance(bytes.Length);
     }
 }

@@ -14,6 +14,10 @@ public sealed record RuleMatch
     /// <summary>Any of these categories present in the request.</summary>
     public DataCategory Categories { get; init; }
 
+    /// <summary>True: the request carries content the scanner cannot read (images, audio, files);
+    /// false: it carries none.</summary>
+    public bool? Unscanned { get; init; }
+
     /// <summary>The seller's owner is in this set (28 CFR 202.211 "covered person" by ownership).</summary>
     public JurisdictionSet? CounterpartyOwnership { get; init; }
 }

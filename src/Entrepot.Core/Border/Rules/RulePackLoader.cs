@@ -13,7 +13,7 @@ namespace Entrepot.Core.Border.Rules;
 public static partial class RulePackLoader
 {
     private static readonly string[] RuleKeys = ["id", "title", "citation", "effective_from", "effective_until", "match", "effect", "requires", "otherwise", "threshold", "notes"];
-    private static readonly string[] MatchKeys = ["origin", "origin_not", "destination", "destination_not", "data_classes", "categories", "counterparty"];
+    private static readonly string[] MatchKeys = ["origin", "origin_not", "destination", "destination_not", "data_classes", "categories", "counterparty", "unscanned"];
 
     public static RuleBook LoadDirectory(string dir, DateTimeOffset now)
     {
@@ -345,8 +345,22 @@ public static partial class RulePackLoader
             }
         }
 
+        bool? unscanned = null;
+        if (Child(m, "unscanned") is { } un)
+        {
+            if (un is YamlScalarNode { Value: "true" or "false" } b)
+            {
+                unscanned = b.Value == "true";
+            }
+            else
+            {
+                errors.Add(new RuleLoadError(path, un.Start.Line, f + ".unscanned", "expected true or false"));
+            }
+        }
+
         return new RuleMatch
         {
+            Unscanned = unscanned,
             Origin = Jurisdictions(path, m, "origin", f, groups, errors),
             OriginNot = Jurisdictions(path, m, "origin_not", f, groups, errors),
             Destination = Jurisdictions(path, m, "destination", f, groups, errors),
