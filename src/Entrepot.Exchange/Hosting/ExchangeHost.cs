@@ -399,7 +399,15 @@ public sealed class ExchangeHost : IAsyncDisposable
         // and the stored subject counts are loaded before the first request is decided.
         _ = _app.Services.GetRequiredService<SqliteSubjectStore>();
         _ = _app.Services.GetService<Storage.Postgres.PostgresSubjectCounter>(); // resolved, so it is disposed (queue written) at stop
-        _ = _app.Services.GetRequiredService<BorderControl>();
+        var border = _app.Services.GetRequiredService<BorderControl>();
+        var startLog = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
+        var accounts = _app.Services.GetRequiredService<Storage.IAccountStore>().List();
+        foreach (var missing in Core.Border.Policy.MissingFacts.Of(border.Rules.Current, Market.Routes.All.Select(c => c.Provider.Counterparty).DistinctBy(c => c.Id),
+                     accounts.Select(a => (a.Id, a.HomeJurisdiction))))
+        {
+            startLog.LogWarning("Border rules decide on the worst case: {Missing}", missing);
+        }
+
         Market.ReloadKeys();
         _ = _app.Services.GetService<Cluster>(); // joins the other nodes' announcements before serving
         Market.Announce?.Invoke("keys"); // the file's keys as this node found them (one removed from the file is revoked everywhere)

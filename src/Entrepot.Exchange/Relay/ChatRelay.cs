@@ -150,8 +150,24 @@ internal sealed partial class ChatRelay(
             return;
         }
 
+        long? declaredSubjects = null;
+        if (ctx.Request.Headers[PolicyEngine.SubjectsHeader] is { Count: > 0 } subjectsHeader)
+        {
+            if (!long.TryParse(subjectsHeader.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+                || n < 1 || n > PolicyEngine.MaxDeclaredSubjects)
+            {
+                metrics.Request("rejected", null);
+                await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest,
+                    $"The {PolicyEngine.SubjectsHeader} header must be a whole number of people from 1 to {PolicyEngine.MaxDeclaredSubjects} (split larger data across requests).",
+                    "invalid_request_error", PolicyEngine.SubjectsHeader, "invalid_data_subjects").ConfigureAwait(false);
+                return;
+            }
+
+            declaredSubjects = n;
+        }
+
         var declared = ctx.Request.Headers[BorderControl.DataClassHeader];
-        var check = border.Inspect(request, key.Account, declared.Count == 0 ? null : declared.ToString(), out var classError);
+        var check = border.Inspect(request, key.Account, declared.Count == 0 ? null : declared.ToString(), out var classError, declaredSubjects);
         if (check is null)
         {
             metrics.Request("rejected", null);

@@ -30,7 +30,8 @@ public class LegalScenarioTests
         string[]? SellerHolds = null,
         string[]? BuyerHolds = null,
         string? PriorCategory = null,
-        int Prior = 0)
+        int Prior = 0,
+        long? Subjects = null)
     {
         public override string ToString() => Name;
     }
@@ -47,7 +48,8 @@ public class LegalScenarioTests
         new("US gov-related data to Russia", "US", "RU", "deny", ["us-dsp-government-related"], Declared: "government-related"),
         new("US gov-related data to Venezuela", "US", "VE", "deny", ["us-dsp-government-related"], Declared: "government-related"),
         new("US gov-related data to Iran: DSP and OFAC both deny", "US", "IR", "deny", ["us-dsp-government-related", "ofac-iran-seller"], Declared: "government-related"),
-        new("US gov-related data to Singapore is not restricted", "US", "SG", "allow", [], Declared: "government-related"),
+        new("US gov-related data to a Singapore-owned seller in Singapore is not restricted", "US", "SG", "allow", [], Declared: "government-related", Owner: "SG"),
+        new("US gov-related data to a seller in Singapore that states no owner: it may be Chinese-owned", "US", "SG", "deny", ["us-dsp-covered-person-government-related"], Declared: "government-related"),
         new("US gov-related data to a Singapore seller owned from China (covered person)", "US", "SG", "deny", ["us-dsp-covered-person-government-related"], Declared: "government-related", Owner: "CN"),
         new("US gov-related data to a Singapore seller owned from Russia", "US", "SG", "deny", ["us-dsp-covered-person-government-related"], Declared: "government-related", Owner: "RU"),
         new("DSP not yet in force on 2025-04-07", "US", "CN", "allow", [], Declared: "government-related", Date: "2025-04-07"),
@@ -63,7 +65,8 @@ public class LegalScenarioTests
         new("Personal financial data over 10,000 persons", "US", "CU", "deny", ["us-dsp-bulk-financial", "ofac-cuba-seller"], Text: "Card 4111 1111 1111 1111.", PriorCategory: "financial", Prior: 10_000),
         new("Health data to a China-owned seller in Germany over 10,000", "US", "DE", "deny", ["us-dsp-covered-person-bulk-health"], Declared: "health", Text: Email, Owner: "CN", PriorCategory: "health", Prior: 10_000),
         new("The DSP binds US origin only: German gov-related data to China", "DE", "CN", "allow", [], Declared: "government-related"),
-        new("US gov-related data staying in the US", "US", "US", "allow", [], Declared: "government-related"),
+        new("US gov-related data staying with a US-owned seller in the US", "US", "US", "allow", [], Declared: "government-related", Owner: "US"),
+        new("US gov-related data to a US seller that states no owner: the worst case decides", "US", "US", "deny", ["us-dsp-covered-person-government-related"], Declared: "government-related"),
 
         // China: Provisions on Promoting and Regulating Cross-Border Data Flows (2024)
         new("Chinese PI under 100,000 a year is exempt", "CN", "US", "allow", ["cn-cac-pi-exempt-under-100k"], Text: Email),
@@ -108,6 +111,19 @@ public class LegalScenarioTests
 
         // India DPDP s.16
         new("India: s.16 not yet in force", "IN", "US", "allow", [], Text: Email),
+
+        // Facts missing: declared categories about nobody the scanner can count (28 CFR 202.206)
+        new("US genomic rows keyed by sample ids to China: the count is missing", "US", "CN", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Owner: "CN"),
+        new("US genomic data of 100 declared people to China: at the threshold", "US", "CN", "allow", [], Declared: "genomic", Owner: "CN", Subjects: 100),
+        new("US genomic data of 101 declared people to China: bulk", "US", "CN", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Owner: "CN", Subjects: 101),
+        new("US health data naming nobody to a Chinese-owned seller in Singapore", "US", "SG", "deny", ["us-dsp-covered-person-bulk-health"], Declared: "health", Owner: "CN"),
+        new("US health data of 20 declared people after 9,990 to China: the declared count as new people", "US", "CN", "deny", ["us-dsp-bulk-health"], Declared: "health", Owner: "CN", Subjects: 20, PriorCategory: "health", Prior: 9990),
+        new("US health data naming nobody to a US-owned seller in Singapore: no volume rule could apply", "US", "SG", "allow", [], Declared: "health", Owner: "US"),
+
+        // Precise geolocation is 1,000 m or finer (28 CFR 202.242)
+        new("Three decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Pick-up at 38.897, -77.036 today.", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000),
+        new("Two labelled decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Device GPS: 38.90, -77.04", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000),
+        new("Two unlabelled decimals are a town, not a position", "US", "CN", "allow", [], Text: "Ratio 38.90, -77.04 in the table.", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000),
         new("India: transfers permitted, no country notified", "IN", "US", "allow", ["in-dpdp-transfer-permitted"], Text: Email, Date: "2027-06-01"),
 
         // OFAC embargoes (exchange rule and buyer screening)
@@ -118,7 +134,10 @@ public class LegalScenarioTests
         new("Buyer in Iran", "IR", "DE", "deny", ["ofac-iran-buyer"]),
         new("Buyer in Crimea", "UA-43", "DE", "deny", ["ofac-crimea-buyer"]),
         new("Buyer in Donetsk", "UA-14", "SG", "deny", ["ofac-dnr-lnr-buyer"]),
-        new("Buyer elsewhere in Ukraine", "UA", "DE", "allow", []),
+        new("Buyer in Kyiv", "UA-30", "DE", "allow", []),
+        new("Buyer known only as Ukraine: it may be in Crimea or the DNR/LNR", "UA", "DE", "deny", ["ofac-crimea-buyer", "ofac-dnr-lnr-buyer"]),
+        new("Seller known only as Ukraine: it may be in Crimea or the DNR/LNR", "DE", "UA", "deny", ["ofac-crimea-seller", "ofac-dnr-lnr-seller"]),
+        new("Seller in Lviv", "DE", "UA-46", "redact", ["eu-gdpr-scc"], Text: Email),
         new("Buyer in Syria in 2024", "SY", "DE", "deny", ["ofac-syria-buyer-until-2025"], Date: "2024-05-01"),
         new("Buyer in Syria after the embargo ended", "SY", "DE", "allow", []),
         new("Embargo predates the DSP: gov-related data to Iran in 2020", "US", "IR", "deny", ["ofac-iran-seller"], Declared: "government-related", Date: "2020-01-01"),
@@ -143,7 +162,16 @@ public class LegalScenarioTests
             }
         }
 
-        var trade = new TradeContext(s.From, inspection.Profile, now, inspection.Subjects, s.BuyerHolds, Buyer);
+        var subjects = inspection.Subjects;
+        if (s.Subjects is { } n)
+        {
+            // As the exchange reads Entrepot-Data-Subjects: n new people in every category declared.
+            var declared = Enumerable.Range(0, (int)n).Select(i => new SubjectId(UInt128.MaxValue - (UInt128)i)).ToHashSet();
+            subjects = DataClasses.Categories.Where(c => (inspection.Profile.Categories & c) != 0 || c == DataCategory.PersonalIdentifiers)
+                .ToDictionary(c => c, c => (IReadOnlyCollection<SubjectId>)declared);
+        }
+
+        var trade = new TradeContext(s.From, inspection.Profile, now, subjects, s.BuyerHolds, Buyer, s.Subjects);
         var decision = new PolicyEngine(counter).Decide(Book, trade, seller);
         Assert.Equal(s.Expect, decision.Verdict.Name());
         Assert.Equal(s.Rules.Order(), decision.Deciding.Select(r => r.Rule.Id).Order());

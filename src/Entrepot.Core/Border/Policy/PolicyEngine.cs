@@ -11,6 +11,13 @@ namespace Entrepot.Core.Border.Policy;
 /// </summary>
 public sealed class PolicyEngine(ISubjectCounter counter)
 {
+    /// <summary>The request header in which a buyer states how many people its data is about.</summary>
+    public const string SubjectsHeader = "Entrepot-Data-Subjects";
+
+    /// <summary>The most people one request may be declared to be about (more cannot fit a request body
+    /// of the exchange's size; each counts as a new subject and is recorded).</summary>
+    public const long MaxDeclaredSubjects = 100_000;
+
     public CandidateDecision Decide(RuleBook book, TradeContext trade, Counterparty seller)
     {
         var day = DateOnly.FromDateTime(trade.Now.UtcDateTime);
@@ -25,6 +32,16 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             string? note = null;
             if (rule.Threshold is { } t)
             {
+                if ((trade.Profile.Categories & t.Category) != 0 && trade.SubjectsOf(t.Category).Count == 0 && trade.DeclaredSubjects is null)
+                {
+                    // Declared data of a counted category about nobody the scanner can name: the
+                    // volume cannot be known, and the law counts pseudonymised rows too
+                    // (28 CFR 202.206), so the rule decides as if the volume were over it.
+                    outcomes.Add(new RuleOutcome(rule, PolicyEffect.Deny,
+                        $"the request declares {t.Category.Name()} data but names nobody the exchange can count; state how many people it is about in the {SubjectsHeader} header"));
+                    continue;
+                }
+
                 var scope = new SubjectScope(trade.Holder, trade.Origin, seller.Id, t.Category);
                 long count = counter.CountWith(scope, t.Period.Start(trade.Now), trade.SubjectsOf(t.Category));
                 if (!t.Applies(count))
@@ -55,9 +72,11 @@ public sealed class PolicyEngine(ISubjectCounter counter)
 
     private static bool Matches(RuleMatch m, TradeContext trade, Counterparty seller)
     {
-        if ((m.Origin is not null && !m.Origin.Contains(trade.Origin)) ||
+        // A party known only by its country may be in any of its regions a rule names (a buyer in
+        // "UA" may be in Crimea): the rule is taken to apply, as the worst case would have it.
+        if ((m.Origin is not null && !m.Origin.MightContain(trade.Origin)) ||
             (m.OriginNot is not null && m.OriginNot.Contains(trade.Origin)) ||
-            (m.Destination is not null && !m.Destination.Contains(seller.Jurisdiction)) ||
+            (m.Destination is not null && !m.Destination.MightContain(seller.Jurisdiction)) ||
             (m.DestinationNot is not null && m.DestinationNot.Contains(seller.Jurisdiction)))
         {
             return false;
@@ -78,6 +97,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             return false;
         }
 
-        return m.CounterpartyOwnership is null || m.CounterpartyOwnership.Contains(seller.Ownership);
+        // A seller whose owner is not known may be owned from anywhere a rule names.
+        return m.CounterpartyOwnership is null || seller.Ownership is null || m.CounterpartyOwnership.Contains(seller.Ownership);
     }
 }

@@ -3,14 +3,17 @@ namespace Entrepot.Core.Border.Policy;
 /// <summary>What is known about a trade before any seller is chosen: where the data comes from,
 /// what it is, when, who its subjects are, what the buyer has attested (for example that Russian
 /// citizens' data was first recorded in Russia), and who bears the legal duty its subject counts
-/// are kept for (<see cref="Holder"/>: the buyer account; empty when nobody does, as in a what-if).</summary>
+/// are kept for (<see cref="Holder"/>: the buyer account; empty when nobody does, as in a what-if),
+/// and how many people the buyer says the data is about (<see cref="DeclaredSubjects"/>, the
+/// Entrepot-Data-Subjects header; they are among <see cref="Subjects"/> as that many new ones).</summary>
 public sealed record TradeContext(
     string Origin,
     DataProfile Profile,
     DateTimeOffset Now,
     IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> Subjects,
     IReadOnlyCollection<string>? BuyerAttestations = null,
-    string Holder = "")
+    string Holder = "",
+    long? DeclaredSubjects = null)
 {
     public static readonly IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> NoSubjects =
         new Dictionary<DataCategory, IReadOnlyCollection<SubjectId>>();

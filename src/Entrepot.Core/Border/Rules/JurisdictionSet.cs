@@ -12,7 +12,13 @@ public sealed class JurisdictionSet
 {
     private readonly FrozenSet<string> _codes;
 
-    public JurisdictionSet(IEnumerable<string> codes) => _codes = codes.Select(c => c.ToUpperInvariant()).ToFrozenSet(StringComparer.Ordinal);
+    private readonly FrozenSet<string> _countriesWithSubdivisions;
+
+    public JurisdictionSet(IEnumerable<string> codes)
+    {
+        _codes = codes.Select(c => c.ToUpperInvariant()).ToFrozenSet(StringComparer.Ordinal);
+        _countriesWithSubdivisions = _codes.Where(c => c.Length > 3 && c[2] == '-').Select(c => c[..2]).ToFrozenSet(StringComparer.Ordinal);
+    }
 
     public IReadOnlyCollection<string> Codes => _codes;
 
@@ -25,4 +31,14 @@ public sealed class JurisdictionSet
 
         return _codes.Contains(jurisdiction) || (jurisdiction.Length > 3 && jurisdiction[2] == '-' && _codes.Contains(jurisdiction[..2]));
     }
+
+    /// <summary>Whether a place known only as a country might lie in the set: the country, or one of
+    /// its subdivisions, is in it ("UA" might be in a set holding "UA-43"). Where the place is a
+    /// subdivision or outside every country of the set, the same as <see cref="Contains"/>.</summary>
+    public bool MightContain(string? jurisdiction) =>
+        Contains(jurisdiction) || (jurisdiction is { Length: 2 } && _countriesWithSubdivisions.Contains(jurisdiction));
+
+    /// <summary>The subdivisions of <paramref name="country"/> in the set.</summary>
+    public IEnumerable<string> SubdivisionsOf(string country) =>
+        _codes.Where(c => c.Length > 3 && c[2] == '-' && c.StartsWith(country, StringComparison.Ordinal));
 }

@@ -2,13 +2,23 @@ using System.Globalization;
 
 namespace Entrepot.Core.Border.Scanning;
 
-/// <summary>Precise coordinates: a latitude/longitude pair in decimal degrees with at least four
-/// decimals each (about 11 m), optionally with degree signs, hemisphere letters and "lon"/"lng"
-/// labels between; or degrees-minutes-seconds with hemispheres. A single decimal number, or a
-/// pair rounded to a town ("48.8, 2.3"), is not precise location.</summary>
+/// <summary>Precise coordinates, as 28 CFR 202.242 counts them (1,000 m or finer): a latitude/longitude
+/// pair in decimal degrees with at least three decimals each (about 110 m), or two (about 1.1 km)
+/// when the text labels it a position (lat/lon, coordinates, location, GPS, position and their
+/// German, French, Spanish, Chinese, Japanese and Russian words); optionally with degree signs,
+/// hemisphere letters and "lon"/"lng" labels between; or degrees-minutes-seconds with hemispheres.
+/// A single decimal number, or an unlabelled pair rounded to a town ("48.85, 2.35"), is not.</summary>
 internal static class GeoDetector
 {
-    private const int MinDecimals = 4;
+    private const int MinDecimals = 3, MinLabelledDecimals = 2;
+
+    /// <summary>Words that label a pair of numbers as a position (looked for just before it).</summary>
+    private static readonly string[] PositionLabels =
+    [
+        "lat", "latitude", "coordinates", "coordinate", "coords", "location", "position", "gps", "geo",
+        "koordinaten", "standort", "breite", "coordonnées", "localisation", "coordenadas", "ubicación", "posición",
+        "纬度", "緯度", "坐标", "座標", "位置", "координаты", "широта", "местоположение",
+    ];
     private static readonly string[] SecondLabels = ["longitude", "longitud", "länge", "long", "lon", "lng", "经度", "經度", "経度", "долгота"];
 
     public static bool TryMatch(ReadOnlySpan<char> s, int start, out Entity e)
@@ -20,13 +30,13 @@ internal static class GeoDetector
     private static bool TryDecimalPair(ReadOnlySpan<char> s, int start, out Entity e)
     {
         e = default;
-        if (!TryDecimal(s, start, out double a, out int i, out char ha))
+        if (!TryDecimal(s, start, out double a, out int i, out char ha, out int decimalsA))
         {
             return false;
         }
 
         int afterFirst = i;
-        bool sepSeen = false;
+        bool sepSeen = false, labelled = false;
         while (i < s.Length && i - afterFirst < 4 && s[i] is ' ' or ',' or ';' or '/' or '\t' or '，' or '、' or '；')
         {
             sepSeen = true;
@@ -45,11 +55,18 @@ internal static class GeoDetector
                 }
 
                 sepSeen = true;
+                labelled = true;
                 break;
             }
         }
 
-        if (!sepSeen || !TryDecimal(s, i, out double b, out int end, out char hb))
+        if (!sepSeen || !TryDecimal(s, i, out double b, out int end, out char hb, out int decimalsB))
+        {
+            return false;
+        }
+
+        var decimals = Math.Min(decimalsA, decimalsB);
+        if (decimals < MinDecimals && !(labelled || LabelledBefore(s, start)))
         {
             return false;
         }
@@ -68,9 +85,45 @@ internal static class GeoDetector
         return true;
     }
 
-    /// <summary>[-]ddd.dddd[°][ ][NSEWO]; the hemisphere letter sets the sign.</summary>
-    private static bool TryDecimal(ReadOnlySpan<char> s, int start, out double value, out int end, out char hemisphere)
+    /// <summary>Whether a position word ends within a few characters before <paramref name="start"/>
+    /// ("lat: 48.85, 2.35", "GPS 48.85 2.35", "\"location\": [48.85, 2.35]").</summary>
+    private static bool LabelledBefore(ReadOnlySpan<char> s, int start)
     {
+        var from = Math.Max(0, start - 24);
+        var before = s[from..start];
+        foreach (var label in PositionLabels)
+        {
+            var at = before.LastIndexOf(label, StringComparison.OrdinalIgnoreCase);
+            if (at < 0 || (label[0] < 128 && Text.IsAsciiLetter(Text.At(before, at - 1))))
+            {
+                continue;
+            }
+
+            // Only separators, quotes, brackets and a label's punctuation between the word and the number.
+            var gap = before[(at + label.Length)..];
+            var plain = true;
+            foreach (var c in gap)
+            {
+                if (!(c is ' ' or ':' or '=' or '"' or '\'' or '[' or '(' or '{' or ',' or '：' or '\t' || (label[0] < 128 && char.IsAsciiLetter(c) && gap.Length < 4)))
+                {
+                    plain = false;
+                    break;
+                }
+            }
+
+            if (plain)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>[-]ddd.dd[dd][°][ ][NSEWO]; the hemisphere letter sets the sign.</summary>
+    private static bool TryDecimal(ReadOnlySpan<char> s, int start, out double value, out int end, out char hemisphere, out int decimals)
+    {
+        decimals = 0;
         value = 0;
         hemisphere = '\0';
         end = start;
@@ -98,7 +151,8 @@ internal static class GeoDetector
             i++;
         }
 
-        if (i - fracStart < MinDecimals || Text.IsDigit(Text.At(s, i)) || Text.At(s, i) == '.' && Text.IsDigit(Text.At(s, i + 1)))
+        decimals = i - fracStart;
+        if (decimals < MinLabelledDecimals || Text.IsDigit(Text.At(s, i)) || Text.At(s, i) == '.' && Text.IsDigit(Text.At(s, i + 1)))
         {
             return false;
         }
