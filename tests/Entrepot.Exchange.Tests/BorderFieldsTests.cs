@@ -22,6 +22,7 @@ public class BorderFieldsTests
 {
     private const string DeKey = "ent-fields-test-de-buyer-0000";
     private const string OpenKey = "ent-fields-test-de-open-00000";
+    private const string UsKey = "ent-fields-test-us-buyer-0000";
     private const string AdminKey = "ent-fields-test-admin-key-000";
     private const string Email = "anna.schmidt@example.de";
     private const string ApiKey = "sk-proj-Zq4vB8nT2wX6yR1kP9sD3fG7hJ5lM0cVbN8aQ2eW4tY6uI";
@@ -95,11 +96,12 @@ public class BorderFieldsTests
             [
                 new AccountSpec { Id = "de-buyer", Keys = [DeKey], HomeJurisdiction = "DE" },
                 new AccountSpec { Id = "de-open", Keys = [OpenKey], HomeJurisdiction = "DE", SecretsInClear = true },
+                new AccountSpec { Id = "us-buyer", Keys = [UsKey], HomeJurisdiction = "US" },
             ],
             Providers = sellers.Select(s => new ProviderSpec
             {
                 Id = s.Id, Kind = "openai", BaseUrl = s.Seller.Upstream.V1.AbsoluteUri, Jurisdiction = s.Jurisdiction, Models = ["m"],
-                Price = new PriceSpec { Input = 1m, Output = 1m },
+                Price = new PriceSpec { Input = 1m, Output = 1m }, Ownership = s.Jurisdiction,
             }).ToList(),
         };
         var host = ExchangeHost.Create(config, Path.Combine(Path.GetTempPath(), "entrepot-tests", "fields-" + Guid.NewGuid().ToString("N")[..8]));
@@ -284,6 +286,47 @@ public class BorderFieldsTests
         var rows = JsonNode.Parse(await http.GetStringAsync("v1/trade/declarations"))!["data"]!.AsArray();
         Assert.Equal(3, rows.Count);
         Assert.All(rows, row => Assert.Equal("unscanned:1", (string)row!["detected"]!));
+    }
+
+    [Fact]
+    public async Task DeclaredGenomicDataAboutNobodyNamed_NeedsItsSubjectCount_AndTheCountDecides()
+    {
+        var cn = await ToolSeller();
+        await using var _ = cn.Upstream;
+        await using var host = await StartExchange(null, ("cn-1", "CN", cn));
+        using var http = Client(host, UsKey);
+        StringContent Rows(string? subjects)
+        {
+            var c = Json(JsonSerializer.Serialize(new { model = "m", messages = new[] { new { role = "user", content = "S-0001 rs4988235 AA\nS-0002 rs4988235 AG" } } }));
+            c.Headers.Add("Entrepot-Data-Class", "genomic");
+            if (subjects is not null)
+            {
+                c.Headers.Add("Entrepot-Data-Subjects", subjects);
+            }
+
+            return c;
+        }
+
+        var r = await http.PostAsync("v1/chat/completions", Rows(null));
+        var refusal = await r.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.UnavailableForLegalReasons, r.StatusCode);
+        Assert.Contains("us-dsp-bulk-genomic", refusal, StringComparison.Ordinal);
+        Assert.Contains("Entrepot-Data-Subjects", refusal, StringComparison.Ordinal);
+
+        foreach (var bad in (string[])["0", "-3", "2.5", "many", "100001"])
+        {
+            r = await http.PostAsync("v1/chat/completions", Rows(bad));
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            Assert.Equal("Entrepot-Data-Subjects", (string?)JsonNode.Parse(await r.Content.ReadAsStringAsync())!["error"]!["param"]);
+        }
+
+        Assert.Empty(cn.Bodies);
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("v1/chat/completions", Rows("60"))).StatusCode); // 60 people: under 100
+        // 60 more cannot be told apart from the first 60: 120 people, over the threshold.
+        r = await http.PostAsync("v1/chat/completions", Rows("60"));
+        Assert.Equal(HttpStatusCode.UnavailableForLegalReasons, r.StatusCode);
+        Assert.Contains("120 distinct genomic subjects", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Single(cn.Bodies);
     }
 
     [Theory]
