@@ -42,6 +42,56 @@ public class BorderTests(DemoFixture demo) : IClassFixture<DemoFixture>
         }
     }
 
+    /// <summary>One request per field a buyer can put data in, with an email, a phone number and an
+    /// API key (written @@) there only; chat unless the name says completions.</summary>
+    public static TheoryData<string, string> EveryField => new()
+    {
+        { "content", """{"messages":[{"role":"user","content":"Once upon a time @@ wrote."}]}""" },
+        { "text part", """{"messages":[{"role":"user","content":[{"type":"text","text":"Once @@ wrote."}]}]}""" },
+        { "message name", """{"messages":[{"role":"user","name":"@@","content":"Once upon a time"}]}""" },
+        { "tool call arguments", """{"messages":[{"role":"user","content":"Once"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"send","arguments":"{\"to\":\"@@\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"upon a time"}]}""" },
+        { "legacy function call", """{"messages":[{"role":"user","content":"Once"},{"role":"assistant","function_call":{"name":"send","arguments":"{\"to\":\"@@\"}"}},{"role":"function","name":"send","content":"upon a time"}]}""" },
+        { "tool definition", """{"messages":[{"role":"user","content":"Once upon a time"}],"tools":[{"type":"function","function":{"name":"send","description":"Writes to @@","parameters":{"type":"object","properties":{"to":{"type":"string","default":"@@"}}}}}]}""" },
+        { "user and metadata", """{"messages":[{"role":"user","content":"Once upon a time"}],"user":"@@","metadata":{"customer":"@@"}}""" },
+        { "response format", """{"messages":[{"role":"user","content":"Once upon a time"}],"response_format":{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"object","description":"for @@"}}}}""" },
+        { "prediction", """{"messages":[{"role":"user","content":"Once upon a time"}],"prediction":{"type":"content","content":"Dear @@"}}""" },
+        { "unknown field", """{"messages":[{"role":"user","content":"Once upon a time","x_note":"@@"}],"x_context":{"who":"@@"}}""" },
+        { "completions prompt", """{"prompt":"Once upon a time @@ wrote."}""" },
+        { "completions suffix and user", """{"prompt":"Once upon a time","suffix":"@@","user":"@@"}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EveryField))]
+    public async Task EveryFieldType_ReachesTheSeller_WithNoDetectedIdentifierInClear(string field, string template)
+    {
+        const string Data = "lena.weber@example.de, +49 151 23456789, key sk-proj-Zq4vB8nT2wX6yR1kP9sD3fG7hJ5lM0cVbN8aQ2eW4tY6uI";
+        var seen = new ConcurrentQueue<string>();
+        var sg = demo.Market.Nodes["sg-singapore"];
+        sg.OnRequest = (_, body) => seen.Enqueue(Encoding.UTF8.GetString(body));
+        try
+        {
+            var request = System.Text.Json.Nodes.JsonNode.Parse(template.Replace("@@", Data, StringComparison.Ordinal))!.AsObject();
+            request["model"] = demo.Market.ModelName;
+            request["max_tokens"] = 4;
+            request["provider"] = new System.Text.Json.Nodes.JsonObject { ["only"] = new System.Text.Json.Nodes.JsonArray("sg-singapore") };
+            var path = field.StartsWith("completions", StringComparison.Ordinal) ? "completions" : "chat/completions";
+            var r = await demo.Http.PostAsync(path, new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json"));
+            Assert.True((int)r.StatusCode == 200, $"{field}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+            Assert.StartsWith("verdict=redact; class=personal; rules=eu-gdpr-scc; redacted=", r.Header("Entrepot-Policy"), StringComparison.Ordinal);
+            var body = Assert.Single(seen);
+            foreach (var clear in (string[])["lena.weber", "23456789", "sk-proj-"])
+            {
+                Assert.False(body.Contains(clear, StringComparison.Ordinal), $"{field}: '{clear}' reached the seller: {body}");
+            }
+
+            Assert.Contains("[EMAIL_1]", body, StringComparison.Ordinal);
+        }
+        finally
+        {
+            sg.OnRequest = null;
+        }
+    }
+
     [Fact]
     public async Task SameEmail_ToDomesticSeller_IsNotRedacted()
     {

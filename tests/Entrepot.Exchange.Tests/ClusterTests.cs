@@ -397,8 +397,7 @@ public class ClusterTests
         using var hf = Client(a, free);
         Assert.Equal(200, (int)(await Chat(hp)).StatusCode);
 
-        redis.Kill(entireProcessTree: true);
-        await redis.WaitForExitAsync();
+        await redis.KillAsync();
         var refused = await Chat(hp);
         Assert.Equal(503, (int)refused.StatusCode);
         var error = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["error"]!;
@@ -420,7 +419,7 @@ public class ClusterTests
         }
 
         Assert.Equal(503, (int)afterRestart.StatusCode);
-        fresh.Kill(entireProcessTree: true);
+        await fresh.KillAsync();
     }
 
     [Fact]
@@ -436,8 +435,7 @@ public class ClusterTests
         using var http = Client(a, key);
         Assert.Equal(200, (int)(await Chat(http)).StatusCode); // counted in Redis
 
-        redis.Kill(entireProcessTree: true);
-        await redis.WaitForExitAsync();
+        await redis.KillAsync();
         // Without the shared counters each node admits its share, 10 / 2 = 5 a minute, on its own limiter.
         var statuses = new List<int>();
         for (var i = 0; i < 12; i++)
@@ -503,7 +501,7 @@ public class ClusterTests
     public async Task AKeyRevokedWhileRedisWasDown_IsRefusedByEveryNodeOnceItIsBack()
     {
         var port = ProcessSetup.FreePort();
-        var redis = StartRedis(port);
+        using var redis = StartRedis(port);
         var cluster = NewCluster($"127.0.0.1:{port}");
         await using var seller = await FaultyUpstream.StartAsync();
         var account = "r-" + Guid.NewGuid().ToString("N")[..8];
@@ -520,9 +518,7 @@ public class ClusterTests
             await Task.Delay(20);
         }
 
-        redis.Kill(entireProcessTree: true);
-        await redis.WaitForExitAsync();
-        redis.Dispose();
+        await redis.KillAsync();
         Assert.Equal(204, (int)(await adminB.DeleteAsync($"admin/keys/{(string)issued["key_id"]!}")).StatusCode);
         Assert.Equal(200, (int)(await onA.GetAsync("v1/models")).StatusCode); // the announcement went nowhere
 
@@ -534,7 +530,7 @@ public class ClusterTests
             await Task.Delay(50);
         }
 
-        back.Kill(entireProcessTree: true);
+        await back.KillAsync();
     }
 
     [Fact]
@@ -675,19 +671,20 @@ public class ClusterTests
         }
     }
 
-    private static Process StartRedis(int port)
+    private static RedisProcess StartRedis(int port)
     {
         var p = Process.Start(new ProcessStartInfo("redis-server", ["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no"])
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,
         })!;
+        var redis = new RedisProcess(p);
         for (var i = 0; i < 50; i++)
         {
             try
             {
                 using var c = new System.Net.Sockets.TcpClient("127.0.0.1", port);
-                return p;
+                return redis;
             }
             catch (System.Net.Sockets.SocketException)
             {
@@ -695,6 +692,33 @@ public class ClusterTests
             }
         }
 
+        redis.Dispose();
         throw new InvalidOperationException("redis-server did not start");
+    }
+
+    /// <summary>A Redis of the test's own: stopped when the test ends, whether it passed or not.</summary>
+    private sealed class RedisProcess(Process process) : IDisposable
+    {
+        /// <summary>Stops it now, as a crash would.</summary>
+        public async Task KillAsync()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await process.WaitForExitAsync();
+        }
+
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+
+            process.Dispose();
+        }
     }
 }
