@@ -94,7 +94,7 @@ public class BorderRelayTests
             Providers = sellers.Select(s => new ProviderSpec
             {
                 Id = s.Id, Kind = "openai", BaseUrl = s.Seller.Upstream.V1.AbsoluteUri, Jurisdiction = s.Jurisdiction, Models = ["m"],
-                Price = new PriceSpec { Input = s.Price, Output = s.Price },
+                Price = new PriceSpec { Input = s.Price, Output = s.Price }, Ownership = s.Jurisdiction[..2],
             }).ToList(),
         };
         var host = ExchangeHost.Create(config, Path.Combine(Path.GetTempPath(), "entrepot-tests", "border-" + Guid.NewGuid().ToString("N")[..8]));

@@ -70,7 +70,13 @@ public class BuyerScreeningTests
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         using var answer = JsonDocument.Parse(await ok.Content.ReadAsStringAsync());
         Assert.False(string.IsNullOrEmpty(answer.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()));
-        Assert.Equal(HttpStatusCode.OK, (await Ask("UA")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Ask("UA-30")).StatusCode); // Kyiv
+        // A buyer known only as Ukraine may be in Crimea or the DNR/LNR: the worst case decides.
+        var unsure = await Ask("UA");
+        Assert.Equal(HttpStatusCode.UnavailableForLegalReasons, unsure.StatusCode);
+        var why = await unsure.Content.ReadAsStringAsync();
+        Assert.Contains("ofac-crimea-buyer", why, StringComparison.Ordinal);
+        Assert.Contains("ofac-dnr-lnr-buyer", why, StringComparison.Ordinal);
         Assert.Equal(2, node.Received);
     }
 

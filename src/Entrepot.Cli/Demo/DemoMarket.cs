@@ -85,6 +85,7 @@ public sealed class DemoMarket : IAsyncDisposable
                     Kind = "exporter",
                     BaseUrl = new Uri(node.BaseUrl, "v1").AbsoluteUri,
                     Jurisdiction = n.Jurisdiction,
+                    Ownership = n.Ownership,
                     City = n.City,
                     Locode = n.Locode,
                     Latitude = n.Latitude,

@@ -36,4 +36,7 @@ internal sealed record DemoNode
     [JsonPropertyName("latitude")] public double Latitude { get; init; }
     [JsonPropertyName("longitude")] public double Longitude { get; init; }
     [JsonPropertyName("price")] public required PriceSpec Price { get; init; }
+
+    /// <summary>The country the node's operator is owned from (the border's ownership rules read it).</summary>
+    [JsonPropertyName("ownership")] public string? Ownership { get; init; }
 }

@@ -178,6 +178,22 @@ public class LegalScenarioTests
     }
 
     [Fact]
+    public void MissingFacts_AreNamedWithTheRulesTheyTighten()
+    {
+        var lines = MissingFacts.Of(Book,
+            [new Counterparty("sg-1", "SG"), new Counterparty("sg-2", "SG", "SG"), new Counterparty("ua-1", "UA", "UA")],
+            [("kyiv", "UA-30"), ("somewhere", "UA"), ("berlin", "DE")]).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.StartsWith("seller sg-1 states no ownership: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains("us-dsp-covered-person-government-related", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("seller ua-1 is located only as UA: ", lines[1], StringComparison.Ordinal);
+        Assert.Contains("ofac-crimea-seller", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith("decide as if it were in UA-09, UA-14, UA-40, UA-43 (give its ISO 3166-2 region)", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("account somewhere is located only as UA: ", lines[2], StringComparison.Ordinal);
+        Assert.Contains("ofac-dnr-lnr-buyer", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HasAtLeastSixtyScenarios() => Assert.True(Scenarios.Count >= 60, $"{Scenarios.Count} scenarios");
 
     [Fact]
