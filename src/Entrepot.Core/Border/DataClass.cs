@@ -25,13 +25,16 @@ public enum DataCategory
     PreciseGeolocation = 8,
     Genomic = 16,
     PersonalIdentifiers = 32,
+
+    /// <summary>Human 'omic data other than genomic: epigenomic, proteomic, transcriptomic (28 CFR 202.224).</summary>
+    Omic = 64,
 }
 
 public static class DataClasses
 {
     public static readonly IReadOnlyList<DataClass> All = Enum.GetValues<DataClass>();
     public static readonly IReadOnlyList<DataCategory> Categories =
-        [DataCategory.Health, DataCategory.Financial, DataCategory.Biometric, DataCategory.PreciseGeolocation, DataCategory.Genomic, DataCategory.PersonalIdentifiers];
+        [DataCategory.Health, DataCategory.Financial, DataCategory.Biometric, DataCategory.PreciseGeolocation, DataCategory.Genomic, DataCategory.Omic, DataCategory.PersonalIdentifiers];
 
     public static string Name(this DataClass c) => c switch
     {
@@ -52,6 +55,7 @@ public static class DataClasses
         DataCategory.Biometric => "biometric",
         DataCategory.PreciseGeolocation => "precise-geolocation",
         DataCategory.Genomic => "genomic",
+        DataCategory.Omic => "omic",
         DataCategory.PersonalIdentifiers => "personal-identifiers",
         _ => throw new ArgumentOutOfRangeException(nameof(c)),
     };

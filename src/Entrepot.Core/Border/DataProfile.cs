@@ -14,9 +14,10 @@ public sealed class DataProfile
 
     private readonly int _classes;
 
-    public DataProfile(int classBits, DataCategory categories, IReadOnlyDictionary<EntityType, int> detected, int unscanned = 0)
+    public DataProfile(int classBits, DataCategory categories, IReadOnlyDictionary<EntityType, int> detected, int unscanned = 0, bool undetectable = false)
     {
         Unscanned = unscanned;
+        Undetectable = undetectable;
         if ((classBits & (1 << (int)DataClass.SensitivePersonal)) != 0)
         {
             classBits |= 1 << (int)DataClass.Personal;
@@ -31,6 +32,11 @@ public sealed class DataProfile
 
     /// <summary>Parts of the request the scanner could not read (images, audio, files): never declared clean.</summary>
     public int Unscanned { get; }
+
+    /// <summary>The request holds personal data the scanner cannot find, so redaction cannot remove
+    /// it: declared personal or sensitive data (the header or the account's default), a declared
+    /// category, or content nothing could read.</summary>
+    public bool Undetectable { get; }
 
     /// <summary>Entities found by the scanner, by type.</summary>
     public IReadOnlyDictionary<EntityType, int> Detected { get; }

@@ -81,6 +81,10 @@ public static class DataProfiler
             bits |= 1 << (int)DataClass.Personal;
         }
 
+        const int personal = (1 << (int)DataClass.Personal) | (1 << (int)DataClass.SensitivePersonal);
+        var undetectable = (bits & personal) != 0 && ((declaredBits & personal) != 0 || (1 << (int)accountDefault & personal) != 0
+            || declaredCategories != DataCategory.None || unscanned > 0);
+
         var categories = declaredCategories;
         var counts = new Dictionary<EntityType, int>();
         foreach (var e in found)
@@ -91,7 +95,7 @@ public static class DataProfiler
             counts[e.Type] = counts.GetValueOrDefault(e.Type) + 1;
         }
 
-        return new DataProfile(bits, categories, counts, unscanned);
+        return new DataProfile(bits, categories, counts, unscanned, undetectable);
     }
 
     /// <summary>The data subjects per category: the people the request's identifiers name. Data

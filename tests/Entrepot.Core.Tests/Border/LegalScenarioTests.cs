@@ -31,7 +31,8 @@ public class LegalScenarioTests
         string[]? BuyerHolds = null,
         string? PriorCategory = null,
         int Prior = 0,
-        long? Subjects = null)
+        long? Subjects = null,
+        int Unscanned = 0)
     {
         public override string ToString() => Name;
     }
@@ -57,13 +58,13 @@ public class LegalScenarioTests
         new("A few US identifiers to China stay under the bulk threshold", "US", "CN", "allow", [], Text: Email),
         new("Covered personal identifiers over 100,000 in 12 months", "US", "CN", "deny", ["us-dsp-bulk-personal-identifiers"], Text: Email, PriorCategory: "personal-identifiers", Prior: 100_000),
         new("Exactly 100,000 identifiers is not more than the threshold", "US", "CN", "allow", [], Text: Email, PriorCategory: "personal-identifiers", Prior: 99_999),
-        new("Health data over 10,000 persons", "US", "CN", "deny", ["us-dsp-bulk-health"], Declared: "health", Text: Email, PriorCategory: "health", Prior: 10_000),
-        new("Health data at 10,000 persons is not bulk", "US", "CN", "allow", [], Declared: "health", Text: Email, PriorCategory: "health", Prior: 9_999),
-        new("Human genomic data over 100 persons", "US", "HK", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Text: Email, PriorCategory: "genomic", Prior: 100),
-        new("Biometric identifiers over 1,000 persons", "US", "RU", "deny", ["us-dsp-bulk-biometric"], Declared: "biometric", Text: Email, PriorCategory: "biometric", Prior: 1_000),
-        new("Precise geolocation of over 1,000 devices", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Device seen at 38.89768, -77.03653.", PriorCategory: "precise-geolocation", Prior: 1_000),
-        new("Personal financial data over 10,000 persons", "US", "CU", "deny", ["us-dsp-bulk-financial", "ofac-cuba-seller"], Text: "Card 4111 1111 1111 1111.", PriorCategory: "financial", Prior: 10_000),
-        new("Health data to a China-owned seller in Germany over 10,000", "US", "DE", "deny", ["us-dsp-covered-person-bulk-health"], Declared: "health", Text: Email, Owner: "CN", PriorCategory: "health", Prior: 10_000),
+        new("Health data over 10,000 persons", "US", "CN", "deny", ["us-dsp-bulk-health"], Declared: "health", Text: Email, PriorCategory: "health", Prior: 10_000, SellerHolds: ["zero-retention"]),
+        new("Health data at 10,000 persons is not bulk", "US", "CN", "allow", ["us-padfa-adversary-located"], Declared: "health", Text: Email, PriorCategory: "health", Prior: 9_999, SellerHolds: ["zero-retention"]),
+        new("Human genomic data over 100 persons", "US", "HK", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Text: Email, PriorCategory: "genomic", Prior: 100, SellerHolds: ["zero-retention"]),
+        new("Biometric identifiers over 1,000 persons", "US", "RU", "deny", ["us-dsp-bulk-biometric"], Declared: "biometric", Text: Email, PriorCategory: "biometric", Prior: 1_000, SellerHolds: ["zero-retention"]),
+        new("Precise geolocation of over 1,000 devices", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Device seen at 38.89768, -77.03653.", PriorCategory: "precise-geolocation", Prior: 1_000, SellerHolds: ["zero-retention"]),
+        new("Personal financial data over 10,000 persons", "US", "CU", "deny", ["us-dsp-bulk-financial", "ofac-cuba-seller"], Text: "Card 4111 1111 1111 1111.", PriorCategory: "financial", Prior: 10_000, SellerHolds: ["zero-retention"]),
+        new("Health data to a China-owned seller in Germany over 10,000", "US", "DE", "deny", ["us-dsp-covered-person-bulk-health"], Declared: "health", Text: Email, Owner: "CN", PriorCategory: "health", Prior: 10_000, SellerHolds: ["zero-retention"]),
         new("The DSP binds US origin only: German gov-related data to China", "DE", "CN", "allow", [], Declared: "government-related"),
         new("US gov-related data staying with a US-owned seller in the US", "US", "US", "allow", [], Declared: "government-related", Owner: "US"),
         new("US gov-related data to a US seller that states no owner: the worst case decides", "US", "US", "deny", ["us-dsp-covered-person-government-related"], Declared: "government-related"),
@@ -100,7 +101,7 @@ public class LegalScenarioTests
         new("Brazil before its adequacy decision", "DE", "BR", "redact", ["eu-gdpr-brazil-before-adequacy"], Text: Email, Date: "2025-06-01"),
         new("Brazil after its adequacy decision", "DE", "BR", "allow", ["eu-gdpr-adequacy"], Text: Email),
         new("Public data leaves the EU freely", "DE", "SG", "allow", [], Text: "Summarise the history of the Hanseatic League."),
-        new("Declared personal data without identifiers still needs a safeguard", "DE", "IN", "redact", ["eu-gdpr-scc"], Declared: "personal"),
+        new("Declared personal data cannot be made lawful by redaction (CJEU C-413/23 P)", "DE", "IN", "deny", ["eu-gdpr-scc"], Declared: "personal"),
 
         // Russia 152-FZ
         new("Russian personal data abroad without localisation", "RU", "DE", "deny", ["ru-152fz-localisation", "ru-152fz-crossborder-notice"], Text: Email),
@@ -113,16 +114,56 @@ public class LegalScenarioTests
         new("India: s.16 not yet in force", "IN", "US", "allow", [], Text: Email),
 
         // Facts missing: declared categories about nobody the scanner can count (28 CFR 202.206)
-        new("US genomic rows keyed by sample ids to China: the count is missing", "US", "CN", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Owner: "CN"),
-        new("US genomic data of 100 declared people to China: at the threshold", "US", "CN", "allow", [], Declared: "genomic", Owner: "CN", Subjects: 100),
-        new("US genomic data of 101 declared people to China: bulk", "US", "CN", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Owner: "CN", Subjects: 101),
-        new("US health data naming nobody to a Chinese-owned seller in Singapore", "US", "SG", "deny", ["us-dsp-covered-person-bulk-health"], Declared: "health", Owner: "CN"),
-        new("US health data of 20 declared people after 9,990 to China: the declared count as new people", "US", "CN", "deny", ["us-dsp-bulk-health"], Declared: "health", Owner: "CN", Subjects: 20, PriorCategory: "health", Prior: 9990),
+        new("US genomic rows keyed by sample ids to China: the count is missing", "US", "CN", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Owner: "CN", SellerHolds: ["zero-retention"]),
+        new("US genomic data of 100 declared people to China: at the threshold", "US", "CN", "allow", ["us-padfa-adversary-located"], Declared: "genomic", Owner: "CN", Subjects: 100, SellerHolds: ["zero-retention"]),
+        new("US genomic data of 101 declared people to China: bulk", "US", "CN", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Owner: "CN", Subjects: 101, SellerHolds: ["zero-retention"]),
+        new("US health data naming nobody to a Chinese-owned seller in Singapore", "US", "SG", "deny", ["us-dsp-covered-person-bulk-health"], Declared: "health", Owner: "CN", SellerHolds: ["zero-retention"]),
+        new("US health data of 20 declared people after 9,990 to China: the declared count as new people", "US", "CN", "deny", ["us-dsp-bulk-health"], Declared: "health", Owner: "CN", Subjects: 20, PriorCategory: "health", Prior: 9990, SellerHolds: ["zero-retention"]),
         new("US health data naming nobody to a US-owned seller in Singapore: no volume rule could apply", "US", "SG", "allow", [], Declared: "health", Owner: "US"),
 
+        // Redaction is no lawful transfer of what the scanner cannot find (CJEU C-413/23 P)
+        new("EU email found by the scanner to India: redaction removes it", "DE", "IN", "redact", ["eu-gdpr-scc"], Text: Email),
+        new("EU image to India without SCCs: redaction cannot reach it", "DE", "IN", "deny", ["eu-gdpr-scc"], Unscanned: 1),
+        new("EU image to India with SCCs", "DE", "IN", "allow", ["eu-gdpr-scc"], Unscanned: 1, SellerHolds: ["scc"]),
+        new("EU image declared public to India", "DE", "IN", "allow", [], Declared: "public", Unscanned: 1),
+        new("EU health data declared, to a US seller outside the DPF", "DE", "US", "deny", ["eu-gdpr-us-dpf"], Declared: "health"),
+
+        // EEA EFTA states and Brazil (Decision (EU) 2026/179 not yet in the EEA Agreement)
+        new("Norway to Brazil: no adequacy yet for the EFTA states", "NO", "BR", "redact", ["eu-gdpr-efta-brazil"], Text: Email),
+        new("Norway to Brazil with SCCs", "NO", "BR", "allow", ["eu-gdpr-adequacy", "eu-gdpr-efta-brazil"], Text: Email, SellerHolds: ["scc"]),
+        new("Germany to Brazil after the adequacy decision", "DE", "BR", "allow", ["eu-gdpr-adequacy"], Text: Email),
+        new("Iceland to Brazil declared personal: redaction is no way out", "IS", "BR", "deny", ["eu-gdpr-efta-brazil"], Declared: "personal"),
+
+        // Other human 'omic data (28 CFR 202.205(a), 202.224)
+        new("Proteomic data of over 1,000 persons to China", "US", "CN", "deny", ["us-dsp-bulk-omic"], Declared: "omic", Text: Email, Owner: "CN", PriorCategory: "omic", Prior: 1_000, SellerHolds: ["zero-retention"]),
+        new("Proteomic data of 1,000 persons to China is not bulk", "US", "CN", "allow", ["us-padfa-adversary-located"], Declared: "omic", Text: Email, Owner: "CN", PriorCategory: "omic", Prior: 999, SellerHolds: ["zero-retention"]),
+        new("Transcriptomic data of over 1,000 persons to a Russian-owned seller in Germany", "US", "DE", "deny", ["us-dsp-covered-person-bulk-omic"], Declared: "omic", Text: Email, Owner: "RU", PriorCategory: "omic", Prior: 1_000, SellerHolds: ["zero-retention"]),
+
+        // PADFA, 15 U.S.C. 9901: no volume threshold
+        new("One person's US health data to a Chinese seller that keeps prompts", "US", "CN", "deny", ["us-padfa-adversary-located"], Declared: "health", Text: Email, Owner: "CN"),
+        new("One person's US health data to a Chinese seller that retains nothing", "US", "CN", "allow", ["us-padfa-adversary-located"], Declared: "health", Text: Email, Owner: "CN", SellerHolds: ["zero-retention"]),
+        new("US card data to a Russian-owned seller in Germany that keeps prompts", "US", "DE", "deny", ["us-padfa-adversary-controlled"], Text: "Card 4111 1111 1111 1111.", Owner: "RU"),
+        new("US card data to a German-owned seller in Germany", "US", "DE", "allow", [], Text: "Card 4111 1111 1111 1111.", Owner: "DE"),
+        new("A US email (not sensitive) to a Chinese seller that keeps prompts: PADFA does not reach it", "US", "CN", "allow", [], Text: Email, Owner: "CN"),
+        new("PADFA not yet in force in May 2024", "US", "CN", "allow", [], Declared: "health", Text: Email, Owner: "CN", Date: "2024-05-01"),
+
+        // India until s.16: the SPDI Rules 2011, r.7
+        new("Indian health data abroad in 2026 without contract or consent", "IN", "US", "deny", ["in-spdi-sensitive-transfer"], Declared: "health", Text: Email),
+        new("Indian health data abroad in 2026 with the provider's consent", "IN", "US", "allow", ["in-spdi-sensitive-transfer"], Declared: "health", Text: Email, BuyerHolds: ["in-spdi-consent"]),
+        new("Indian financial data abroad under a lawful contract", "IN", "SG", "allow", ["in-spdi-sensitive-transfer"], Text: "Card 4111 1111 1111 1111.", SellerHolds: ["in-spdi-contract"]),
+        new("An Indian email abroad in 2026 is not sensitive data", "IN", "US", "allow", [], Text: Email),
+        new("Indian health data abroad once the DPDP Act is in force", "IN", "US", "allow", ["in-dpdp-transfer-permitted"], Declared: "health", Text: Email, Date: "2027-06-01"),
+
+        // China: CII operators and human genetic resources
+        new("A CII operator sends one person's email abroad without an assessment", "CN", "SG", "deny", ["cn-cac-cii-operator"], Text: Email, BuyerHolds: ["cn-cii-operator"]),
+        new("A CII operator with an approved assessment", "CN", "SG", "allow", ["cn-cac-cii-operator", "cn-cac-pi-exempt-under-100k"], Text: Email, BuyerHolds: ["cn-cii-operator", "cac-security-assessment"]),
+        new("An ordinary handler sends one person's email abroad", "CN", "SG", "allow", ["cn-cac-pi-exempt-under-100k"], Text: Email),
+        new("Chinese genomic data under a standard contract but without the Decree 717 approval", "CN", "SG", "deny", ["cn-hgr-genomic"], Declared: "genomic", Text: Email, SellerHolds: ["cn-standard-contract"]),
+        new("Chinese genomic data with the approval and a standard contract", "CN", "SG", "allow", ["cn-hgr-genomic", "cn-cac-spi-standard-contract", "cn-cac-pi-exempt-under-100k"], Declared: "genomic", Text: Email, SellerHolds: ["cn-standard-contract"], BuyerHolds: ["cn-hgr-approval"]),
+
         // Precise geolocation is 1,000 m or finer (28 CFR 202.242)
-        new("Three decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Pick-up at 38.897, -77.036 today.", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000),
-        new("Two labelled decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Device GPS: 38.90, -77.04", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000),
+        new("Three decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Pick-up at 38.897, -77.036 today.", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000, SellerHolds: ["zero-retention"]),
+        new("Two labelled decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Device GPS: 38.90, -77.04", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000, SellerHolds: ["zero-retention"]),
         new("Two unlabelled decimals are a town, not a position", "US", "CN", "allow", [], Text: "Ratio 38.90, -77.04 in the table.", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000),
         new("India: transfers permitted, no country notified", "IN", "US", "allow", ["in-dpdp-transfer-permitted"], Text: Email, Date: "2027-06-01"),
 
@@ -151,7 +192,7 @@ public class LegalScenarioTests
         var now = s.Date is null ? Today : new DateTimeOffset(DateTime.Parse(s.Date + "T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime());
         var seller = new Counterparty("seller-1", s.To, s.Owner, s.SellerHolds, null);
         Assert.True(DataProfiler.TryParseDeclared(s.Declared, out var bits, out var cats, out var err), err);
-        var inspection = Inspection.Run([s.Text], bits, cats, DataClass.Public, Key);
+        var inspection = Inspection.Run([new Core.Protocol.DataField(Core.Protocol.FieldKind.Content, 0, 0, 0, s.Text)], s.Unscanned, bits, cats, DataClass.Public, Key);
         if (s.PriorCategory is not null)
         {
             Assert.True(DataClasses.TryParseCategory(s.PriorCategory, out var cat));
@@ -203,7 +244,7 @@ public class LegalScenarioTests
         // person in 12 months. 9,998 sent already; each request names one new patient.
         var counter = new SubjectCounter();
         var engine = new PolicyEngine(counter);
-        var seller = new Counterparty("cn-seller", "CN");
+        var seller = new Counterparty("cn-seller", "CN", "CN", ["zero-retention"]);
         var scope = new SubjectScope(Buyer, "US", seller.Id, DataCategory.Health);
         for (int i = 0; i < 9_998; i++)
         {
@@ -232,7 +273,7 @@ public class LegalScenarioTests
     public void SubjectsOutsideTheRollingWindowDoNotCount()
     {
         var counter = new SubjectCounter();
-        var seller = new Counterparty("cn-seller", "CN");
+        var seller = new Counterparty("cn-seller", "CN", "CN", ["zero-retention"]);
         var scope = new SubjectScope(Buyer, "US", seller.Id, DataCategory.Health);
         for (int i = 0; i < 20_000; i++)
         {

@@ -29,7 +29,7 @@ public class RulePackLoaderTests
     public void ShippedPacksLoad_AndEveryRuleHasACitationAndSource()
     {
         var book = RulePackLoader.LoadDirectory(RepoPaths.Rules, DateTimeOffset.UtcNow);
-        Assert.Equal(["cn-cac", "eu-gdpr", "in-dpdp", "ofac", "ru-152fz", "us-dsp"], book.Packs.Select(p => p.Id).Order());
+        Assert.Equal(["cn-cac", "eu-gdpr", "in-dpdp", "ofac", "ru-152fz", "us-dsp", "us-padfa"], book.Packs.Select(p => p.Id).Order());
         Assert.All(book.Packs, p => Assert.StartsWith("https://", p.SourceUrl, StringComparison.Ordinal));
         Assert.All(book.Rules, r => Assert.False(string.IsNullOrWhiteSpace(r.Citation)));
         Assert.True(book.Rules.Count >= 40);

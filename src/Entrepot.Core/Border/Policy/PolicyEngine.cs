@@ -64,6 +64,26 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             outcomes.Add(new RuleOutcome(rule, applied, note));
         }
 
+        if (trade.Profile.Undetectable)
+        {
+            // Redaction replaces what the scanner finds; data declared personal (names, addresses,
+            // free text) or unreadable content stays personal after it, so redacting is no lawful
+            // transfer (CJEU C-413/23 P, EDPS v SRB, 4 September 2025: pseudonymised data remains
+            // personal data for whoever can still tie it to a person).
+            for (var i = 0; i < outcomes.Count; i++)
+            {
+                if (outcomes[i].Applied == PolicyEffect.Redact)
+                {
+                    var o = outcomes[i];
+                    outcomes[i] = o with
+                    {
+                        Applied = PolicyEffect.Deny,
+                        Note = (o.Note is null ? "" : o.Note + "; ") + "redaction cannot remove personal data the scanner cannot find (declared, or in content it cannot read)",
+                    };
+                }
+            }
+        }
+
         var verdict = outcomes.Any(o => o.Applied == PolicyEffect.Deny) ? Verdict.Deny
             : outcomes.Any(o => o.Applied == PolicyEffect.Redact) ? Verdict.Redact
             : Verdict.Allow;
@@ -93,6 +113,11 @@ public sealed class PolicyEngine(ISubjectCounter counter)
         }
 
         if (m.Unscanned is { } unscanned && unscanned != trade.Profile.Unscanned > 0)
+        {
+            return false;
+        }
+
+        if (m.BuyerHolds is { } holds && !holds.Any(h => trade.BuyerAttestations?.Contains(h, StringComparer.OrdinalIgnoreCase) == true))
         {
             return false;
         }

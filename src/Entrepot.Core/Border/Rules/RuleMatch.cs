@@ -14,6 +14,10 @@ public sealed record RuleMatch
     /// <summary>Any of these categories present in the request.</summary>
     public DataCategory Categories { get; init; }
 
+    /// <summary>The buyer holds any of these attestations (an account attribute such as
+    /// cn-cii-operator, a critical information infrastructure operator).</summary>
+    public IReadOnlyList<string>? BuyerHolds { get; init; }
+
     /// <summary>True: the request carries content the scanner cannot read (images, audio, files);
     /// false: it carries none.</summary>
     public bool? Unscanned { get; init; }

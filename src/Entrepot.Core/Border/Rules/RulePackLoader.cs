@@ -13,7 +13,7 @@ namespace Entrepot.Core.Border.Rules;
 public static partial class RulePackLoader
 {
     private static readonly string[] RuleKeys = ["id", "title", "citation", "effective_from", "effective_until", "match", "effect", "requires", "otherwise", "threshold", "notes"];
-    private static readonly string[] MatchKeys = ["origin", "origin_not", "destination", "destination_not", "data_classes", "categories", "counterparty", "unscanned"];
+    private static readonly string[] MatchKeys = ["origin", "origin_not", "destination", "destination_not", "data_classes", "categories", "counterparty", "unscanned", "buyer_holds"];
 
     public static RuleBook LoadDirectory(string dir, DateTimeOffset now)
     {
@@ -361,6 +361,7 @@ public static partial class RulePackLoader
         return new RuleMatch
         {
             Unscanned = unscanned,
+            BuyerHolds = ReadList(path, m, "buyer_holds", f, errors),
             Origin = Jurisdictions(path, m, "origin", f, groups, errors),
             OriginNot = Jurisdictions(path, m, "origin_not", f, groups, errors),
             Destination = Jurisdictions(path, m, "destination", f, groups, errors),
