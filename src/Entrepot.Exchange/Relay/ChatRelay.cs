@@ -733,9 +733,9 @@ internal sealed partial class ChatRelay(
     /// without a Content-Type is read as JSON (as the API's own clients' bodies are).</summary>
     private static bool IsJson(string? contentType)
     {
-        if (string.IsNullOrEmpty(contentType))
+        if (string.IsNullOrEmpty(contentType) || contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
         {
-            return true;
+            return true; // the common cases, without parsing
         }
 
         if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media))
