@@ -45,9 +45,15 @@ internal static class PolicyCommand
         var owner = new Option<string?>("--ownership") { Description = "Country that owns the seller." };
         var sellerHolds = new Option<string[]>("--seller-holds") { Description = "Attestation or contract the seller holds (repeatable): scc, eu-us-dpf, zero-retention...", AllowMultipleArgumentsPerToken = true };
         var buyerHolds = new Option<string[]>("--buyer-holds") { Description = "Attestation the buyer holds (repeatable): ru-localised, cac-security-assessment...", AllowMultipleArgumentsPerToken = true };
+        var prior = new Option<string[]>("--prior")
+        {
+            Description = "People of a category this buyer already sent in the rules' counting period (repeatable), CATEGORY=N: health=9990, sensitive=9999, personal-identifiers=99999. They count toward every unit a rule counts in.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var declaredSubjects = new Option<long?>("--subjects") { Description = "How many people the data is about, as the Entrepot-Data-Subjects header states it." };
         var cmd = new Command("check", "Decide one flow: allow, redact or deny, with the rules and citations. Exit code 0 allow/redact, 2 deny.")
         {
-            from, to, dataClass, text, textFile, json, rules, date, owner, sellerHolds, buyerHolds,
+            from, to, dataClass, text, textFile, json, rules, date, owner, sellerHolds, buyerHolds, prior, declaredSubjects,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -108,10 +114,51 @@ internal static class PolicyCommand
                 return CommonOptions.Fail("rule packs not usable:\n" + e.Message);
             }
 
+            if (pr.GetValue(declaredSubjects) is { } ds && (ds < 1 || ds > PolicyEngine.MaxDeclaredSubjects))
+            {
+                return CommonOptions.Fail($"--subjects: a whole number of people from 1 to {PolicyEngine.MaxDeclaredSubjects}.");
+            }
+
+            const string Buyer = "what-if";
             var inspection = Inspection.Run([body], bits, categories, DataClass.Public, new byte[32]);
-            var trade = new TradeContext(origin, inspection.Profile, now, inspection.Subjects, pr.GetValue(buyerHolds));
+            var subjects = inspection.Subjects;
+            if (pr.GetValue(declaredSubjects) is { } n)
+            {
+                // As the exchange reads the header: n new people in every category the request holds.
+                var declared = Enumerable.Range(1, (int)n).Select(i => new SubjectId(UInt128.MaxValue - (UInt128)i)).ToHashSet();
+                subjects = DataClasses.Categories.Where(c => c == DataCategory.PersonalIdentifiers || (inspection.Profile.Categories & c) != 0)
+                    .ToDictionary(c => c, c => (IReadOnlyCollection<SubjectId>)new HashSet<SubjectId>(declared.Concat(inspection.Subjects.TryGetValue(c, out var found) ? found : [])));
+            }
+
+            var trade = new TradeContext(origin, inspection.Profile, now, subjects, pr.GetValue(buyerHolds), Buyer, pr.GetValue(declaredSubjects));
             var seller = new Counterparty("seller", destination, pr.GetValue(owner)?.ToUpperInvariant(), pr.GetValue(sellerHolds), null);
-            var decision = new PolicyEngine(new SubjectCounter()).Decide(book, trade, seller);
+            var counter = new SubjectCounter();
+            var next = (UInt128)1;
+            foreach (var p in pr.GetValue(prior) ?? [])
+            {
+                var eq = p.IndexOf('=', StringComparison.Ordinal);
+                if (eq < 1 || !DataClasses.TryParseCounted(p.AsSpan(0, eq), out var category)
+                    || !int.TryParse(p.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count > 2_000_000)
+                {
+                    return CommonOptions.Fail($"--prior: '{p}' is not CATEGORY=N (a category such as health, financial, sensitive or personal-identifiers; N a whole number up to 2,000,000).");
+                }
+
+                // Sent a day before, to this seller: in every unit a rule may count them in.
+                for (var i = 0; i < count; i++)
+                {
+                    var id = new SubjectId(next++);
+                    foreach (var unit in Enum.GetValues<CountingUnit>())
+                    {
+                        counter.Load(SubjectScope.For(unit, category, Buyer, origin, seller), id, now.AddDays(-1));
+                        if (category != DataCategory.Sensitive && (category & DataCategory.Sensitive) != 0)
+                        {
+                            counter.Load(SubjectScope.For(unit, DataCategory.Sensitive, Buyer, origin, seller), id, now.AddDays(-1));
+                        }
+                    }
+                }
+            }
+
+            var decision = new PolicyEngine(counter).Decide(book, trade, seller);
             if (pr.GetValue(json))
             {
                 Console.WriteLine(DecisionJson(decision, inspection.Profile));

@@ -28,6 +28,11 @@ public enum DataCategory
 
     /// <summary>Human 'omic data other than genomic: epigenomic, proteomic, transcriptomic (28 CFR 202.224).</summary>
     Omic = 64,
+
+    /// <summary>Not a category of its own: every sensitive category counted together, for a law that
+    /// sums them (China's 10,000 people of sensitive personal information a year). A threshold's
+    /// counting key, never declared.</summary>
+    Sensitive = Health | Financial | Biometric | PreciseGeolocation | Genomic | Omic,
 }
 
 public static class DataClasses
@@ -56,6 +61,7 @@ public static class DataClasses
         DataCategory.PreciseGeolocation => "precise-geolocation",
         DataCategory.Genomic => "genomic",
         DataCategory.Omic => "omic",
+        DataCategory.Sensitive => "sensitive",
         DataCategory.PersonalIdentifiers => "personal-identifiers",
         _ => throw new ArgumentOutOfRangeException(nameof(c)),
     };
@@ -88,6 +94,18 @@ public static class DataClasses
 
         c = default;
         return false;
+    }
+
+    /// <summary>A category a threshold may count: one of <see cref="Categories"/>, or "sensitive" (all of them summed).</summary>
+    public static bool TryParseCounted(ReadOnlySpan<char> name, out DataCategory c)
+    {
+        if (name.Equals("sensitive", StringComparison.OrdinalIgnoreCase))
+        {
+            c = DataCategory.Sensitive;
+            return true;
+        }
+
+        return TryParseCategory(name, out c);
     }
 
     public static IEnumerable<string> Names(this DataCategory set) =>

@@ -1,6 +1,7 @@
 using Entrepot.Core.Accounts;
 using Entrepot.Core.Border;
 using Entrepot.Core.Border.Policy;
+using Entrepot.Core.Border.Rules;
 using Entrepot.Core.Protocol;
 
 namespace Entrepot.Exchange.Border;
@@ -73,12 +74,29 @@ public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, b
         return result;
     }
 
-    /// <summary>After a trade crossed: its subjects count toward the seller's thresholds.</summary>
+    /// <summary>After a trade crossed: its subjects count toward the thresholds, per seller and
+    /// category, and in every other unit the rules in force count in (all recipients, one owner,
+    /// the sensitive categories summed).</summary>
     public void Crossed(BorderCheck check, Counterparty seller)
     {
-        foreach (var (category, ids) in check.Trade.Subjects)
+        var trade = check.Trade;
+        foreach (var (category, ids) in trade.Subjects)
         {
-            subjects.Record(new SubjectScope(check.Trade.Holder, check.Trade.Origin, seller.Id, category), check.Trade.Now, ids);
+            subjects.Record(SubjectScope.For(CountingUnit.Counterparty, category, trade.Holder, trade.Origin, seller), trade.Now, ids);
+        }
+
+        foreach (var (unit, category) in check.Book.CountingKeys)
+        {
+            if (unit == CountingUnit.Counterparty && category != DataCategory.Sensitive)
+            {
+                continue; // recorded above
+            }
+
+            var ids = trade.SubjectsOf(category);
+            if (ids.Count > 0)
+            {
+                subjects.Record(SubjectScope.For(unit, category, trade.Holder, trade.Origin, seller), trade.Now, ids);
+            }
         }
     }
 }

@@ -55,7 +55,7 @@ public sealed class SqliteSubjectStore : IAsyncDisposable
         var buf = new byte[16];
         while (r.Read())
         {
-            if (!DataClasses.TryParseCategory(r.GetString(3), out var cat) || r.GetBytes(4, 0, buf, 0, 16) != 16)
+            if (!DataClasses.TryParseCounted(r.GetString(3), out var cat) || r.GetBytes(4, 0, buf, 0, 16) != 16)
             {
                 continue;
             }

@@ -32,7 +32,9 @@ public class LegalScenarioTests
         string? PriorCategory = null,
         int Prior = 0,
         long? Subjects = null,
-        int Unscanned = 0)
+        int Unscanned = 0,
+        string? PriorTo = null,
+        string? Priors = null)
     {
         public override string ToString() => Name;
     }
@@ -80,7 +82,7 @@ public class LegalScenarioTests
         new("Important data staying in mainland China", "CN", "CN", "allow", [], Declared: "important-data"),
         new("Sensitive PI (health) from the first person needs the contract", "CN", "DE", "deny", ["cn-cac-spi-standard-contract"], Declared: "health", Text: Email),
         new("Sensitive PI (health) with the contract", "CN", "DE", "allow", ["cn-cac-spi-standard-contract", "cn-cac-pi-exempt-under-100k"], Declared: "health", Text: Email, SellerHolds: ["cn-standard-contract"]),
-        new("Sensitive health PI over 10,000 needs an assessment", "CN", "DE", "deny", ["cn-cac-spi-assessment-health"], Declared: "health", Text: Email, SellerHolds: ["cn-standard-contract"], PriorCategory: "health", Prior: 9_999),
+        new("Sensitive health PI over 10,000 needs an assessment", "CN", "DE", "deny", ["cn-cac-spi-assessment"], Declared: "health", Text: Email, SellerHolds: ["cn-standard-contract"], PriorCategory: "health", Prior: 9_999),
         new("A card number is financial sensitive PI", "CN", "SG", "deny", ["cn-cac-spi-standard-contract"], Text: "银行卡 6222 0212 3456 7894，谢谢"),
         new("Before the 2024 Provisions took effect", "CN", "JP", "allow", [], Text: Email, Date: "2024-03-21"),
 
@@ -161,6 +163,15 @@ public class LegalScenarioTests
         new("Chinese genomic data under a standard contract but without the Decree 717 approval", "CN", "SG", "deny", ["cn-hgr-genomic"], Declared: "genomic", Text: Email, SellerHolds: ["cn-standard-contract"]),
         new("Chinese genomic data with the approval and a standard contract", "CN", "SG", "allow", ["cn-hgr-genomic", "cn-cac-spi-standard-contract", "cn-cac-pi-exempt-under-100k"], Declared: "genomic", Text: Email, SellerHolds: ["cn-standard-contract"], BuyerHolds: ["cn-hgr-approval"]),
 
+        // Counting units: China per handler across recipients, sensitive categories summed; the US per owner
+        new("China sums sensitive categories: 5,000 health and 4,999 financial before this person", "CN", "SG", "deny", ["cn-cac-spi-assessment"], Declared: "health", Text: Email, SellerHolds: ["cn-standard-contract"], Priors: "health=5000;financial=4999"),
+        new("China: 9,998 sensitive people before this one stay under 10,000", "CN", "SG", "allow", ["cn-cac-spi-standard-contract", "cn-cac-pi-exempt-under-100k"], Declared: "health", Text: Email, SellerHolds: ["cn-standard-contract"], Priors: "health=5000;financial=4998"),
+        new("China counts every recipient: 9,999 sensitive people sent to another seller", "CN", "SG", "deny", ["cn-cac-spi-assessment"], Declared: "health", Text: Email, SellerHolds: ["cn-standard-contract"], PriorCategory: "health", Prior: 9_999, PriorTo: "other"),
+        new("China counts every recipient: 100,000th person over two sellers needs the contract", "CN", "SG", "deny", ["cn-cac-pi-standard-contract-100k"], Text: Email, PriorCategory: "personal-identifiers", Prior: 99_999, PriorTo: "other"),
+        new("US DSP: sellers with one owner share a count", "US", "DE", "deny", ["us-dsp-covered-person-bulk-health"], Declared: "health", Text: Email, Owner: "CN", SellerHolds: ["zero-retention"], PriorCategory: "health", Prior: 10_000, PriorTo: "CN"),
+        new("US DSP: another owner's seller does not add to the count", "US", "DE", "allow", ["us-padfa-adversary-controlled"], Declared: "health", Text: Email, Owner: "CN", SellerHolds: ["zero-retention"], PriorCategory: "health", Prior: 10_000, PriorTo: "other"),
+        new("US DSP: a seller in China shares its count with other Chinese-owned sellers", "US", "CN", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Text: Email, Owner: "CN", SellerHolds: ["zero-retention"], PriorCategory: "genomic", Prior: 100, PriorTo: "CN"),
+
         // Precise geolocation is 1,000 m or finer (28 CFR 202.242)
         new("Three decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Pick-up at 38.897, -77.036 today.", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000, SellerHolds: ["zero-retention"]),
         new("Two labelled decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Device GPS: 38.90, -77.04", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000, SellerHolds: ["zero-retention"]),
@@ -193,13 +204,25 @@ public class LegalScenarioTests
         var seller = new Counterparty("seller-1", s.To, s.Owner, s.SellerHolds, null);
         Assert.True(DataProfiler.TryParseDeclared(s.Declared, out var bits, out var cats, out var err), err);
         var inspection = Inspection.Run([new Core.Protocol.DataField(Core.Protocol.FieldKind.Content, 0, 0, 0, s.Text)], s.Unscanned, bits, cats, DataClass.Public, Key);
-        if (s.PriorCategory is not null)
+        // Earlier sends, to this seller or (PriorTo "other" / an owner's country) to another one,
+        // as the exchange records them: in every unit a rule may count them in.
+        var sentTo = s.PriorTo is null ? seller : new Counterparty("seller-2", s.To, s.PriorTo == "other" ? "other" : s.PriorTo);
+        var next = (UInt128)1;
+        var priors = (s.Priors ?? (s.PriorCategory is null ? "" : $"{s.PriorCategory}={s.Prior}")).Split(';', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var prior in priors)
         {
-            Assert.True(DataClasses.TryParseCategory(s.PriorCategory, out var cat));
-            var scope = new SubjectScope(Buyer, s.From, seller.Id, cat);
-            for (int i = 0; i < s.Prior; i++)
+            Assert.True(DataClasses.TryParseCategory(prior.Split('=')[0], out var cat));
+            for (int i = 0; i < int.Parse(prior.Split('=')[1], System.Globalization.CultureInfo.InvariantCulture); i++)
             {
-                counter.Load(scope, new SubjectId((UInt128)(i + 1)), now.AddDays(-30));
+                var id = new SubjectId(next++);
+                foreach (var unit in Enum.GetValues<CountingUnit>())
+                {
+                    counter.Load(SubjectScope.For(unit, cat, Buyer, s.From, sentTo), id, now.AddDays(-30));
+                    if ((cat & DataCategory.Sensitive) != 0)
+                    {
+                        counter.Load(SubjectScope.For(unit, DataCategory.Sensitive, Buyer, s.From, sentTo), id, now.AddDays(-30));
+                    }
+                }
             }
         }
 
@@ -245,7 +268,7 @@ public class LegalScenarioTests
         var counter = new SubjectCounter();
         var engine = new PolicyEngine(counter);
         var seller = new Counterparty("cn-seller", "CN", "CN", ["zero-retention"]);
-        var scope = new SubjectScope(Buyer, "US", seller.Id, DataCategory.Health);
+        var scope = SubjectScope.For(CountingUnit.Owner, DataCategory.Health, Buyer, "US", seller); // the DSP counts per owner
         for (int i = 0; i < 9_998; i++)
         {
             counter.Load(scope, new SubjectId((UInt128)(i + 1)), Today.AddDays(-1));
@@ -274,7 +297,7 @@ public class LegalScenarioTests
     {
         var counter = new SubjectCounter();
         var seller = new Counterparty("cn-seller", "CN", "CN", ["zero-retention"]);
-        var scope = new SubjectScope(Buyer, "US", seller.Id, DataCategory.Health);
+        var scope = SubjectScope.For(CountingUnit.Owner, DataCategory.Health, Buyer, "US", seller); // the DSP counts per owner
         for (int i = 0; i < 20_000; i++)
         {
             counter.Load(scope, new SubjectId((UInt128)(i + 1)), Today.AddMonths(-13));

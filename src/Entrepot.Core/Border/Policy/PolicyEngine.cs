@@ -42,14 +42,20 @@ public sealed class PolicyEngine(ISubjectCounter counter)
                     continue;
                 }
 
-                var scope = new SubjectScope(trade.Holder, trade.Origin, seller.Id, t.Category);
+                var scope = SubjectScope.For(t, trade, seller);
                 long count = counter.CountWith(scope, t.Period.Start(trade.Now), trade.SubjectsOf(t.Category));
                 if (!t.Applies(count))
                 {
                     continue;
                 }
 
-                note = $"{count} distinct {t.Category.Name()} subjects sent by this buyer to this seller in the {t.Period.Name()} period, threshold {t.Subjects}";
+                var to = t.Unit switch
+                {
+                    CountingUnit.Handler => "to all recipients",
+                    CountingUnit.Owner => seller.Ownership is null ? "to this seller" : $"to sellers owned from {seller.Ownership}",
+                    _ => "to this seller",
+                };
+                note = $"{count} distinct {t.Category.Name()} subjects sent by this buyer {to} in the {t.Period.Name()} period, threshold {t.Subjects}";
             }
 
             var applied = rule.Effect;

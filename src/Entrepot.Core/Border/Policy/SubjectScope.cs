@@ -15,4 +15,21 @@ public readonly record struct SubjectScope(string Holder, string Origin, string 
 
     /// <summary>The same origin, seller and category without a holder (the counts of old).</summary>
     public SubjectScope Legacy => this with { Holder = Unattributed };
+
+    /// <summary>The counterparty key of every recipient together (<see cref="Rules.CountingUnit.Handler"/>).</summary>
+    public const string AllRecipients = "*";
+
+    /// <summary>The scope a threshold counts <paramref name="seller"/>'s subjects in.</summary>
+    public static SubjectScope For(Rules.RuleThreshold t, TradeContext trade, Counterparty seller) =>
+        For(t.Unit, t.Category, trade.Holder, trade.Origin, seller);
+
+    public static SubjectScope For(Rules.CountingUnit unit, DataCategory category, string holder, string origin, Counterparty seller) =>
+        new(holder, origin, unit switch
+        {
+            Rules.CountingUnit.Handler => AllRecipients,
+            // The exchange knows an owner by its country: sellers owned from one country share a
+            // count (stricter than one legal entity, never looser). A seller with no stated owner is its own.
+            Rules.CountingUnit.Owner => "owner:" + (seller.Ownership ?? seller.Id),
+            _ => seller.Id,
+        }, category);
 }

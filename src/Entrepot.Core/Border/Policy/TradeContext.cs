@@ -18,6 +18,24 @@ public sealed record TradeContext(
     public static readonly IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> NoSubjects =
         new Dictionary<DataCategory, IReadOnlyCollection<SubjectId>>();
 
-    public IReadOnlyCollection<SubjectId> SubjectsOf(DataCategory c) =>
-        Subjects.TryGetValue(c, out var s) ? s : [];
+    /// <summary>The subjects of category <paramref name="c"/>; for <see cref="DataCategory.Sensitive"/>,
+    /// those of every sensitive category together.</summary>
+    public IReadOnlyCollection<SubjectId> SubjectsOf(DataCategory c)
+    {
+        if (c != DataCategory.Sensitive)
+        {
+            return Subjects.TryGetValue(c, out var s) ? s : [];
+        }
+
+        HashSet<SubjectId>? all = null;
+        foreach (var (category, ids) in Subjects)
+        {
+            if ((category & DataCategory.Sensitive) != 0 && category != DataCategory.Sensitive)
+            {
+                (all ??= []).UnionWith(ids);
+            }
+        }
+
+        return all ?? (IReadOnlyCollection<SubjectId>)[];
+    }
 }

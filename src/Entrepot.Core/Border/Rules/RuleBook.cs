@@ -21,9 +21,13 @@ public sealed class RuleBook
         Fingerprint = contentHash;
         ById = Rules.ToDictionary(r => r.Id, StringComparer.Ordinal);
         HasThresholds = Rules.Any(r => r.Threshold is not null);
+        CountingKeys = Rules.Where(r => r.Threshold is not null).Select(r => (r.Threshold!.Unit, r.Threshold.Category)).Distinct().ToList();
     }
 
     public IReadOnlyList<RulePack> Packs { get; }
+
+    /// <summary>Every (unit, category) a threshold of this book counts in: where a crossing is recorded.</summary>
+    public IReadOnlyList<(CountingUnit Unit, DataCategory Category)> CountingKeys { get; }
     public IReadOnlyDictionary<string, JurisdictionSet> Groups { get; }
     public IReadOnlyList<PolicyRule> Rules { get; }
     public IReadOnlyDictionary<string, PolicyRule> ById { get; }

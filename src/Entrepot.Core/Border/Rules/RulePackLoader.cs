@@ -407,9 +407,9 @@ public static partial class RulePackLoader
 
         var category = DataCategory.None;
         var catText = Scalar(t, "category");
-        if (catText is null || !DataClasses.TryParseCategory(catText, out category))
+        if (catText is null || !DataClasses.TryParseCounted(catText, out category))
         {
-            errors.Add(new RuleLoadError(path, t.Start.Line, f + ".category", $"required: one of {string.Join(", ", DataClasses.Categories.Select(x => x.Name()))}"));
+            errors.Add(new RuleLoadError(path, t.Start.Line, f + ".category", $"required: one of {string.Join(", ", DataClasses.Categories.Select(x => x.Name()))}, or sensitive (those but personal-identifiers, summed)"));
         }
 
         var period = ThresholdPeriod.Rolling12Months;
@@ -425,12 +425,23 @@ public static partial class RulePackLoader
                 break;
         }
 
-        if (Scalar(t, "per") is { } per && per != "counterparty")
+        var unit = CountingUnit.Counterparty;
+        switch (Scalar(t, "per"))
         {
-            errors.Add(new RuleLoadError(path, Child(t, "per")!.Start.Line, f + ".per", "only 'counterparty' is supported"));
+            case null or "counterparty":
+                break;
+            case "handler":
+                unit = CountingUnit.Handler;
+                break;
+            case "owner":
+                unit = CountingUnit.Owner;
+                break;
+            default:
+                errors.Add(new RuleLoadError(path, Child(t, "per")!.Start.Line, f + ".per", "one of counterparty, handler, owner"));
+                break;
         }
 
-        return new RuleThreshold(subjects, category, period, upTo);
+        return new RuleThreshold(subjects, category, period, upTo, unit);
     }
 
     private static JurisdictionSet? Jurisdictions(string path, YamlMappingNode m, string key, string field, Dictionary<string, JurisdictionSet> groups, List<RuleLoadError> errors)
