@@ -101,7 +101,7 @@ public class BorderFieldsTests
             Providers = sellers.Select(s => new ProviderSpec
             {
                 Id = s.Id, Kind = "openai", BaseUrl = s.Seller.Upstream.V1.AbsoluteUri, Jurisdiction = s.Jurisdiction, Models = ["m"],
-                Price = new PriceSpec { Input = 1m, Output = 1m }, Ownership = s.Jurisdiction,
+                Price = new PriceSpec { Input = 1m, Output = 1m }, Ownership = s.Jurisdiction, Attestations = ["zero-retention"],
             }).ToList(),
         };
         var host = ExchangeHost.Create(config, Path.Combine(Path.GetTempPath(), "entrepot-tests", "fields-" + Guid.NewGuid().ToString("N")[..8]));
