@@ -61,12 +61,26 @@ public class BorderCliTests
     }
 
     [Fact]
+    public async Task PolicyCheck_ReplaysPriorCounts_ChinaSumsSensitiveCategoriesAcrossRecipients()
+    {
+        string[] flow = ["policy", "check", "--from", "CN", "--to", "SG", "--data-class", "health", "--text", "patient a@example.com", "--seller-holds", "cn-standard-contract", "--json"];
+        var (over, output, _) = await EntrepotCli.RunWithInputAsync(null, [.. flow, "--prior", "health=5000", "--prior", "financial=4999"]);
+        Assert.Equal(2, over);
+        var rule = JsonDocument.Parse(output).RootElement.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("effect").GetString() == "deny");
+        Assert.Equal("cn-cac-spi-assessment", rule.GetProperty("id").GetString());
+        Assert.Contains("10000 distinct sensitive subjects sent by this buyer to all recipients", rule.GetProperty("note").GetString(), StringComparison.Ordinal);
+
+        var (under, _, _) = await EntrepotCli.RunWithInputAsync(null, [.. flow, "--prior", "health=5000", "--prior", "financial=4998"]);
+        Assert.Equal(0, under);
+    }
+
+    [Fact]
     public async Task PolicyLint_ShippedPacksOk_BrokenPackNamesFileLineField()
     {
         var shipped = Path.Combine(AppContext.BaseDirectory, "rules");
         var (ok, output, _) = await EntrepotCli.RunWithInputAsync(null, "policy", "lint", shipped);
         Assert.Equal(0, ok);
-        Assert.Contains("ok: 6 packs", output, StringComparison.Ordinal);
+        Assert.Contains("ok: 7 packs", output, StringComparison.Ordinal);
 
         var dir = SharedModel.TempDir("lint");
         File.WriteAllText(Path.Combine(dir, "bad.yaml"), "pack: bad\ntitle: Bad\nsource: https://example.org\nrules:\n  - id: x\n    title: t\n    citation: c\n    effective_from: 2024-01-01\n    effect: forbid\n");
