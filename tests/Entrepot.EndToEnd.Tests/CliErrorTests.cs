@@ -61,6 +61,8 @@ public sealed class CliErrorTests
         { ["policy", "check", "--from", "US", "--to", "CN", "--prior", "bogus=3"], "--prior: 'bogus=3' is not CATEGORY=N" },
         { ["policy", "check", "--from", "US", "--to", "CN", "--prior", "health=-1"], "--prior: 'health=-1' is not CATEGORY=N" },
         { ["policy", "check", "--from", "US", "--to", "CN", "--subjects", "0"], "--subjects: a whole number of people from 1 to 100000" },
+        { ["policy", "check", "--from", "DE", "--to", "IN", "--seller-holds", "scc;until=June"], "--seller-holds: 'scc;until=June': until= takes a date" },
+        { ["policy", "check", "--from", "CN", "--to", "SG", "--buyer-holds", "cac-security-assessment;where=SG"], "--buyer-holds: 'cac-security-assessment;where=SG': unknown 'where'" },
         { ["policy", "check", "--from", "DE", "--to", "SG", "--text-file", Path.Combine(Dir, "none.txt")], "none.txt does not exist" },
         { ["policy", "check", "--from", "DE", "--to", "SG", "--data-class", "secretish"], "--data-class" },
         { ["policy", "diff", Dir, Dir, "--replay", Path.Combine(Dir, "nowhere")], "nowhere" },

@@ -43,8 +43,8 @@ internal static class PolicyCommand
         var rules = new Option<string?>("--rules") { Description = "Rule pack directory (default: ./rules, else the shipped packs)." };
         var date = new Option<string?>("--date") { Description = "Decide as of this date (YYYY-MM-DD; default today)." };
         var owner = new Option<string?>("--ownership") { Description = "Country that owns the seller." };
-        var sellerHolds = new Option<string[]>("--seller-holds") { Description = "Attestation or contract the seller holds (repeatable): scc, eu-us-dpf, zero-retention...", AllowMultipleArgumentsPerToken = true };
-        var buyerHolds = new Option<string[]>("--buyer-holds") { Description = "Attestation the buyer holds (repeatable): ru-localised, cac-security-assessment...", AllowMultipleArgumentsPerToken = true };
+        var sellerHolds = new Option<string[]>("--seller-holds") { Description = "Attestation or contract the seller holds (repeatable): scc, eu-us-dpf, zero-retention...; scoped as scc;for=DE+FR;with=BUYER;from=YYYY-MM-DD;until=YYYY-MM-DD (for: the buyers' origins; with: buyer accounts, the what-if buyer is what-if).", AllowMultipleArgumentsPerToken = true };
+        var buyerHolds = new Option<string[]>("--buyer-holds") { Description = "Attestation the buyer holds (repeatable): ru-localised, cac-security-assessment...; scoped as cac-security-assessment;for=SG;with=SELLER;until=YYYY-MM-DD (for: the sellers' places; with: seller ids, the what-if seller is seller).", AllowMultipleArgumentsPerToken = true };
         var prior = new Option<string[]>("--prior")
         {
             Description = "People of a category this buyer already sent in the rules' counting period (repeatable), CATEGORY=N: health=9990, sensitive=9999, personal-identifiers=99999. They count toward every unit a rule counts in.",
@@ -112,6 +112,17 @@ internal static class PolicyCommand
             catch (RuleLoadException e)
             {
                 return CommonOptions.Fail("rule packs not usable:\n" + e.Message);
+            }
+
+            foreach (var (option, values) in new[] { ("--seller-holds", pr.GetValue(sellerHolds)), ("--buyer-holds", pr.GetValue(buyerHolds)) })
+            {
+                foreach (var v in values ?? [])
+                {
+                    if (Holding.Parse(v, out var why) is null)
+                    {
+                        return CommonOptions.Fail($"{option}: {why} (a name, optionally scoped: scc;for=DE;with=sg-1;from=2026-01-01;until=2026-12-31).");
+                    }
+                }
             }
 
             if (pr.GetValue(declaredSubjects) is { } ds && (ds < 1 || ds > PolicyEngine.MaxDeclaredSubjects))

@@ -159,10 +159,17 @@ public sealed record ProviderSpec
             return null;
         }
 
-        if ((Attestations ?? []).Concat(Contracts ?? []).Any(a => string.IsNullOrWhiteSpace(a) || a.Length > 64))
+        foreach (var (list, field) in new[] { (Attestations, "attestations"), (Contracts, "contracts") })
         {
-            error = $"'{path}.attestations' and '{path}.contracts' must be lists of names such as \"scc\".";
-            return null;
+            foreach (var a in list ?? [])
+            {
+                string? why = null;
+                if (a is null || a.Length > 256 || Border.Policy.Holding.Parse(a, out why) is null)
+                {
+                    error = $"'{path}.{field}' must hold names such as \"scc\", optionally scoped (\"scc;for=DE+FR;with=buyer-1;from=2026-01-01;until=2026-12-31\"): {why ?? "an item is empty or over 256 characters"}.";
+                    return null;
+                }
+            }
         }
 
         string? apiKey = string.IsNullOrEmpty(ApiKey) ? null : ApiKey;

@@ -336,9 +336,14 @@ public static class AdminApi
             return Error(400, $"'default_data_class' must be one of {string.Join(", ", Core.Border.DataClasses.All.Select(Core.Border.DataClasses.Name))}.", "invalid_request_error", "default_data_class");
         }
 
-        if (a.Attestations is { } att && att.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 64))
+        foreach (var t in a.Attestations ?? [])
         {
-            return Error(400, "'attestations' must be a list of names such as \"ru-localised\".", "invalid_request_error", "attestations");
+            string? why = null;
+            if (t is null || t.Length > 256 || Core.Border.Policy.Holding.Parse(t, out why) is null)
+            {
+                return Error(400, "'attestations' must be a list of names such as \"ru-localised\", optionally scoped (\"cac-security-assessment;for=SG;from=2026-01-01;until=2026-12-31\"): " +
+                    (why ?? "an item is empty or over 256 characters") + ".", "invalid_request_error", "attestations");
+            }
         }
 
         if (a.Currency is { } currency && (currency.Length != 3 || !currency.All(char.IsAsciiLetter)))

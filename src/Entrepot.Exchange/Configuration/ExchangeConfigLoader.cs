@@ -148,6 +148,15 @@ public static class ExchangeConfigLoader
                 throw new ConfigurationException($"{source}: 'accounts[{i}].keys' entries must be at least 16 characters.");
             }
 
+            foreach (var t in a.Attestations ?? [])
+            {
+                string? why = null;
+                if (t is null || t.Length > 256 || Core.Border.Policy.Holding.Parse(t, out why) is null)
+                {
+                    throw new ConfigurationException($"{source}: 'accounts[{i}].attestations' must hold names such as \"ru-localised\", optionally scoped (\"cac-security-assessment;for=SG;until=2026-12-31\"): {why ?? "an item is empty or over 256 characters"}.");
+                }
+            }
+
             if (a.HomeJurisdiction is not null && !Core.Accounts.Account.IsJurisdiction(a.HomeJurisdiction))
             {
                 throw new ConfigurationException($"{source}: 'accounts[{i}].home_jurisdiction' must be an ISO 3166 code such as \"DE\" or \"UA-43\".");

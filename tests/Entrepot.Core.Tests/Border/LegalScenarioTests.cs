@@ -172,6 +172,20 @@ public class LegalScenarioTests
         new("US DSP: another owner's seller does not add to the count", "US", "DE", "allow", ["us-padfa-adversary-controlled"], Declared: "health", Text: Email, Owner: "CN", SellerHolds: ["zero-retention"], PriorCategory: "health", Prior: 10_000, PriorTo: "other"),
         new("US DSP: a seller in China shares its count with other Chinese-owned sellers", "US", "CN", "deny", ["us-dsp-bulk-genomic"], Declared: "genomic", Text: Email, Owner: "CN", SellerHolds: ["zero-retention"], PriorCategory: "genomic", Prior: 100, PriorTo: "CN"),
 
+        // Who holds a contract, for where, until when
+        new("A seller's SCC that expired does not count", "DE", "IN", "redact", ["eu-gdpr-scc"], Text: Email, SellerHolds: ["scc;until=2026-06-30"]),
+        new("A seller's SCC still in force counts", "DE", "IN", "allow", ["eu-gdpr-scc"], Text: Email, SellerHolds: ["scc;from=2025-01-01;until=2027-12-31"]),
+        new("A seller's SCC not yet in force does not count", "DE", "IN", "redact", ["eu-gdpr-scc"], Text: Email, SellerHolds: ["scc;from=2027-01-01"]),
+        new("A seller's SCC with another buyer does not count", "DE", "IN", "redact", ["eu-gdpr-scc"], Text: Email, SellerHolds: ["scc;with=someone-else"]),
+        new("A seller's SCC with this buyer counts", "DE", "IN", "allow", ["eu-gdpr-scc"], Text: Email, SellerHolds: ["scc;with=buyer-1"]),
+        new("A seller's SCC for German exporters does not cover a French one", "FR", "IN", "redact", ["eu-gdpr-scc"], Text: Email, SellerHolds: ["scc;for=DE"]),
+        new("A buyer's SCC for India covers the Indian seller", "DE", "IN", "allow", ["eu-gdpr-scc"], Text: Email, BuyerHolds: ["scc;for=IN;with=seller-1"]),
+        new("A buyer's SCC for Singapore does not cover India", "DE", "IN", "redact", ["eu-gdpr-scc"], Text: Email, BuyerHolds: ["scc;for=SG"]),
+        new("A CAC assessment for the Singapore route does not cover Germany", "CN", "DE", "deny", ["cn-cac-pi-assessment-1m"], Text: Email, BuyerHolds: ["cac-security-assessment;for=SG"], PriorCategory: "personal-identifiers", Prior: 999_999),
+        new("A CAC assessment past its validity does not count", "CN", "SG", "deny", ["cn-cac-pi-assessment-1m"], Text: Email, BuyerHolds: ["cac-security-assessment;for=SG;until=2026-03-31"], PriorCategory: "personal-identifiers", Prior: 999_999),
+        new("A Roskomnadzor notice for the US does not cover Singapore", "RU", "SG", "deny", ["ru-152fz-crossborder-notice"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=US"]),
+        new("A Roskomnadzor notice for Singapore covers it", "RU", "SG", "allow", ["ru-152fz-localisation", "ru-152fz-crossborder-notice"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=SG"]),
+
         // Precise geolocation is 1,000 m or finer (28 CFR 202.242)
         new("Three decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Pick-up at 38.897, -77.036 today.", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000, SellerHolds: ["zero-retention"]),
         new("Two labelled decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Device GPS: 38.90, -77.04", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000, SellerHolds: ["zero-retention"]),
@@ -239,6 +253,32 @@ public class LegalScenarioTests
         var decision = new PolicyEngine(counter).Decide(Book, trade, seller);
         Assert.Equal(s.Expect, decision.Verdict.Name());
         Assert.Equal(s.Rules.Order(), decision.Deciding.Select(r => r.Rule.Id).Order());
+    }
+
+    [Fact]
+    public void ARefusal_SaysWhichHoldingFellShortAndWhy()
+    {
+        var seller = new Counterparty("sg-1", "SG", "SG", ["scc;until=2026-06-30", "scc;with=other-buyer"]);
+        var trade = new TradeContext("DE", Inspection.Run([Email], 0, DataCategory.None, DataClass.Public, Key).Profile, Today,
+            TradeContext.NoSubjects, ["scc;for=IN"], Buyer);
+        var decision = new PolicyEngine(new SubjectCounter()).Decide(Book, trade, seller);
+        var note = Assert.Single(decision.Deciding).Note;
+        Assert.Equal("requires scc: not held (the seller's scc is expired 2026-06-30; the seller's scc is with other-buyer only; the buyer's scc is for IN only)", note);
+    }
+
+    [Theory]
+    [InlineData("scc", "scc")]
+    [InlineData("SCC ; for=sg+hk ; with=Sg-1 ; from=2026-01-01 ; until=2026-12-31", "scc;for=SG+HK;with=sg-1;from=2026-01-01;until=2026-12-31")]
+    [InlineData("scc;for=Germany", null)]
+    [InlineData("scc;until=31.12.2026", null)]
+    [InlineData("scc;from=2027-01-01;until=2026-01-01", null)]
+    [InlineData("scc;within=DE", null)]
+    [InlineData("s c c", null)]
+    public void Holdings_ParseOrSayWhy(string text, string? canonical)
+    {
+        var h = Holding.Parse(text, out var error);
+        Assert.Equal(canonical, h?.ToString());
+        Assert.Equal(canonical is null, error is not null);
     }
 
     [Fact]

@@ -9,7 +9,22 @@ public sealed record Counterparty(
     IReadOnlyCollection<string>? Attestations = null,
     IReadOnlyCollection<string>? Contracts = null)
 {
-    public bool Holds(string requirement) =>
-        (Attestations?.Contains(requirement, StringComparer.OrdinalIgnoreCase) ?? false) ||
-        (Contracts?.Contains(requirement, StringComparer.OrdinalIgnoreCase) ?? false);
+    // Parsed once per pair of lists: a copy made with 'with' and other lists parses its own.
+    private (object? Attestations, object? Contracts, IReadOnlyList<Holding>? Parsed) _holdings;
+
+    /// <summary>Its attestations and contracts with their scope and validity (<see cref="Holding"/>).</summary>
+    public IReadOnlyList<Holding> Holdings
+    {
+        get
+        {
+            var cached = _holdings;
+            if (cached.Parsed is null || !ReferenceEquals(cached.Attestations, Attestations) || !ReferenceEquals(cached.Contracts, Contracts))
+            {
+                cached = (Attestations, Contracts, Holding.ParseAll((Attestations ?? []).Concat(Contracts ?? [])));
+                _holdings = cached;
+            }
+
+            return cached.Parsed!;
+        }
+    }
 }

@@ -61,9 +61,10 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             var applied = rule.Effect;
             if (rule.Effect is PolicyEffect.RequireAttestation or PolicyEffect.RequireContract)
             {
-                var held = rule.Requires.FirstOrDefault(r => seller.Holds(r) || (trade.BuyerAttestations?.Contains(r, StringComparer.OrdinalIgnoreCase) ?? false));
+                var held = Held(rule.Requires, trade, seller, day, out var gaps);
                 applied = held is null ? rule.Otherwise : PolicyEffect.Allow;
-                var req = $"requires {string.Join(" or ", rule.Requires)}: {(held is null ? "not held" : held + " held")}";
+                var req = $"requires {string.Join(" or ", rule.Requires)}: {(held is null ? "not held" : held + " held")}"
+                    + (held is null && gaps.Count > 0 ? " (" + string.Join("; ", gaps) + ")" : "");
                 note = note is null ? req : note + "; " + req;
             }
 
@@ -96,6 +97,46 @@ public sealed class PolicyEngine(ISubjectCounter counter)
         return new CandidateDecision(seller, verdict, outcomes);
     }
 
+    /// <summary>The first requirement the seller or the buyer holds for this trade, or null; with
+    /// <paramref name="gaps"/> saying why each holding of a required name does not count (expired,
+    /// for other places, with other parties).</summary>
+    private static string? Held(IReadOnlyList<string> requires, TradeContext trade, Counterparty seller, DateOnly day, out List<string> gaps)
+    {
+        gaps = [];
+        foreach (var r in requires)
+        {
+            // A seller's holding is for the buyers' origins and with buyer accounts; a buyer's, for
+            // the sellers' places and with seller ids.
+            foreach (var h in seller.Holdings)
+            {
+                if (h.Name == r)
+                {
+                    if (h.Gap(day, trade.Origin, trade.Holder) is not { } gap)
+                    {
+                        return r;
+                    }
+
+                    gaps.Add($"the seller's {r} is {gap}");
+                }
+            }
+
+            foreach (var h in trade.BuyerHoldings)
+            {
+                if (h.Name == r)
+                {
+                    if (h.Gap(day, seller.Jurisdiction, seller.Id) is not { } gap)
+                    {
+                        return r;
+                    }
+
+                    gaps.Add($"the buyer's {r} is {gap}");
+                }
+            }
+        }
+
+        return null;
+    }
+
     private static bool Matches(RuleMatch m, TradeContext trade, Counterparty seller)
     {
         // A party known only by its country may be in any of its regions a rule names (a buyer in
@@ -123,7 +164,8 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             return false;
         }
 
-        if (m.BuyerHolds is { } holds && !holds.Any(h => trade.BuyerAttestations?.Contains(h, StringComparer.OrdinalIgnoreCase) == true))
+        var day = DateOnly.FromDateTime(trade.Now.UtcDateTime);
+        if (m.BuyerHolds is { } holds && !holds.Any(name => trade.BuyerHoldings.Any(h => h.Name == name && h.Gap(day, seller.Jurisdiction, seller.Id) is null)))
         {
             return false;
         }

@@ -15,6 +15,25 @@ public sealed record TradeContext(
     string Holder = "",
     long? DeclaredSubjects = null)
 {
+    // Parsed once per list: a copy made with 'with' and other attestations parses its own.
+    private (IReadOnlyCollection<string>? Source, IReadOnlyList<Holding>? Parsed) _buyerHoldings;
+
+    /// <summary>The buyer's attestations with their scope and validity.</summary>
+    public IReadOnlyList<Holding> BuyerHoldings
+    {
+        get
+        {
+            var cached = _buyerHoldings;
+            if (cached.Parsed is null || !ReferenceEquals(cached.Source, BuyerAttestations))
+            {
+                cached = (BuyerAttestations, Holding.ParseAll(BuyerAttestations));
+                _buyerHoldings = cached;
+            }
+
+            return cached.Parsed!;
+        }
+    }
+
     public static readonly IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> NoSubjects =
         new Dictionary<DataCategory, IReadOnlyCollection<SubjectId>>();
 
