@@ -183,8 +183,12 @@ public class LegalScenarioTests
         new("A buyer's SCC for Singapore does not cover India", "DE", "IN", "redact", ["eu-gdpr-scc"], Text: Email, BuyerHolds: ["scc;for=SG"]),
         new("A CAC assessment for the Singapore route does not cover Germany", "CN", "DE", "deny", ["cn-cac-pi-assessment-1m"], Text: Email, BuyerHolds: ["cac-security-assessment;for=SG"], PriorCategory: "personal-identifiers", Prior: 999_999),
         new("A CAC assessment past its validity does not count", "CN", "SG", "deny", ["cn-cac-pi-assessment-1m"], Text: Email, BuyerHolds: ["cac-security-assessment;for=SG;until=2026-03-31"], PriorCategory: "personal-identifiers", Prior: 999_999),
-        new("A Roskomnadzor notice for the US does not cover Singapore", "RU", "SG", "deny", ["ru-152fz-crossborder-notice"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=US"]),
-        new("A Roskomnadzor notice for Singapore covers it", "RU", "SG", "allow", ["ru-152fz-localisation", "ru-152fz-crossborder-notice"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=SG"]),
+        new("A Roskomnadzor notice for Germany does not cover France", "RU", "FR", "deny", ["ru-152fz-crossborder-notice"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=DE"]),
+        new("A Roskomnadzor notice for Germany covers it at once (adequate protection)", "RU", "DE", "allow", ["ru-152fz-localisation", "ru-152fz-crossborder-notice"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=DE;from=2026-11-27"]),
+        new("To the US, a notice filed on 17 November still waits on the 28th (ready 1 December)", "RU", "US", "deny", ["ru-152fz-crossborder-notice-wait"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=US;from=2026-11-17"]),
+        new("To the US, a notice filed on 14 November counts from the 27th", "RU", "US", "allow", ["ru-152fz-localisation", "ru-152fz-crossborder-notice-wait"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=US;from=2026-11-14"]),
+        new("To the US, an undated notice cannot show its wait", "RU", "US", "deny", ["ru-152fz-crossborder-notice-wait"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=US"]),
+        new("To Kazakhstan (on Roskomnadzor's list), no wait", "RU", "KZ", "allow", ["ru-152fz-localisation", "ru-152fz-crossborder-notice"], Text: Email, BuyerHolds: ["ru-localised", "ru-crossborder-notified;for=KZ;from=2026-11-27"]),
 
         // Precise geolocation is 1,000 m or finer (28 CFR 202.242)
         new("Three decimals are precise: the 1,001st device to China", "US", "CN", "deny", ["us-dsp-bulk-precise-geolocation"], Text: "Pick-up at 38.897, -77.036 today.", Owner: "CN", PriorCategory: "precise-geolocation", Prior: 1000, SellerHolds: ["zero-retention"]),

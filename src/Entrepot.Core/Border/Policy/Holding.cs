@@ -90,8 +90,24 @@ public sealed record Holding(string Name, IReadOnlyList<string>? For = null, IRe
 
     /// <summary>Why this holding does not count for a trade with <paramref name="party"/> in
     /// <paramref name="place"/> on <paramref name="day"/>; null when it does.</summary>
-    public string? Gap(DateOnly day, string place, string party)
+    /// <param name="waitWorkingDays">Working days (Monday to Friday) after <see cref="From"/> before the
+    /// holding counts; a holding without a from= date then never counts (the wait cannot be shown).</param>
+    public string? Gap(DateOnly day, string place, string party, int waitWorkingDays = 0)
     {
+        if (waitWorkingDays > 0)
+        {
+            if (From is not { } notice)
+            {
+                return $"undated (it counts {waitWorkingDays} working days after its from= date)";
+            }
+
+            var ready = AddWorkingDays(notice, waitWorkingDays);
+            if (day < ready)
+            {
+                return $"waiting {waitWorkingDays} working days from {notice:yyyy-MM-dd}, until {ready:yyyy-MM-dd}";
+            }
+        }
+
         if (From is { } f && day < f)
         {
             return $"valid only from {f:yyyy-MM-dd}";
@@ -113,6 +129,24 @@ public sealed record Holding(string Name, IReadOnlyList<string>? For = null, IRe
         }
 
         return null;
+    }
+
+    /// <summary>The day <paramref name="n"/> working days (Monday to Friday) after <paramref name="from"/>.
+    /// Public holidays are not known and count as working days, which may end a wait a day or two early
+    /// around holidays.</summary>
+    public static DateOnly AddWorkingDays(DateOnly from, int n)
+    {
+        var day = from;
+        while (n > 0)
+        {
+            day = day.AddDays(1);
+            if (day.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday))
+            {
+                n--;
+            }
+        }
+
+        return day;
     }
 
     public override string ToString() =>

@@ -61,7 +61,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             var applied = rule.Effect;
             if (rule.Effect is PolicyEffect.RequireAttestation or PolicyEffect.RequireContract)
             {
-                var held = Held(rule.Requires, trade, seller, day, out var gaps);
+                var held = Held(rule.Requires, rule.WaitWorkingDays, trade, seller, day, out var gaps);
                 applied = held is null ? rule.Otherwise : PolicyEffect.Allow;
                 var req = $"requires {string.Join(" or ", rule.Requires)}: {(held is null ? "not held" : held + " held")}"
                     + (held is null && gaps.Count > 0 ? " (" + string.Join("; ", gaps) + ")" : "");
@@ -100,7 +100,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
     /// <summary>The first requirement the seller or the buyer holds for this trade, or null; with
     /// <paramref name="gaps"/> saying why each holding of a required name does not count (expired,
     /// for other places, with other parties).</summary>
-    private static string? Held(IReadOnlyList<string> requires, TradeContext trade, Counterparty seller, DateOnly day, out List<string> gaps)
+    private static string? Held(IReadOnlyList<string> requires, int wait, TradeContext trade, Counterparty seller, DateOnly day, out List<string> gaps)
     {
         gaps = [];
         foreach (var r in requires)
@@ -111,7 +111,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             {
                 if (h.Name == r)
                 {
-                    if (h.Gap(day, trade.Origin, trade.Holder) is not { } gap)
+                    if (h.Gap(day, trade.Origin, trade.Holder, wait) is not { } gap)
                     {
                         return r;
                     }
@@ -124,7 +124,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             {
                 if (h.Name == r)
                 {
-                    if (h.Gap(day, seller.Jurisdiction, seller.Id) is not { } gap)
+                    if (h.Gap(day, seller.Jurisdiction, seller.Id, wait) is not { } gap)
                     {
                         return r;
                     }

@@ -18,6 +18,10 @@ public sealed record PolicyRule
     /// <summary>For require_* effects: what happens when nothing required is held (deny by default).</summary>
     public PolicyEffect Otherwise { get; init; } = PolicyEffect.Deny;
 
+    /// <summary>A holding of the requirement counts only this many working days (Monday to Friday)
+    /// after its from= date, such as the period in which a regulator may object to a notice; 0: at once.</summary>
+    public int WaitWorkingDays { get; init; }
+
     public RuleThreshold? Threshold { get; init; }
 
     /// <summary>Where the rule was read from ("rules/us-dsp.yaml:42"), for messages.</summary>

@@ -12,7 +12,7 @@ namespace Entrepot.Core.Border.Rules;
 /// </summary>
 public static partial class RulePackLoader
 {
-    private static readonly string[] RuleKeys = ["id", "title", "citation", "effective_from", "effective_until", "match", "effect", "requires", "otherwise", "threshold", "notes"];
+    private static readonly string[] RuleKeys = ["id", "title", "citation", "effective_from", "effective_until", "match", "effect", "requires", "otherwise", "wait_working_days", "threshold", "notes"];
     private static readonly string[] MatchKeys = ["origin", "origin_not", "destination", "destination_not", "data_classes", "categories", "counterparty", "unscanned", "buyer_holds"];
 
     public static RuleBook LoadDirectory(string dir, DateTimeOffset now)
@@ -247,6 +247,16 @@ public static partial class RulePackLoader
             }
         }
 
+        var wait = 0;
+        if (Scalar(r, "wait_working_days") is { } w)
+        {
+            if (!isRequire || !int.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out wait) || wait is < 1 or > 365)
+            {
+                errors.Add(new RuleLoadError(path, Child(r, "wait_working_days")!.Start.Line, field + ".wait_working_days",
+                    "a whole number of working days (1-365), only with require_attestation or require_contract"));
+            }
+        }
+
         var match = ReadMatch(path, field, r, groups, errors);
         var threshold = ReadThreshold(path, field, r, errors);
         if (errors.Count > before)
@@ -266,6 +276,7 @@ public static partial class RulePackLoader
             Effect = effect,
             Requires = requires,
             Otherwise = otherwise,
+            WaitWorkingDays = wait,
             Threshold = threshold,
             Source = $"{Path.GetFileName(path)}:{r.Start.Line}",
         };
