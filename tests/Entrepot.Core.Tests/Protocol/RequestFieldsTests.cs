@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Entrepot.Core.Border.Redaction;
 using Entrepot.Core.Border.Scanning;
@@ -183,6 +184,56 @@ public class RequestFieldsTests
 
         Assert.Equal($$"""{"to":"{{Email}}","cc":"+1 415 555 0132"}""", joined.ToString());
         Assert.Contains("[DONE]", output.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Mutated bodies (bytes flipped, cut, duplicated, spliced from other requests): the reader
+    /// never throws; when it accepts a body, every field it reports is a JSON string token at that
+    /// position holding that text, and the redacted body is one JSON object without the original values.</summary>
+    [Fact]
+    public void MutatedBodies_NeverThrow_AndAcceptedOnesRedactToValidJson()
+    {
+        var corpus = Corpus.Select(row => Encoding.UTF8.GetBytes(((string)row[2]).Replace("@@", Email, StringComparison.Ordinal))).ToArray();
+        var random = new Random(20261203);
+        var accepted = 0;
+        for (var i = 0; i < 3000; i++)
+        {
+            var body = (byte[])corpus[random.Next(corpus.Length)].Clone();
+            var list = body.ToList();
+            for (var m = random.Next(1, 4); m > 0 && list.Count > 0; m--)
+            {
+                var at = random.Next(list.Count);
+                switch (random.Next(4))
+                {
+                    case 0: list[at] = (byte)random.Next(256); break;
+                    case 1: list.RemoveRange(at, Math.Min(random.Next(1, 8), list.Count - at)); break;
+                    case 2: list.InsertRange(at, list.GetRange(at, Math.Min(random.Next(1, 16), list.Count - at))); break;
+                    default: list.InsertRange(at, corpus[random.Next(corpus.Length)].Take(random.Next(1, 40))); break;
+                }
+            }
+
+            body = [.. list];
+            var kind = random.Next(2) == 0 ? EndpointKind.ChatCompletions : EndpointKind.Completions;
+            var request = InferenceRequestParser.Parse(body, kind, out var error);
+            if (request is null)
+            {
+                Assert.NotNull(error);
+                continue;
+            }
+
+            accepted++;
+            foreach (var f in request.Content.Fields)
+            {
+                var token = new Utf8JsonReader(body.AsSpan(f.Start, f.Length));
+                Assert.True(token.Read() && token.TokenType == JsonTokenType.String, $"field at {f.Start} is not a string token");
+                Assert.Equal(f.Text, token.GetString());
+            }
+
+            var redacted = RedactionTests.Redact(body, request.Content, stream: random.Next(2) == 0);
+            Assert.IsType<JsonObject>(JsonNode.Parse(redacted));
+            Assert.NotNull(InferenceRequestParser.Parse(redacted, kind, out _));
+        }
+
+        Assert.True(accepted > 100, $"only {accepted} mutated bodies were accepted: the test exercised too little");
     }
 
     private static ReadOnlySpan<byte> Event(string call) =>
