@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
@@ -27,22 +26,9 @@ public class BorderFieldsTests
     private const string Email = "anna.schmidt@example.de";
     private const string ApiKey = "sk-proj-Zq4vB8nT2wX6yR1kP9sD3fG7hJ5lM0cVbN8aQ2eW4tY6uI";
 
-    private sealed class Seller
-    {
-        public required FaultyUpstream Upstream { get; init; }
-        public ConcurrentQueue<string> Bodies { get; } = new();
-    }
-
     /// <summary>Answers every chat with one tool call, "echo", whose arguments hold the last message's content.</summary>
-    private static async Task<Seller> ToolSeller()
-    {
-        var upstream = await FaultyUpstream.StartAsync();
-        var seller = new Seller { Upstream = upstream };
-        upstream.Behaviour = async (_, ctx) =>
+    private static Task<RecordingSeller> ToolSeller() => RecordingSeller.StartAsync(async (body, ctx) =>
         {
-            using var reader = new StreamReader(ctx.Request.Body);
-            var body = await reader.ReadToEndAsync();
-            seller.Bodies.Enqueue(body);
             var root = JsonNode.Parse(body)!;
             var last = root["messages"]!.AsArray()[^1]!["content"];
             var said = last is JsonValue v ? v.GetValue<string>() : last?.ToJsonString() ?? "";
@@ -83,11 +69,9 @@ public class BorderFieldsTests
                 ["usage"] = new JsonObject { ["prompt_tokens"] = 9, ["completion_tokens"] = 5, ["total_tokens"] = 14 },
             };
             await ctx.Response.WriteAsync(answer.ToJsonString());
-        };
-        return seller;
-    }
+        });
 
-    private static async Task<ExchangeHost> StartExchange(string? rulesDir, params (string Id, string Jurisdiction, Seller Seller)[] sellers)
+    private static async Task<ExchangeHost> StartExchange(string? rulesDir, params (string Id, string Jurisdiction, RecordingSeller Seller)[] sellers)
     {
         var config = new ExchangeConfig
         {

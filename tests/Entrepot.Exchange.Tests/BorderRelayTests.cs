@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -24,21 +23,8 @@ public class BorderRelayTests
     private const string AdminKey = "ent-border-test-admin-key-000";
     private const string AgencyKey = "ent-border-test-us-agency-000";
 
-    private sealed class Seller
-    {
-        public required FaultyUpstream Upstream { get; init; }
-        public ConcurrentQueue<string> Bodies { get; } = new();
-    }
-
-    private static async Task<Seller> EchoSeller()
-    {
-        var upstream = await FaultyUpstream.StartAsync();
-        var seller = new Seller { Upstream = upstream };
-        upstream.Behaviour = async (_, ctx) =>
+    private static Task<RecordingSeller> EchoSeller() => RecordingSeller.StartAsync(async (body, ctx) =>
         {
-            using var reader = new StreamReader(ctx.Request.Body);
-            var body = await reader.ReadToEndAsync();
-            seller.Bodies.Enqueue(body);
             using var doc = JsonDocument.Parse(body);
             if (doc.RootElement.TryGetProperty("prompt", out var prompt))
             {
@@ -76,11 +62,9 @@ public class BorderRelayTests
                 choices = new[] { new { index = 0, message = new { role = "assistant", content = said }, finish_reason = "stop" } },
                 usage = new { prompt_tokens = 9, completion_tokens = 5, total_tokens = 14 },
             }));
-        };
-        return seller;
-    }
+        });
 
-    private static async Task<ExchangeHost> StartExchange(string? rulesDir, params (string Id, string Jurisdiction, Seller Seller, decimal Price)[] sellers)
+    private static async Task<ExchangeHost> StartExchange(string? rulesDir, params (string Id, string Jurisdiction, RecordingSeller Seller, decimal Price)[] sellers)
     {
         var config = new ExchangeConfig
         {
