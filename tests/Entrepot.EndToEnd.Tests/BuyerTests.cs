@@ -8,6 +8,46 @@ namespace Entrepot.EndToEnd.Tests;
 /// <summary>The official OpenAI .NET client, unmodified, buying from the demo market.</summary>
 public class BuyerTests(DemoFixture demo) : IClassFixture<DemoFixture>
 {
+    /// <summary>Adds one header to every request of a client, as a buyer's own pipeline would.</summary>
+    private sealed class HeaderPolicy(string name, string value) : System.ClientModel.Primitives.PipelinePolicy
+    {
+        public override void Process(System.ClientModel.Primitives.PipelineMessage message, IReadOnlyList<System.ClientModel.Primitives.PipelinePolicy> pipeline, int currentIndex)
+        {
+            message.Request.Headers.Set(name, value);
+            ProcessNext(message, pipeline, currentIndex);
+        }
+
+        public override async ValueTask ProcessAsync(System.ClientModel.Primitives.PipelineMessage message, IReadOnlyList<System.ClientModel.Primitives.PipelinePolicy> pipeline, int currentIndex)
+        {
+            message.Request.Headers.Set(name, value);
+            await ProcessNextAsync(message, pipeline, currentIndex);
+        }
+    }
+
+    [Fact]
+    public async Task ProviderPreferencesInAHeader_RouteAClientThatCannotAddBodyFields()
+    {
+        foreach (var seller in (string[])["sg-singapore", "us-ashburn"])
+        {
+            var options = new OpenAI.OpenAIClientOptions { Endpoint = demo.V1 };
+            options.AddPolicy(new HeaderPolicy("Entrepot-Provider-Preferences", $$"""{"only":["{{seller}}"]}"""), System.ClientModel.Primitives.PipelinePosition.PerCall);
+            var client = new ChatClient(demo.Market.ModelName, new ApiKeyCredential(DemoFixture.ApiKey), options);
+            var result = await client.CompleteChatAsync([new UserChatMessage("Once upon a time")], new ChatCompletionOptions { MaxOutputTokenCount = 4 });
+            Assert.True(result.GetRawResponse().Headers.TryGetValue("Entrepot-Provider", out var provider));
+            Assert.Equal(seller, provider);
+        }
+
+        foreach (var (header, body) in new[] { ("{\"only\":", """{"model":"m","messages":[{"role":"user","content":"x"}]}"""), ("""{"sort":"fastest"}""", """{"model":"m","messages":[{"role":"user","content":"x"}]}"""), ("""{"only":["sg-singapore"]}""", """{"model":"m","provider":{"only":["us-ashburn"]},"messages":[{"role":"user","content":"x"}]}""") })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("Entrepot-Provider-Preferences", header);
+            var r = await demo.Http.SendAsync(request);
+            Assert.Equal(400, (int)r.StatusCode);
+            using var error = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            Assert.Equal("Entrepot-Provider-Preferences", error.RootElement.GetProperty("error").GetProperty("param").GetString());
+        }
+    }
+
     [Fact]
     public async Task ChatCompletion_NonStreaming_RealTextAndUsage()
     {

@@ -15,7 +15,18 @@ public sealed class InferenceRequest
     /// <summary>The buyer asked for a final usage chunk (<c>stream_options.include_usage</c>).</summary>
     public bool IncludeUsage { get; init; }
     public long? MaxTokens { get; init; }
-    public ProviderPreferences Preferences { get; init; } = ProviderPreferences.None;
+    private ProviderPreferences _preferences = ProviderPreferences.None;
+
+    public ProviderPreferences Preferences { get => _preferences; init => _preferences = value; }
+
+    /// <summary>The same request with routing preferences given outside its body (the
+    /// Entrepot-Provider-Preferences header).</summary>
+    public InferenceRequest WithPreferences(ProviderPreferences preferences)
+    {
+        var copy = (InferenceRequest)MemberwiseClone();
+        copy._preferences = preferences;
+        return copy;
+    }
 
     /// <summary>True if the body carries a <c>provider</c> object that must not reach the seller.</summary>
     public bool HasProviderObject { get; init; }

@@ -4,8 +4,47 @@ using Entrepot.Core.Routing;
 namespace Entrepot.Core.Protocol;
 
 /// <summary>Reads the OpenRouter-compatible <c>provider</c> object; unknown fields are ignored as OpenRouter does.</summary>
-internal static class ProviderPreferencesReader
+public static class ProviderPreferencesReader
 {
+    /// <summary>The request header that carries the same JSON object as the body's <c>provider</c>, for
+    /// clients that cannot add fields to a request body.</summary>
+    public const string Header = "Entrepot-Provider-Preferences";
+
+    /// <summary>Reads the header's value; null with an error naming the header when it is not the
+    /// <c>provider</c> object.</summary>
+    public static ProviderPreferences? FromHeader(string value, out RequestError? error)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(value);
+        try
+        {
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = 8 });
+            if (!reader.Read())
+            {
+                error = new RequestError($"The {Header} header is empty; give the provider object as JSON, such as {{\"only\":[\"sg-1\"]}}.", Header);
+                return null;
+            }
+
+            var prefs = Read(ref reader, out error);
+            if (prefs is not null && reader.Read())
+            {
+                prefs = null;
+                error = new RequestError($"The {Header} header holds more than one JSON value.", Header);
+            }
+
+            if (prefs is null)
+            {
+                error = new RequestError($"The {Header} header: {error!.Message.Replace("'provider'", "the provider object", StringComparison.Ordinal)}", Header);
+            }
+
+            return prefs;
+        }
+        catch (JsonException e)
+        {
+            error = new RequestError($"The {Header} header is not JSON: {e.Message}", Header);
+            return null;
+        }
+    }
+
     public static ProviderPreferences? Read(ref Utf8JsonReader reader, out RequestError? error)
     {
         error = null;

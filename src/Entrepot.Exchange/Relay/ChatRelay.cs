@@ -125,6 +125,24 @@ internal sealed partial class ChatRelay(
             return;
         }
 
+        if (ctx.Request.Headers[ProviderPreferencesReader.Header] is { Count: > 0 } preferencesHeader)
+        {
+            // The provider object for clients that cannot add body fields: the same JSON, given once.
+            var prefs = request.HasProviderObject
+                ? null
+                : ProviderPreferencesReader.FromHeader(preferencesHeader.ToString(), out error);
+            if (prefs is null)
+            {
+                metrics.Request("rejected", null);
+                await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest, error ?? new RequestError(
+                    $"Provider preferences are given twice: in the body's 'provider' and in the {ProviderPreferencesReader.Header} header; give them once.",
+                    ProviderPreferencesReader.Header)).ConfigureAwait(false);
+                return;
+            }
+
+            request = request.WithPreferences(prefs);
+        }
+
         if (limits.Any && await limits.AdmitAsync(key.Scopes,
                 TokenEstimator.FromUtf8Bytes(request.PromptTextBytes) + (request.MaxTokens ?? settings.HoldMaxTokens)).ConfigureAwait(false) is { } limited)
         {
