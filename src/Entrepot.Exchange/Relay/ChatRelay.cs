@@ -109,40 +109,18 @@ internal sealed partial class ChatRelay(
             return;
         }
 
-        if (!IsJson(ctx.Request.ContentType))
-        {
-            metrics.Request("rejected", null);
-            await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest,
-                $"The request body must be JSON: send 'Content-Type: application/json' (got '{ctx.Request.ContentType}').", "invalid_request_error", "Content-Type", "invalid_content_type").ConfigureAwait(false);
-            return;
-        }
-
-        var request = InferenceRequestParser.Parse(body.Span, kind, out var error);
-        if (request is null)
+        var headers = ctx.Request.Headers;
+        var read = BuyerRequest.Read(body.Span, kind, ctx.Request.ContentType,
+            headers[ProviderPreferencesReader.Header] is { Count: > 0 } p ? p.ToString() : null,
+            headers[PolicyEngine.SubjectsHeader] is { Count: > 0 } n ? n.ToString() : null, out var error);
+        if (read is null)
         {
             metrics.Request("rejected", null);
             await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
         }
 
-        if (ctx.Request.Headers[ProviderPreferencesReader.Header] is { Count: > 0 } preferencesHeader)
-        {
-            // The provider object for clients that cannot add body fields: the same JSON, given once.
-            var prefs = request.HasProviderObject
-                ? null
-                : ProviderPreferencesReader.FromHeader(preferencesHeader.ToString(), out error);
-            if (prefs is null)
-            {
-                metrics.Request("rejected", null);
-                await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest, error ?? new RequestError(
-                    $"Provider preferences are given twice: in the body's 'provider' and in the {ProviderPreferencesReader.Header} header; give them once.",
-                    ProviderPreferencesReader.Header)).ConfigureAwait(false);
-                return;
-            }
-
-            request = request.WithPreferences(prefs);
-        }
-
+        var request = read.Request;
         if (limits.Any && await limits.AdmitAsync(key.Scopes,
                 TokenEstimator.FromUtf8Bytes(request.PromptTextBytes) + (request.MaxTokens ?? settings.HoldMaxTokens)).ConfigureAwait(false) is { } limited)
         {
@@ -168,24 +146,8 @@ internal sealed partial class ChatRelay(
             return;
         }
 
-        long? declaredSubjects = null;
-        if (ctx.Request.Headers[PolicyEngine.SubjectsHeader] is { Count: > 0 } subjectsHeader)
-        {
-            if (!long.TryParse(subjectsHeader.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
-                || n < 1 || n > PolicyEngine.MaxDeclaredSubjects)
-            {
-                metrics.Request("rejected", null);
-                await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest,
-                    $"The {PolicyEngine.SubjectsHeader} header must be a whole number of people from 1 to {PolicyEngine.MaxDeclaredSubjects} (split larger data across requests).",
-                    "invalid_request_error", PolicyEngine.SubjectsHeader, "invalid_data_subjects").ConfigureAwait(false);
-                return;
-            }
-
-            declaredSubjects = n;
-        }
-
         var declared = ctx.Request.Headers[BorderControl.DataClassHeader];
-        var check = border.Inspect(request, key.Account, declared.Count == 0 ? null : declared.ToString(), out var classError, declaredSubjects);
+        var check = border.Inspect(request, key.Account, declared.Count == 0 ? null : declared.ToString(), out var classError, read.DeclaredSubjects);
         if (check is null)
         {
             metrics.Request("rejected", null);
@@ -745,26 +707,6 @@ internal sealed partial class ChatRelay(
             trade.Completion = sse.Text;
             trade.ContentEvents = sse.ContentEvents;
         }
-    }
-
-    /// <summary>JSON in UTF-8: application/json or a +json type, with no charset or UTF-8's. A request
-    /// without a Content-Type is read as JSON (as the API's own clients' bodies are).</summary>
-    private static bool IsJson(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType) || contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            return true; // the common cases, without parsing
-        }
-
-        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media))
-        {
-            return false;
-        }
-
-        var type = media.MediaType.Value ?? "";
-        var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
-        var charset = media.Charset.Value;
-        return json && (string.IsNullOrEmpty(charset) || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
     }
 
     private static void SetTradeHeaders(HttpResponse response, Trade trade)
