@@ -135,10 +135,7 @@ internal static class PolicyCommand
             var subjects = inspection.Subjects;
             if (pr.GetValue(declaredSubjects) is { } n)
             {
-                // As the exchange reads the header: n new people in every category the request holds.
-                var declared = Enumerable.Range(1, (int)n).Select(i => new SubjectId(UInt128.MaxValue - (UInt128)i)).ToHashSet();
-                subjects = DataClasses.Categories.Where(c => c == DataCategory.PersonalIdentifiers || (inspection.Profile.Categories & c) != 0)
-                    .ToDictionary(c => c, c => (IReadOnlyCollection<SubjectId>)new HashSet<SubjectId>(declared.Concat(inspection.Subjects.TryGetValue(c, out var found) ? found : [])));
+                subjects = DataProfiler.WithDeclared(inspection.Subjects, inspection.Profile.Categories, n); // as the exchange reads the header
             }
 
             var trade = new TradeContext(origin, inspection.Profile, now, subjects, pr.GetValue(buyerHolds), Buyer, pr.GetValue(declaredSubjects));
@@ -158,13 +155,9 @@ internal static class PolicyCommand
                 for (var i = 0; i < count; i++)
                 {
                     var id = new SubjectId(next++);
-                    foreach (var unit in Enum.GetValues<CountingUnit>())
+                    foreach (var scope in SubjectScope.EveryUnit(category, Buyer, origin, seller))
                     {
-                        counter.Load(SubjectScope.For(unit, category, Buyer, origin, seller), id, now.AddDays(-1));
-                        if (category != DataCategory.Sensitive && (category & DataCategory.Sensitive) != 0)
-                        {
-                            counter.Load(SubjectScope.For(unit, DataCategory.Sensitive, Buyer, origin, seller), id, now.AddDays(-1));
-                        }
+                        counter.Load(scope, id, now.AddDays(-1));
                     }
                 }
             }

@@ -160,4 +160,37 @@ public static class DataProfiler
 
         return result;
     }
+
+    /// <summary>Declared people cannot be told apart from anyone counted before, so they are that many
+    /// new subjects (random ids) in every category the request holds, besides those the scanner named.</summary>
+    public static IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> WithDeclared(
+        IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> found, DataCategory categories, long n)
+    {
+        var declared = new SubjectId[n];
+        Span<byte> bytes = stackalloc byte[16];
+        for (var i = 0; i < declared.Length; i++)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+            declared[i] = new SubjectId(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes));
+        }
+
+        var result = new Dictionary<DataCategory, IReadOnlyCollection<SubjectId>>();
+        foreach (var c in DataClasses.Categories)
+        {
+            if (c != DataCategory.PersonalIdentifiers && (categories & c) == 0)
+            {
+                continue;
+            }
+
+            var set = new HashSet<SubjectId>(declared);
+            if (found.TryGetValue(c, out var named))
+            {
+                set.UnionWith(named);
+            }
+
+            result[c] = set;
+        }
+
+        return result;
+    }
 }

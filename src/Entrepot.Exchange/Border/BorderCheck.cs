@@ -27,8 +27,8 @@ public sealed class BorderCheck
     private readonly Dictionary<string, CandidateDecision> _decisions = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<DataField> _fields;
     private readonly bool _secretsInClear;
-    private Pseudonymiser? _all, _secrets;
-    private byte[]? _allBody, _secretsBody;
+    // Per masking: the placeholders given and the body they went into, built on first need.
+    private (Pseudonymiser Names, byte[] Body)? _all, _secrets;
 
     internal BorderCheck(PolicyEngine engine, RuleBook book, TradeContext trade, PromptContent prompt, Inspection inspection, bool secretsInClear)
     {
@@ -74,12 +74,18 @@ public sealed class BorderCheck
         : Masking.None;
 
     /// <summary>The placeholder mapping of the body sent with <paramref name="masking"/> (empty if none).</summary>
-    public IReadOnlyDictionary<string, string> Mapping(Masking masking) =>
-        (masking == Masking.All ? _all : masking == Masking.Secrets ? _secrets : null)?.Mapping ?? Empty;
+    public IReadOnlyDictionary<string, string> Mapping(Masking masking) => NamesOf(masking)?.Mapping ?? Empty;
 
     private static readonly Dictionary<string, string> Empty = [];
 
-    public int Redactions(Masking masking) => (masking == Masking.All ? _all : masking == Masking.Secrets ? _secrets : null)?.Total ?? 0;
+    public int Redactions(Masking masking) => NamesOf(masking)?.Total ?? 0;
+
+    private Pseudonymiser? NamesOf(Masking masking) => masking switch
+    {
+        Masking.All => _all?.Names,
+        Masking.Secrets => _secrets?.Names,
+        _ => null,
+    };
 
     /// <summary>The body as a seller receives it with <paramref name="masking"/>; null when it gets
     /// the buyer's bytes (nothing to replace).</summary>
@@ -90,8 +96,8 @@ public sealed class BorderCheck
             return null;
         }
 
-        ref var body = ref masking == Masking.All ? ref _allBody : ref _secretsBody;
-        if (body is null)
+        ref var masked = ref masking == Masking.All ? ref _all : ref _secrets;
+        if (masked is null)
         {
             var texts = _fields.Select(f => f.Text).ToList();
             var p = new Pseudonymiser(texts);
@@ -110,18 +116,10 @@ public sealed class BorderCheck
                 }
             }
 
-            body = Core.Border.Redaction.RedactedBody.Write(original, _fields, redacted, request.Stream);
-            if (masking == Masking.All)
-            {
-                _all = p;
-            }
-            else
-            {
-                _secrets = p;
-            }
+            masked = (p, Core.Border.Redaction.RedactedBody.Write(original, _fields, redacted, request.Stream));
         }
 
-        return body;
+        return masked.Value.Body;
     }
 
     /// <summary>The Entrepot-Policy header: verdict, deciding rules, what was redacted, the class,
@@ -144,8 +142,7 @@ public sealed class BorderCheck
             sb.Append("; rules=").AppendJoin(',', ids);
         }
 
-        var p = masking == Masking.All ? _all : masking == Masking.Secrets ? _secrets : null;
-        if (p is { Total: > 0 })
+        if (NamesOf(masking) is { Total: > 0 } p)
         {
             sb.Append("; redacted=").AppendJoin(',', p.Counts.OrderBy(kv => kv.Key).Select(kv => kv.Key.Name() + ":" + kv.Value.ToString(CultureInfo.InvariantCulture)));
         }
@@ -182,7 +179,7 @@ public sealed class BorderCheck
     /// <summary>The 451 message: every denied seller with its rules and citations.</summary>
     public string DenialMessage(string model) =>
         $"No seller of '{model}' may lawfully receive this request (data class {Inspection.Profile.Effective.Name()}" +
-        (Inspection.Profile.Detected.Count > 0 || Inspection.Profile.Unscanned > 0 ? $"; found {DetectedSummary()}" : "") + "). " +
+        (DetectedSummary() is { Length: > 0 } found ? $"; found {found}" : "") + "). " +
         string.Join(" ", _decisions.Values.Where(d => d.Verdict == Verdict.Deny)
             .Select(d => $"Seller {d.Seller.Id} ({d.Seller.Jurisdiction}): {d.Explain()}."));
 }

@@ -36,42 +36,9 @@ public sealed class BorderControl(PolicyRules rules, ISubjectCounter subjects, b
 
         var prompt = request.Content;
         var inspection = Inspection.Run(prompt.Fields, prompt.Unscanned.Count, bits, categories, account.DefaultDataClass, subjectKey);
-        var subjects = declaredSubjects is { } n ? WithDeclared(inspection.Subjects, inspection.Profile.Categories, n) : inspection.Subjects;
+        var subjects = declaredSubjects is { } n ? DataProfiler.WithDeclared(inspection.Subjects, inspection.Profile.Categories, n) : inspection.Subjects;
         var trade = new TradeContext(account.HomeJurisdiction, inspection.Profile, time.GetUtcNow(), subjects, account.Attestations, account.Id, declaredSubjects);
         return new BorderCheck(_engine, rules.Current, trade, prompt, inspection, secretsInClear?.Contains(account.Id) == true);
-    }
-
-    /// <summary>Declared people cannot be told apart from anyone counted before, so they are that many
-    /// new subjects (random ids) in every category the request holds, besides those the scanner named.</summary>
-    private static IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> WithDeclared(
-        IReadOnlyDictionary<DataCategory, IReadOnlyCollection<SubjectId>> found, DataCategory categories, long n)
-    {
-        var declared = new SubjectId[n];
-        Span<byte> bytes = stackalloc byte[16];
-        for (var i = 0; i < declared.Length; i++)
-        {
-            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
-            declared[i] = new SubjectId(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes));
-        }
-
-        var result = new Dictionary<DataCategory, IReadOnlyCollection<SubjectId>>();
-        foreach (var c in DataClasses.Categories)
-        {
-            if (c != DataCategory.PersonalIdentifiers && (categories & c) == 0)
-            {
-                continue;
-            }
-
-            var set = new HashSet<SubjectId>(declared);
-            if (found.TryGetValue(c, out var named))
-            {
-                set.UnionWith(named);
-            }
-
-            result[c] = set;
-        }
-
-        return result;
     }
 
     /// <summary>After a trade crossed: its subjects count toward the thresholds, per seller and

@@ -236,13 +236,9 @@ public class LegalScenarioTests
             for (int i = 0; i < int.Parse(prior.Split('=')[1], System.Globalization.CultureInfo.InvariantCulture); i++)
             {
                 var id = new SubjectId(next++);
-                foreach (var unit in Enum.GetValues<CountingUnit>())
+                foreach (var scope in SubjectScope.EveryUnit(cat, Buyer, s.From, sentTo))
                 {
-                    counter.Load(SubjectScope.For(unit, cat, Buyer, s.From, sentTo), id, now.AddDays(-30));
-                    if ((cat & DataCategory.Sensitive) != 0)
-                    {
-                        counter.Load(SubjectScope.For(unit, DataCategory.Sensitive, Buyer, s.From, sentTo), id, now.AddDays(-30));
-                    }
+                    counter.Load(scope, id, now.AddDays(-30));
                 }
             }
         }
@@ -250,10 +246,7 @@ public class LegalScenarioTests
         var subjects = inspection.Subjects;
         if (s.Subjects is { } n)
         {
-            // As the exchange reads Entrepot-Data-Subjects: n new people in every category declared.
-            var declared = Enumerable.Range(0, (int)n).Select(i => new SubjectId(UInt128.MaxValue - (UInt128)i)).ToHashSet();
-            subjects = DataClasses.Categories.Where(c => (inspection.Profile.Categories & c) != 0 || c == DataCategory.PersonalIdentifiers)
-                .ToDictionary(c => c, c => (IReadOnlyCollection<SubjectId>)declared);
+            subjects = DataProfiler.WithDeclared(inspection.Subjects, inspection.Profile.Categories, n); // as the exchange reads Entrepot-Data-Subjects
         }
 
         var trade = new TradeContext(s.From, inspection.Profile, now, subjects, s.BuyerHolds, Buyer, s.Subjects);

@@ -24,7 +24,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
         var outcomes = new List<RuleOutcome>();
         foreach (var rule in book.Rules)
         {
-            if (!rule.InForce(day) || !Matches(rule.Match, trade, seller))
+            if (!rule.InForce(day) || !Matches(rule.Match, trade, seller, day))
             {
                 continue;
             }
@@ -32,7 +32,8 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             string? note = null;
             if (rule.Threshold is { } t)
             {
-                if ((trade.Profile.Categories & t.Category) != 0 && trade.SubjectsOf(t.Category).Count == 0 && trade.DeclaredSubjects is null)
+                var incoming = trade.SubjectsOf(t.Category);
+                if ((trade.Profile.Categories & t.Category) != 0 && incoming.Count == 0 && trade.DeclaredSubjects is null)
                 {
                     // Declared data of a counted category about nobody the scanner can name: the
                     // volume cannot be known, and the law counts pseudonymised rows too
@@ -43,7 +44,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
                 }
 
                 var scope = SubjectScope.For(t, trade, seller);
-                long count = counter.CountWith(scope, t.Period.Start(trade.Now), trade.SubjectsOf(t.Category));
+                long count = counter.CountWith(scope, t.Period.Start(trade.Now), incoming);
                 if (!t.Applies(count))
                 {
                     continue;
@@ -68,27 +69,18 @@ public sealed class PolicyEngine(ISubjectCounter counter)
                 note = note is null ? req : note + "; " + req;
             }
 
-            outcomes.Add(new RuleOutcome(rule, applied, note));
-        }
-
-        if (trade.Profile.Undetectable)
-        {
-            // Redaction replaces what the scanner finds; data declared personal (names, addresses,
-            // free text) or unreadable content stays personal after it, so redacting is no lawful
-            // transfer (CJEU C-413/23 P, EDPS v SRB, 4 September 2025: pseudonymised data remains
-            // personal data for whoever can still tie it to a person).
-            for (var i = 0; i < outcomes.Count; i++)
+            if (applied == PolicyEffect.Redact && trade.Profile.Undetectable)
             {
-                if (outcomes[i].Applied == PolicyEffect.Redact)
-                {
-                    var o = outcomes[i];
-                    outcomes[i] = o with
-                    {
-                        Applied = PolicyEffect.Deny,
-                        Note = (o.Note is null ? "" : o.Note + "; ") + "redaction cannot remove personal data the scanner cannot find (declared, or in content it cannot read)",
-                    };
-                }
+                // Redaction replaces what the scanner finds; data declared personal (names, addresses,
+                // free text) or unreadable content stays personal after it, so redacting is no lawful
+                // transfer (CJEU C-413/23 P, EDPS v SRB, 4 September 2025: pseudonymised data remains
+                // personal data for whoever can still tie it to a person).
+                applied = PolicyEffect.Deny;
+                const string cannot = "redaction cannot remove personal data the scanner cannot find (declared, or in content it cannot read)";
+                note = note is null ? cannot : note + "; " + cannot;
             }
+
+            outcomes.Add(new RuleOutcome(rule, applied, note));
         }
 
         var verdict = outcomes.Any(o => o.Applied == PolicyEffect.Deny) ? Verdict.Deny
@@ -107,37 +99,40 @@ public sealed class PolicyEngine(ISubjectCounter counter)
         {
             // A seller's holding is for the buyers' origins and with buyer accounts; a buyer's, for
             // the sellers' places and with seller ids.
-            foreach (var h in seller.Holdings)
+            if (Holds(seller.Holdings, r, day, trade.Origin, trade.Holder, wait, "the seller's", gaps)
+                || Holds(trade.BuyerHoldings, r, day, seller.Jurisdiction, seller.Id, wait, "the buyer's", gaps))
             {
-                if (h.Name == r)
-                {
-                    if (h.Gap(day, trade.Origin, trade.Holder, wait) is not { } gap)
-                    {
-                        return r;
-                    }
-
-                    gaps.Add($"the seller's {r} is {gap}");
-                }
-            }
-
-            foreach (var h in trade.BuyerHoldings)
-            {
-                if (h.Name == r)
-                {
-                    if (h.Gap(day, seller.Jurisdiction, seller.Id, wait) is not { } gap)
-                    {
-                        return r;
-                    }
-
-                    gaps.Add($"the buyer's {r} is {gap}");
-                }
+                return r;
             }
         }
 
         return null;
     }
 
-    private static bool Matches(RuleMatch m, TradeContext trade, Counterparty seller)
+    /// <summary>Whether one of <paramref name="holdings"/> named <paramref name="name"/> counts for a
+    /// trade with <paramref name="party"/> in <paramref name="place"/>; each that does not is added
+    /// to <paramref name="gaps"/> (when given) with why.</summary>
+    private static bool Holds(IReadOnlyList<Holding> holdings, string name, DateOnly day, string place, string party, int wait, string whose, List<string>? gaps)
+    {
+        foreach (var h in holdings)
+        {
+            if (h.Name != name)
+            {
+                continue;
+            }
+
+            if (h.Gap(day, place, party, wait) is not { } gap)
+            {
+                return true;
+            }
+
+            gaps?.Add($"{whose} {name} is {gap}");
+        }
+
+        return false;
+    }
+
+    private static bool Matches(RuleMatch m, TradeContext trade, Counterparty seller, DateOnly day)
     {
         // A party known only by its country may be in any of its regions a rule names (a buyer in
         // "UA" may be in Crimea): the rule is taken to apply, as the worst case would have it.
@@ -164,8 +159,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
             return false;
         }
 
-        var day = DateOnly.FromDateTime(trade.Now.UtcDateTime);
-        if (m.BuyerHolds is { } holds && !holds.Any(name => trade.BuyerHoldings.Any(h => h.Name == name && h.Gap(day, seller.Jurisdiction, seller.Id) is null)))
+        if (m.BuyerHolds is { } holds && !holds.Any(name => Holds(trade.BuyerHoldings, name, day, seller.Jurisdiction, seller.Id, 0, "", null)))
         {
             return false;
         }

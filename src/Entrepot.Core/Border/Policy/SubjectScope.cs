@@ -23,6 +23,21 @@ public readonly record struct SubjectScope(string Holder, string Origin, string 
     public static SubjectScope For(Rules.RuleThreshold t, TradeContext trade, Counterparty seller) =>
         For(t.Unit, t.Category, trade.Holder, trade.Origin, seller);
 
+    /// <summary>Every scope a subject of <paramref name="category"/> sent to <paramref name="seller"/>
+    /// can be counted in, whatever the rules: each unit, and the sensitive sum for a sensitive category
+    /// (what a what-if loads its earlier sends into).</summary>
+    public static IEnumerable<SubjectScope> EveryUnit(DataCategory category, string holder, string origin, Counterparty seller)
+    {
+        foreach (var unit in Enum.GetValues<Rules.CountingUnit>())
+        {
+            yield return For(unit, category, holder, origin, seller);
+            if (category != DataCategory.Sensitive && (category & DataCategory.Sensitive) != 0)
+            {
+                yield return For(unit, DataCategory.Sensitive, holder, origin, seller);
+            }
+        }
+    }
+
     public static SubjectScope For(Rules.CountingUnit unit, DataCategory category, string holder, string origin, Counterparty seller) =>
         new(holder, origin, unit switch
         {

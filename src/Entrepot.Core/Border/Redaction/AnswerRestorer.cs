@@ -19,8 +19,8 @@ public sealed class AnswerRestorer(IReadOnlyDictionary<string, string> mapping)
 
     private readonly Dictionary<(int Choice, int Slot), PlaceholderRestorer> _restorers = new();
     private readonly List<byte> _pending = [];
-    private readonly Dictionary<string, string> _escaped = mapping.ToDictionary(kv => kv.Key,
-        kv => JsonEncodedText.Encode(kv.Value, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value, StringComparer.Ordinal);
+    // The originals JSON-escaped, for call arguments; built when an answer first has one.
+    private Dictionary<string, string>? _escaped;
 
     /// <summary>The most it holds back waiting for an event's end (<see cref="Protocol.SseLimitException"/> beyond).</summary>
     public int MaxHeldBytes { get; init; } = Protocol.SseRelay.DefaultMaxEventBytes;
@@ -203,8 +203,7 @@ public sealed class AnswerRestorer(IReadOnlyDictionary<string, string> mapping)
             }
             else if (co["text"] is JsonValue t && t.GetValueKind() == JsonValueKind.String)
             {
-                var r = Restorer(index, ContentSlot);
-                co["text"] = r.Push(t.GetValue<string>()) + (finished ? r.Flush() : "");
+                PushText(co, "text", index, ContentSlot, finished);
             }
         }
 
@@ -219,7 +218,8 @@ public sealed class AnswerRestorer(IReadOnlyDictionary<string, string> mapping)
     {
         if (!_restorers.TryGetValue((choice, slot), out var r))
         {
-            r = new PlaceholderRestorer(slot >= FunctionSlot ? _escaped : mapping);
+            r = new PlaceholderRestorer(slot < FunctionSlot ? mapping : _escaped ??= mapping.ToDictionary(kv => kv.Key,
+                kv => JsonEncodedText.Encode(kv.Value, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value, StringComparer.Ordinal));
             _restorers[(choice, slot)] = r;
         }
 

@@ -26,23 +26,17 @@ public static class RedactedBody
             }
 
             var f = fields[i];
-            Append(spliced, body[at..f.Start]);
-            Append(spliced, "\""u8);
+            spliced.Write(body[at..f.Start]);
+            spliced.Write("\""u8);
             // Relaxed escaping is still valid JSON; it leaves non-ASCII text readable for the seller.
-            Append(spliced, JsonEncodedText.Encode(text, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
-            Append(spliced, "\""u8);
+            spliced.Write(JsonEncodedText.Encode(text, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
+            spliced.Write("\""u8);
             at = f.Start + f.Length;
         }
 
-        Append(spliced, body[at..]);
+        spliced.Write(body[at..]);
         var output = new ArrayBufferWriter<byte>(spliced.WrittenCount + 64);
         ForwardBody.Write(spliced.WrittenSpan, stream, output);
         return output.WrittenSpan.ToArray();
-    }
-
-    private static void Append(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(output.GetSpan(bytes.Length));
-        output.Advance(bytes.Length);
     }
 }
