@@ -88,12 +88,7 @@ public class AdminOwnershipTests
         }
     }
 
-    private static HttpClient Client(ExchangeHost host, string key)
-    {
-        var http = new HttpClient { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
-    }
+    private static HttpClient Client(ExchangeHost host, string key) => host.Client(key, TimeSpan.FromSeconds(60));
 
     private static async Task<int> Chat(ExchangeHost host, string key = Key)
     {

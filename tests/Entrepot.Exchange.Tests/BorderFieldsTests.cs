@@ -93,12 +93,7 @@ public class BorderFieldsTests
         return host;
     }
 
-    private static HttpClient Client(ExchangeHost host, string key)
-    {
-        var http = new HttpClient { BaseAddress = host.BaseUrl };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
-    }
+    private static HttpClient Client(ExchangeHost host, string key) => host.Client(key);
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 

@@ -86,12 +86,7 @@ public class BorderRelayTests
         return host;
     }
 
-    private static HttpClient Client(ExchangeHost host, string key)
-    {
-        var http = new HttpClient { BaseAddress = host.BaseUrl };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
-    }
+    private static HttpClient Client(ExchangeHost host, string key) => host.Client(key);
 
     private static StringContent Chat(string content, bool stream = false, string? dataClass = null)
     {

@@ -56,12 +56,7 @@ public class ClusterTests
         Id = id, Kind = "openai", BaseUrl = upstream.V1.AbsoluteUri, Jurisdiction = jurisdiction, Models = ["m"], Price = new PriceSpec { Input = price, Output = price },
     };
 
-    private static HttpClient Client(ExchangeHost host, string key)
-    {
-        var http = new HttpClient { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
-    }
+    private static HttpClient Client(ExchangeHost host, string key) => host.Client(key, TimeSpan.FromSeconds(60));
 
     private static Task<HttpResponseMessage> Chat(HttpClient http, string content = "hi", string? dataClass = null)
     {

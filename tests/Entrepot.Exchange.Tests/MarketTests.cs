@@ -40,12 +40,7 @@ public class MarketTests
         Price = new PriceSpec { Input = price, Output = price }, Capacity = 4, ReceiptKeyId = keyId,
     };
 
-    private static HttpClient Client(ExchangeHost host, string key)
-    {
-        var http = new HttpClient { BaseAddress = host.BaseUrl };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
-    }
+    private static HttpClient Client(ExchangeHost host, string key) => host.Client(key);
 
     private static Task<HttpResponseMessage> Chat(HttpClient http, string body = Body) =>
         http.PostAsync("v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));

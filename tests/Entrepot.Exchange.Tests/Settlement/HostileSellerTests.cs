@@ -43,12 +43,7 @@ public sealed class HostileSellerTests
         return host;
     }
 
-    private static HttpClient Client(ExchangeHost host, string key = Key)
-    {
-        var http = new HttpClient { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
-    }
+    private static HttpClient Client(ExchangeHost host, string key = Key) => host.Client(key, TimeSpan.FromSeconds(60));
 
     private static Task<HttpResponseMessage> Chat(HttpClient http, bool stream = false, string content = "Tell me a story about a lighthouse keeper.") =>
         http.PostAsync("v1/chat/completions", new StringContent(

@@ -39,12 +39,7 @@ public sealed class SellerLimitTests
         ReceiptPublicKey = s.PublicKey, StreamIdleSeconds = 1, TotalTimeoutSeconds = 4,
     };
 
-    private static HttpClient Client(ExchangeHost host)
-    {
-        var http = new HttpClient { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
-        return http;
-    }
+    private static HttpClient Client(ExchangeHost host) => host.Client(Key, TimeSpan.FromSeconds(30));
 
     private static StringContent Body(bool stream) => new(
         $$"""{"model":"m","max_tokens":64,"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"Tell me everything."}]}""", Encoding.UTF8, "application/json");
