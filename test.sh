@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: restores, builds and runs every test project, then prints one
-# summary line "N passed, N failed, N skipped". Tests find the model in ../shared/models.
+# summary line "N passed, N failed, N skipped". Tests find the model in ../shared/models (or ENTREPOT_MODEL).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -9,6 +9,23 @@ trap 'declare -F stop_services >/dev/null && stop_services; rm -rf "$results"' E
 # Stopped by a signal, it still stops what it started (the EXIT trap runs on exit, not on a signal).
 trap 'exit 143' TERM
 trap 'exit 130' INT
+# The end-to-end tests run the real embedded engine on stories260K.gguf: ENTREPOT_MODEL, else
+# shared/models above the repository (../shared beside it). Without it, say so once, not in 50 failures.
+model_found() {
+  [ -n "${ENTREPOT_MODEL:-}" ] && { [ -f "$ENTREPOT_MODEL" ]; return; }
+  local dir="$here"
+  while :; do
+    [ -f "$dir/shared/models/stories260K.gguf" ] && return 0
+    [ "$dir" = / ] && return 1
+    dir="$(dirname "$dir")"
+  done
+}
+if ! model_found; then
+  echo "test.sh: the tests need the model stories260K.gguf: put it at ../shared/models/ beside the repository or set ENTREPOT_MODEL to its path${ENTREPOT_MODEL:+ (ENTREPOT_MODEL=$ENTREPOT_MODEL does not exist)}" >&2
+  echo
+  echo "0 passed, 1 failed, 0 skipped (the model was not found: see above)"
+  exit 1
+fi
 . .ci/services.sh
 
 # Debian's Chromium for the dashboard tests (driven by Playwright), installed once if missing.

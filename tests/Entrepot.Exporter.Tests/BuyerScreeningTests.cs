@@ -11,27 +11,10 @@ namespace Entrepot.Exporter.Tests;
 /// the embedded engine to the buyers it may serve.</summary>
 public class BuyerScreeningTests
 {
-    private static string SharedModel()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "models", "stories260K.gguf");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-
-            dir = dir.Parent;
-        }
-
-        throw new FileNotFoundException("shared/models/stories260K.gguf not found above " + AppContext.BaseDirectory);
-    }
-
     [Fact]
     public async Task EmbargoedBuyer_Gets451_OthersAreServed()
     {
-        using var model = EmbeddedModel.Load(new ModelFile(SharedModel(), ModelOrigin.Configured));
+        using var model = EmbeddedModel.Load(new ModelFile(SharedModel.Path, ModelOrigin.Configured));
         var config = new ExporterConfig
         {
             Node = new NodeSection { Id = "us-node", Jurisdiction = "US", Port = 0 },
