@@ -8,7 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Entrepot.Exchange.Api;
 
-/// <summary>The buyer-facing, OpenAI-compatible endpoints.</summary>
+/// <summary>The buyer-facing endpoints: OpenAI's chat completions, completions and Responses, and
+/// Anthropic's Messages (translated to chat completions at the edge, <see cref="Doors"/>).</summary>
 public static class OpenAIApi
 {
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
@@ -16,6 +17,13 @@ public static class OpenAIApi
         var relay = app.ServiceProvider.GetRequiredService<ChatRelay>();
         app.MapPost("/v1/chat/completions", ctx => relay.HandleAsync(ctx, EndpointKind.ChatCompletions));
         app.MapPost("/v1/completions", ctx => relay.HandleAsync(ctx, EndpointKind.Completions));
+        app.MapPost("/v1/responses", ctx => relay.HandleAsync(ctx, EndpointKind.ChatCompletions, Door.Responses));
+        app.MapPost("/v1/messages", ctx =>
+        {
+            Doors.SpeakAnthropic(ctx);
+            return relay.HandleAsync(ctx, EndpointKind.ChatCompletions, Door.Messages);
+        });
+        app.MapPost("/v1/messages/count_tokens", TokenCountApi.CountAsync);
         app.MapGet("/v1/models", ListModels);
         app.MapGet("/v1/models/{id}", GetModel);
         return app;

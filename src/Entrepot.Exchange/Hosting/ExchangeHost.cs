@@ -247,8 +247,10 @@ public sealed class ExchangeHost : IAsyncDisposable
 
         s.AddSingleton(ledger);
         s.AddSingleton(new LedgerWatch(ledger, signingKey, time));
+        var counters = TokenCounters(config, tokenizerKinds, tokenCounters);
+        s.AddSingleton(counters);
         s.AddSettlement(new Settlement.SettlementSetup(db, ledger, history, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(),
-            x.FeePercent, settings.Rates, TokenCounters(config, tokenizerKinds, tokenCounters), settings.DataDir, time));
+            x.FeePercent, settings.Rates, counters, settings.DataDir, time));
         s.AddSingleton(sp => new Settlement.Reconciler(sp.GetRequiredService<Marketplace>(), sp.GetRequiredService<HttpMessageInvoker>(), signingKey,
             sp.GetRequiredService<Settlement.TradeRecorder>(), sp.GetRequiredService<SqliteTradeStore>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>(),
             history, sp.GetRequiredService<Settlement.SellerDisputes>()));

@@ -63,12 +63,12 @@ internal sealed partial class ChatRelay(
     /// <summary>Requests inside the relay, including their bookkeeping after the response.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    public async Task HandleAsync(HttpContext ctx, EndpointKind kind)
+    public async Task HandleAsync(HttpContext ctx, EndpointKind kind, Door door = Door.Native)
     {
         Interlocked.Increment(ref _inFlight);
         try
         {
-            await HandleCoreAsync(ctx, kind).ConfigureAwait(false);
+            await HandleCoreAsync(ctx, kind, door).ConfigureAwait(false);
         }
         finally
         {
@@ -76,7 +76,7 @@ internal sealed partial class ChatRelay(
         }
     }
 
-    private async Task HandleCoreAsync(HttpContext ctx, EndpointKind kind)
+    private async Task HandleCoreAsync(HttpContext ctx, EndpointKind kind, Door door)
     {
         var started = Stopwatch.GetTimestamp();
         var requestId = RequestIds.Next("req_");
@@ -110,7 +110,18 @@ internal sealed partial class ChatRelay(
         }
 
         var headers = ctx.Request.Headers;
-        var read = BuyerRequest.Read(body.Span, kind, ctx.Request.ContentType,
+        // A door other than chat completions is translated here, at the edge: everything after sees chat.
+        RequestError? doorError = null;
+        var translation = door == Door.Native ? null : Doors.Translate(door, body.Span, headers, out doorError);
+        if (door != Door.Native && translation is null)
+        {
+            metrics.Request("rejected", null);
+            await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest, doorError!).ConfigureAwait(false);
+            return;
+        }
+
+        var chatBody = translation?.ChatBody ?? body.Memory;
+        var read = BuyerRequest.Read(chatBody.Span, kind, ctx.Request.ContentType,
             headers[ProviderPreferencesReader.Header] is { Count: > 0 } p ? p.ToString() : null,
             headers[PolicyEngine.SubjectsHeader] is { Count: > 0 } n ? n.ToString() : null, out var error);
         if (read is null)
@@ -170,7 +181,7 @@ internal sealed partial class ChatRelay(
             await Task.Yield();
         }
 
-        var trade = new Trade(requestId, key, request, started, check);
+        var trade = new Trade(requestId, key, request, started, check) { Translation = translation };
         var allowed = new List<Candidate>(candidates.Count);
         foreach (var c in candidates)
         {
@@ -251,10 +262,10 @@ internal sealed partial class ChatRelay(
             }
         }
 
-        var forward = Forwarded(body, request);
+        var forward = Forwarded(chatBody, request);
         try
         {
-            await ForwardAsync(ctx, forward, body, allowed, trade, aborted).ConfigureAwait(false);
+            await ForwardAsync(ctx, forward, chatBody, allowed, trade, aborted).ConfigureAwait(false);
         }
         finally
         {
@@ -331,7 +342,7 @@ internal sealed partial class ChatRelay(
         trade.Refusal = new BorderRecord(check.Inspection.Profile.Effective.Name(), check.CategoriesSummary(), check.DetectedSummary(), "deny", rules, 0, check.Book.Fingerprint);
     }
 
-    private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, RequestBody body, List<Candidate> candidates, Trade trade, CancellationToken aborted)
+    private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, ReadOnlyMemory<byte> body, List<Candidate> candidates, Trade trade, CancellationToken aborted)
     {
         HttpResponseMessage? lastFailure = null;
         try
@@ -587,10 +598,21 @@ internal sealed partial class ChatRelay(
 
         var response = ctx.Response;
         response.StatusCode = status;
-        response.ContentType = upstreamResponse.Content.Headers.ContentType?.ToString() ?? "application/json";
-        response.ContentLength = restored?.Length ?? content.Length;
+        ReadOnlyMemory<byte> answer = restored ?? content.Memory;
+        if (trade.Translation is { } door)
+        {
+            // The seller answered in chat; the buyer gets the door's own shape (errors too).
+            answer = status < 300 ? door.Answer(answer.Span) : door.SellerError(status, answer.Span);
+            response.ContentType = "application/json";
+        }
+        else
+        {
+            response.ContentType = upstreamResponse.Content.Headers.ContentType?.ToString() ?? "application/json";
+        }
+
+        response.ContentLength = answer.Length;
         SetTradeHeaders(response, trade);
-        await response.Body.WriteAsync(restored ?? content.Memory, aborted).ConfigureAwait(false);
+        await response.Body.WriteAsync(answer, aborted).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -621,9 +643,13 @@ internal sealed partial class ChatRelay(
         using var quiet = CancellationTokenSource.CreateLinkedTokenSource(attempt);
         var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferSize);
         long relayed = 0;
+        // Through another door the chat events are written here first and translated into the door's.
+        var door = trade.Translation?.Stream();
+        var chat = door is null ? null : new ArrayBufferWriter<byte>(RelayBufferSize);
         try
         {
             var writer = response.BodyWriter;
+            door?.Start(writer);
             while (true)
             {
                 quiet.CancelAfter(idle);
@@ -659,7 +685,8 @@ internal sealed partial class ChatRelay(
 
                 try
                 {
-                    sse.Process(restorer is null ? buffer.AsSpan(0, n) : restorer.PushStream(buffer.AsSpan(0, n)), writer);
+                    sse.Process(restorer is null ? buffer.AsSpan(0, n) : restorer.PushStream(buffer.AsSpan(0, n)), (IBufferWriter<byte>?)chat ?? writer);
+                    Translate(door, chat, writer);
                 }
                 catch (SseLimitException e)
                 {
@@ -674,10 +701,23 @@ internal sealed partial class ChatRelay(
             {
                 if (restorer is not null)
                 {
-                    sse.Process(restorer.CompleteStream(), writer);
+                    sse.Process(restorer.CompleteStream(), (IBufferWriter<byte>?)chat ?? writer);
                 }
 
-                sse.Complete(writer);
+                sse.Complete((IBufferWriter<byte>?)chat ?? writer);
+                Translate(door, chat, writer);
+                if (door is not null && sse.SawDone)
+                {
+                    door.Complete(writer);
+                }
+                else
+                {
+                    door?.Fail("The seller's stream ended before it was complete. What arrived before is yours and billed; nothing after.", writer);
+                }
+            }
+            else if (door is not null)
+            {
+                door.Fail($"The seller's stream was cut off: it {trade.Breach}. What arrived before is yours and billed; nothing after.", writer);
             }
             else if (!sse.SawDone)
             {
@@ -709,6 +749,16 @@ internal sealed partial class ChatRelay(
         }
     }
 
+    /// <summary>Hands the chat events written so far to the door's translator.</summary>
+    private static void Translate(Core.Protocol.Doors.DoorStream? door, ArrayBufferWriter<byte>? chat, IBufferWriter<byte> writer)
+    {
+        if (door is not null && chat!.WrittenCount > 0)
+        {
+            door.Push(chat.WrittenSpan, writer);
+            chat.Clear();
+        }
+    }
+
     private static void SetTradeHeaders(HttpResponse response, Trade trade)
     {
         var headers = response.Headers;
@@ -720,11 +770,11 @@ internal sealed partial class ChatRelay(
         headers["Entrepot-Policy"] = trade.Border.Header(trade.Decision!, trade.Masking);
     }
 
-    private static ForwardContent Forwarded(RequestBody body, InferenceRequest request)
+    private static ForwardContent Forwarded(ReadOnlyMemory<byte> body, InferenceRequest request)
     {
         if (!request.NeedsRewrite)
         {
-            return new ForwardContent(body.Memory, null);
+            return new ForwardContent(body, null);
         }
 
         var writer = new ArrayBufferWriter<byte>(body.Length + 64);
@@ -873,6 +923,9 @@ internal sealed partial class ChatRelay(
     private sealed class Trade(string requestId, ApiKeyEntry key, InferenceRequest request, long started, BorderCheck border)
     {
         public BorderCheck Border { get; } = border;
+
+        /// <summary>The way back to the buyer's door, when it is not chat completions.</summary>
+        public Core.Protocol.Doors.DoorTranslation? Translation { get; init; }
 
         /// <summary>The declaration of a refusal at the border (451), when there was one.</summary>
         public BorderRecord? Refusal { get; set; }
