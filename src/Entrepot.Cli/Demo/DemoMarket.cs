@@ -91,6 +91,7 @@ public sealed class DemoMarket : IAsyncDisposable
                     Latitude = n.Latitude,
                     Longitude = n.Longitude,
                     Models = [model.Name],
+                    EmbeddingModels = [model.Name],
                     Price = n.Price,
                     Capacity = config.Admission.MaxConcurrency,
                     ReceiptPublicKey = node.PublicKey, // pinned: receipts and heartbeats must come from this node's key

@@ -82,11 +82,23 @@ public sealed record Provider
     // Cached on first use; a copy made with `with` keeps them, so never change BaseUrl that way.
     private Uri? _chatUrl;
     private Uri? _completionsUrl;
+    private Uri? _embeddingsUrl;
 
     /// <summary>The seller's URL for an endpoint, built once.</summary>
-    public Uri EndpointUrl(EndpointKind kind) => kind == EndpointKind.ChatCompletions
-        ? _chatUrl ??= new Uri(BaseUrl, "chat/completions")
-        : _completionsUrl ??= new Uri(BaseUrl, "completions");
+    public Uri EndpointUrl(EndpointKind kind) => kind switch
+    {
+        EndpointKind.ChatCompletions => _chatUrl ??= new Uri(BaseUrl, "chat/completions"),
+        EndpointKind.Embeddings => _embeddingsUrl ??= new Uri(BaseUrl, "embeddings"),
+        _ => _completionsUrl ??= new Uri(BaseUrl, "completions"),
+    };
+
+    /// <summary>The models of <see cref="Models"/> this seller also serves on /v1/embeddings.</summary>
+    public IReadOnlyList<string> EmbeddingModels { get; init; } = [];
+
+    /// <summary>Its embedding models take the <c>dimensions</c> parameter (shortened vectors).</summary>
+    public bool EmbeddingDimensions { get; init; }
+
+    public bool ServesEmbeddings(string model) => EmbeddingModels.Contains(model, StringComparer.Ordinal);
 
     public bool Serves(string model)
     {

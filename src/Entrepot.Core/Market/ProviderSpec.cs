@@ -22,6 +22,12 @@ public sealed record ProviderSpec
     [JsonPropertyName("latitude")] public double? Latitude { get; init; }
     [JsonPropertyName("longitude")] public double? Longitude { get; init; }
     [JsonPropertyName("models")] public List<string>? Models { get; init; }
+
+    /// <summary>Which of <see cref="Models"/> it also serves on /v1/embeddings.</summary>
+    [JsonPropertyName("embedding_models")] public List<string>? EmbeddingModels { get; init; }
+
+    /// <summary>Its embedding models take <c>dimensions</c> (shortened vectors); default false.</summary>
+    [JsonPropertyName("embedding_dimensions")] public bool? EmbeddingDimensions { get; init; }
     [JsonPropertyName("price")] public PriceSpec? Price { get; init; }
     [JsonPropertyName("capacity")] public int? Capacity { get; init; }
     [JsonPropertyName("timeout_seconds")] public double? TimeoutSeconds { get; init; }
@@ -83,6 +89,12 @@ public sealed record ProviderSpec
         if (Models is null || Models.Count == 0 || Models.Any(string.IsNullOrWhiteSpace))
         {
             error = $"'{path}.models' must be a non-empty array of model names.";
+            return null;
+        }
+
+        if (EmbeddingModels?.FirstOrDefault(m => !Models.Contains(m, StringComparer.Ordinal)) is { } notOffered)
+        {
+            error = $"'{path}.embedding_models' names '{notOffered}', which is not in '{path}.models'.";
             return null;
         }
 
@@ -205,6 +217,8 @@ public sealed record ProviderSpec
             Location = location,
             Locode = Locode?.ToUpperInvariant(),
             Models = Models.ToArray(),
+            EmbeddingModels = EmbeddingModels?.ToArray() ?? [],
+            EmbeddingDimensions = EmbeddingDimensions ?? false,
             Price = price,
             Capacity = Capacity ?? 8,
             FirstByteTimeout = TimeSpan.FromSeconds(TimeoutSeconds ?? 30),
@@ -231,6 +245,8 @@ public sealed record ProviderSpec
         Latitude = p.Location?.Latitude,
         Longitude = p.Location?.Longitude,
         Models = p.Models.ToList(),
+        EmbeddingModels = p.EmbeddingModels.Count == 0 ? null : p.EmbeddingModels.ToList(),
+        EmbeddingDimensions = p.EmbeddingDimensions ? true : null,
         Price = new PriceSpec { Input = p.Price.InputPerMillion, Output = p.Price.OutputPerMillion, Currency = p.Price.Currency },
         Capacity = p.Capacity,
         TimeoutSeconds = p.FirstByteTimeout.TotalSeconds,

@@ -1,14 +1,19 @@
 namespace Entrepot.Core.Protocol;
 
-/// <summary>The OpenAI generation endpoints the exchange relays.</summary>
+/// <summary>The OpenAI endpoints the exchange relays to sellers.</summary>
 public enum EndpointKind
 {
     ChatCompletions,
     Completions,
+    Embeddings,
 }
 
 public static class EndpointKindExtensions
 {
-    public static string Path(this EndpointKind kind) =>
-        kind == EndpointKind.ChatCompletions ? "chat/completions" : "completions";
+    public static string Path(this EndpointKind kind) => kind switch
+    {
+        EndpointKind.ChatCompletions => "chat/completions",
+        EndpointKind.Embeddings => "embeddings",
+        _ => "completions",
+    };
 }

@@ -47,6 +47,11 @@ public sealed class InferenceRequest
     public long? N { get; init; }
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>Embeddings: the vector length asked for, whether vectors go back as base64, and how many inputs.</summary>
+    public int? Dimensions { get; init; }
+    public bool Base64 { get; init; }
+    public int Inputs { get; init; }
+
     /// <summary>The body needs rewriting before it is forwarded (provider object or stream usage option).</summary>
     public bool NeedsRewrite => HasProviderObject || (Stream && !IncludeUsage);
 }

@@ -69,9 +69,12 @@ public static class InferenceRequestParser
                 break;
             }
 
-            var known = kind == EndpointKind.ChatCompletions
-                ? ReadChatProperty(ref reader, r, out error)
-                : ReadCompletionsProperty(ref reader, r, out error);
+            var known = kind switch
+            {
+                EndpointKind.ChatCompletions => ReadChatProperty(ref reader, r, out error),
+                EndpointKind.Embeddings => ReadEmbeddingsProperty(ref reader, r, out error),
+                _ => ReadCompletionsProperty(ref reader, r, out error),
+            };
             if (error is not null)
             {
                 return null;
@@ -96,9 +99,23 @@ public static class InferenceRequestParser
 
         if (!r.HasInput)
         {
-            return kind == EndpointKind.ChatCompletions
-                ? Fail(out error, "'messages' is required: a non-empty array of {role, content} objects.", "messages")
-                : Fail(out error, "'prompt' is required.", "prompt");
+            return kind switch
+            {
+                EndpointKind.ChatCompletions => Fail(out error, "'messages' is required: a non-empty array of {role, content} objects.", "messages"),
+                EndpointKind.Embeddings => Fail(out error, "'input' is required: a string or an array of strings (or of token arrays).", "input"),
+                _ => Fail(out error, "'prompt' is required.", "prompt"),
+            };
+        }
+
+        if (kind == EndpointKind.Embeddings)
+        {
+            if (r.Stream)
+            {
+                return Fail(out error, "'stream' is not a parameter of embeddings: the vectors come whole.", "stream");
+            }
+
+            // Embeddings generate nothing: a hold and a rate limit count their input only.
+            r.MaxTokens = 0;
         }
 
         return new InferenceRequest
@@ -117,6 +134,9 @@ public static class InferenceRequestParser
             Seed = r.Seed,
             N = r.N,
             Stop = r.Stop,
+            Dimensions = r.Dimensions,
+            Base64 = r.Base64,
+            Inputs = r.Inputs,
         };
     }
 
@@ -544,6 +564,121 @@ public static class InferenceRequestParser
         return false;
     }
 
+    // ---- the embeddings grammar ----
+
+    private static bool ReadEmbeddingsProperty(ref Utf8JsonReader reader, Collected r, out RequestError? error)
+    {
+        error = null;
+        if (reader.ValueTextEquals("input"u8))
+        {
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                if (reader.ValueSpan.IsEmpty)
+                {
+                    error = new RequestError("'input' cannot be an empty string.", "input");
+                    return true;
+                }
+
+                r.Add(ref reader, FieldKind.Prompt, -1, text: true);
+                r.Inputs++;
+            }
+            else if (reader.TokenType == JsonTokenType.StartArray)
+            {
+                // Strings, or one array of token ids, or arrays of them; token ids encode text the
+                // exchange cannot read without the model's tokenizer, so they cross unscanned.
+                int i = 0, strings = 0, arrays = 0;
+                var ids = false;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType == JsonTokenType.String && !reader.ValueSpan.IsEmpty)
+                    {
+                        r.Add(ref reader, FieldKind.Prompt, -1, text: true);
+                        strings++;
+                    }
+                    else if (reader.TokenType == JsonTokenType.Number)
+                    {
+                        ids = true;
+                        r.Bytes += SkipCounting(ref reader);
+                    }
+                    else if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        arrays++;
+                        r.Bytes += SkipCounting(ref reader);
+                    }
+                    else
+                    {
+                        error = new RequestError($"'input[{i}]' must be a non-empty string (or token ids).", $"input[{i}]");
+                        return true;
+                    }
+
+                    i++;
+                }
+
+                if ((strings > 0 ? 1 : 0) + (ids ? 1 : 0) + (arrays > 0 ? 1 : 0) > 1)
+                {
+                    error = new RequestError("'input' must be strings, one array of token ids, or arrays of token ids: not a mix.", "input");
+                    return true;
+                }
+
+                r.Inputs = ids ? 1 : arrays > 0 ? arrays : strings;
+                for (var t = 0; t < (ids ? 1 : arrays); t++)
+                {
+                    r.NotScanned("tokens", -1);
+                }
+
+                if (i == 0 || i > MaxEmbeddingInputs)
+                {
+                    error = new RequestError($"'input' must hold 1 to {MaxEmbeddingInputs} items.", "input");
+                    return true;
+                }
+            }
+            else
+            {
+                error = new RequestError("'input' must be a string or an array of strings (or of token arrays).", "input");
+                return true;
+            }
+
+            r.HasInput = true;
+            return true;
+        }
+
+        if (reader.ValueTextEquals("encoding_format"u8))
+        {
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.String && (reader.ValueTextEquals("float"u8) || reader.ValueTextEquals("base64"u8)))
+            {
+                r.Base64 = reader.ValueTextEquals("base64"u8);
+            }
+            else if (reader.TokenType != JsonTokenType.Null)
+            {
+                error = new RequestError("'encoding_format' must be \"float\" or \"base64\".", "encoding_format");
+            }
+
+            return true;
+        }
+
+        if (reader.ValueTextEquals("dimensions"u8))
+        {
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var d) && d >= 1)
+            {
+                r.Dimensions = d;
+            }
+            else if (reader.TokenType != JsonTokenType.Null)
+            {
+                error = new RequestError("'dimensions' must be a positive integer.", "dimensions");
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>The most inputs one embeddings request may hold (OpenAI's own limit).</summary>
+    public const int MaxEmbeddingInputs = 2048;
+
     private static long SkipCounting(ref Utf8JsonReader reader)
     {
         var start = reader.TokenStartIndex;
@@ -781,6 +916,9 @@ public static class InferenceRequestParser
         public string? Model;
         public bool Stream, IncludeUsage, HasProvider, HasInput;
         public long? MaxTokens, Seed, N;
+        public int? Dimensions;
+        public bool Base64;
+        public int Inputs;
         public double? Temperature, TopP;
         public long Bytes;
         public ProviderPreferences Preferences = ProviderPreferences.None;

@@ -17,6 +17,7 @@ public static class OpenAIApi
         var relay = app.ServiceProvider.GetRequiredService<ChatRelay>();
         app.MapPost("/v1/chat/completions", ctx => relay.HandleAsync(ctx, EndpointKind.ChatCompletions));
         app.MapPost("/v1/completions", ctx => relay.HandleAsync(ctx, EndpointKind.Completions));
+        app.MapPost("/v1/embeddings", ctx => relay.HandleAsync(ctx, EndpointKind.Embeddings));
         app.MapPost("/v1/responses", ctx => relay.HandleAsync(ctx, EndpointKind.ChatCompletions, Door.Responses));
         app.MapPost("/v1/messages", ctx =>
         {

@@ -157,6 +157,13 @@ internal sealed partial class ChatRelay(
             return;
         }
 
+        if (kind == EndpointKind.Embeddings && EmbeddingSellers(request, candidates) is { } unserved)
+        {
+            metrics.Request("rejected", null);
+            await HttpErrors.WriteAsync(ctx, unserved.Param == "dimensions" ? StatusCodes.Status400BadRequest : StatusCodes.Status404NotFound, unserved).ConfigureAwait(false);
+            return;
+        }
+
         var declared = ctx.Request.Headers[BorderControl.DataClassHeader];
         var check = border.Inspect(request, key.Account, declared.Count == 0 ? null : declared.ToString(), out var classError, read.DeclaredSubjects);
         if (check is null)
@@ -272,6 +279,28 @@ internal sealed partial class ChatRelay(
             forward.Dispose();
             await RecordAsync(trade).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Keeps the sellers that serve the model on /v1/embeddings (and take <c>dimensions</c>
+    /// when asked); the refusal when none does.</summary>
+    private static RequestError? EmbeddingSellers(InferenceRequest request, List<Candidate> candidates)
+    {
+        candidates.RemoveAll(c => !c.Provider.ServesEmbeddings(request.Model));
+        if (candidates.Count == 0)
+        {
+            return new RequestError($"No seller serves '{request.Model}' for embeddings (GET /v1/models lists each model's offers).", "model", "model_not_found");
+        }
+
+        if (request.Dimensions is not null)
+        {
+            candidates.RemoveAll(c => !c.Provider.EmbeddingDimensions);
+            if (candidates.Count == 0)
+            {
+                return new RequestError($"No seller of '{request.Model}' offers shortened vectors: leave out 'dimensions'.", "dimensions", "dimensions_not_supported");
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The most a request can cost at a seller, fee included (<see cref="MaxInput"/> and

@@ -15,6 +15,12 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
 
     public async Task ServeAsync(HttpContext ctx, EndpointKind kind, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
+        if (kind == EndpointKind.Embeddings)
+        {
+            await EmbedAsync(ctx, body, ct).ConfigureAwait(false);
+            return;
+        }
+
         var request = GenerationRequestReader.Read(body.Span, kind, out var error);
         if (request is null)
         {
@@ -105,6 +111,102 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
             Http.Write(writer, "data: [DONE]\n\n"u8);
             await writer.FlushAsync(ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>/v1/embeddings from the model's own hidden states: vectors as floats or, as OpenAI's
+    /// clients ask by default, base64 of little-endian float32.</summary>
+    private async Task EmbedAsync(HttpContext ctx, ReadOnlyMemory<byte> body, CancellationToken ct)
+    {
+        var request = InferenceRequestParser.Parse(body.Span, EndpointKind.Embeddings, out var error);
+        if (request is null)
+        {
+            await Http.ErrorAsync(ctx, 400, error!).ConfigureAwait(false);
+            return;
+        }
+
+        if (!string.Equals(request.Model, model.Name, StringComparison.Ordinal))
+        {
+            await Http.ErrorAsync(ctx, 404, new RequestError($"The model '{request.Model}' is not served here; this node serves '{model.Name}'.", "model", "model_not_found")).ConfigureAwait(false);
+            return;
+        }
+
+        if (request.Content.Unscanned.Count > 0)
+        {
+            await Http.ErrorAsync(ctx, 400, new RequestError("This engine embeds text: send 'input' as strings, not token ids.", "input", "token_input_not_supported")).ConfigureAwait(false);
+            return;
+        }
+
+        if (request.Dimensions is not null)
+        {
+            await Http.ErrorAsync(ctx, 400, new RequestError("This engine's vectors have one length: leave out 'dimensions'.", "dimensions", "dimensions_not_supported")).ConfigureAwait(false);
+            return;
+        }
+
+        float[][] vectors;
+        long tokens;
+        try
+        {
+            (vectors, tokens) = await model.EmbedAsync(request.Content.Texts, ct).ConfigureAwait(false);
+        }
+        catch (InputTooLongException e)
+        {
+            await Http.ErrorAsync(ctx, 400, new RequestError(e.Message, e.Param, "context_length_exceeded")).ConfigureAwait(false);
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256 + vectors.Sum(v => v.Length * 12));
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("object", "list");
+            w.WriteStartArray("data");
+            for (var i = 0; i < vectors.Length; i++)
+            {
+                w.WriteStartObject();
+                w.WriteString("object", "embedding");
+                w.WriteNumber("index", i);
+                if (request.Base64)
+                {
+                    w.WriteString("embedding", Convert.ToBase64String(LittleEndian(vectors[i])));
+                }
+                else
+                {
+                    w.WriteStartArray("embedding");
+                    foreach (var x in vectors[i])
+                    {
+                        w.WriteNumberValue(x);
+                    }
+
+                    w.WriteEndArray();
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteString("model", model.Name);
+            w.WriteStartObject("usage");
+            w.WriteNumber("prompt_tokens", tokens);
+            w.WriteNumber("total_tokens", tokens);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The vector's float32 values as little-endian bytes, whatever this machine's order.</summary>
+    private static byte[] LittleEndian(float[] vector)
+    {
+        var bytes = new byte[vector.Length * 4];
+        for (var i = 0; i < vector.Length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), vector[i]);
+        }
+
+        return bytes;
     }
 
     public void Dispose()

@@ -71,6 +71,73 @@ public sealed class EmbeddedModel : IDisposable
     /// <summary>Whether the model carries a chat template (else the prompt is the contents joined by newlines).</summary>
     public bool HasChatTemplate => _hasChatTemplate;
 
+    private LLamaEmbedder? _embedder;
+    private readonly SemaphoreSlim _embedding = new(1, 1);
+
+    /// <summary>
+    /// One vector per input, mean-pooled over the model's last hidden states and L2-normalised (as
+    /// OpenAI's are), with the tokens read. An input longer than the context is refused
+    /// (<see cref="InputTooLongException"/>); inputs are embedded one after another.
+    /// </summary>
+    public async Task<(float[][] Vectors, long Tokens)> EmbedAsync(IReadOnlyList<string> inputs, CancellationToken ct)
+    {
+        await _embedding.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            _embedder ??= new LLamaEmbedder(_weights, new ModelParams(_params.ModelPath)
+            {
+                ContextSize = _params.ContextSize,
+                BatchSize = _params.BatchSize,
+                UBatchSize = _params.BatchSize,
+                Threads = 1,
+                GpuLayerCount = 0,
+                Embeddings = true,
+                PoolingType = LLamaPoolingType.Mean,
+            });
+            var vectors = new float[inputs.Count][];
+            long tokens = 0;
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                var n = CountTokens(inputs[i]);
+                if (n > ContextSize)
+                {
+                    throw new InputTooLongException($"'input[{i}]' is {n} tokens; this model embeds at most {ContextSize}.", inputs.Count == 1 ? "input" : $"input[{i}]");
+                }
+
+                tokens += n;
+                var vector = (await _embedder.GetEmbeddings(inputs[i], ct).ConfigureAwait(false))[0];
+                vectors[i] = Normalised(vector);
+            }
+
+            return (vectors, tokens);
+        }
+        finally
+        {
+            _embedding.Release();
+        }
+    }
+
+    /// <summary>The vector scaled to length 1 (a zero vector stays zero).</summary>
+    private static float[] Normalised(float[] v)
+    {
+        double sum = 0;
+        foreach (var x in v)
+        {
+            sum += (double)x * x;
+        }
+
+        if (sum > 0)
+        {
+            var scale = (float)(1 / Math.Sqrt(sum));
+            for (var i = 0; i < v.Length; i++)
+            {
+                v[i] *= scale;
+            }
+        }
+
+        return v;
+    }
+
     public int CountTokens(string text) => _weights.Tokenize(text, true, false, System.Text.Encoding.UTF8).Length;
 
     /// <summary>The tokens of a prompt as the engine feeds it: with the start token, special tokens parsed.</summary>
@@ -182,7 +249,18 @@ public sealed class EmbeddedModel : IDisposable
         }
     }
 
-    public void Dispose() => _weights.Dispose();
+    public void Dispose()
+    {
+        _embedder?.Dispose();
+        _embedding.Dispose();
+        _weights.Dispose();
+    }
+}
+
+/// <summary>An embeddings input longer than the model's context, with the parameter to name.</summary>
+public sealed class InputTooLongException(string message, string param) : Exception(message)
+{
+    public string Param { get; } = param;
 }
 
 public sealed class PromptTooLongException(int tokens, int contextSize)

@@ -155,6 +155,7 @@ public sealed class ExporterHost : IAsyncDisposable
         app.MapGet("/.well-known/entrepot/keys", () => TypedResults.Json(KeySet.Of(config.Node.Id, key), ExporterJsonContext.Default.KeySet));
         app.MapPost("/v1/chat/completions", ctx => host.ServeAsync(ctx, EndpointKind.ChatCompletions, keyHashes));
         app.MapPost("/v1/completions", ctx => host.ServeAsync(ctx, EndpointKind.Completions, keyHashes));
+        app.MapPost("/v1/embeddings", ctx => host.ServeAsync(ctx, EndpointKind.Embeddings, keyHashes));
         app.MapGet("/v1/models", () => TypedResults.Json(
             new NodeModels("list", engine.Models.Select(m => new NodeModel(m, "model", 0, config.Node.Id)).ToList()), ExporterJsonContext.Default.NodeModels));
         app.MapGet("/v1/receipts", ctx => host.ListReceiptsAsync(ctx, keyHashes));
