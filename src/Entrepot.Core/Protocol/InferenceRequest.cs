@@ -52,6 +52,9 @@ public sealed class InferenceRequest
     public bool Base64 { get; init; }
     public int Inputs { get; init; }
 
+    /// <summary>The request offers the model tools (or legacy functions) to call.</summary>
+    public bool HasTools { get; init; }
+
     /// <summary>The body needs rewriting before it is forwarded (provider object or stream usage option).</summary>
     public bool NeedsRewrite => HasProviderObject || (Stream && !IncludeUsage);
 }

@@ -137,6 +137,7 @@ public static class InferenceRequestParser
             Dimensions = r.Dimensions,
             Base64 = r.Base64,
             Inputs = r.Inputs,
+            HasTools = r.HasTools,
         };
     }
 
@@ -485,6 +486,7 @@ public static class InferenceRequestParser
 
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
+            r.HasTools = true;
             ReadDefinition(ref reader, r);
         }
     }
@@ -917,7 +919,7 @@ public static class InferenceRequestParser
         public bool Stream, IncludeUsage, HasProvider, HasInput;
         public long? MaxTokens, Seed, N;
         public int? Dimensions;
-        public bool Base64;
+        public bool Base64, HasTools;
         public int Inputs;
         public double? Temperature, TopP;
         public long Bytes;

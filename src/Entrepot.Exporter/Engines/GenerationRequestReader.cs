@@ -5,7 +5,7 @@ namespace Entrepot.Exporter.Engines;
 /// <summary>
 /// A chat or completions request as the embedded engine takes it: read by the request reader every
 /// part of Entrepot shares (<see cref="InferenceRequestParser"/>), then held to what this engine can
-/// do (one choice, up to four stop sequences, a single prompt).
+/// do (one choice, up to four stop sequences, a single prompt, text only, no tools).
 /// </summary>
 public static class GenerationRequestReader
 {
@@ -27,6 +27,19 @@ public static class GenerationRequestReader
             }
 
             prompt = content.Texts[0];
+        }
+
+        if (request.HasTools)
+        {
+            return Fail(out error, "This engine does not call tools: send the request without 'tools' (or to a seller whose model calls them).", "tools");
+        }
+
+        if (content.Unscanned.Count > 0)
+        {
+            // It reads text only: an image, audio or file would be silently ignored, so it is refused.
+            var part = content.Unscanned[0];
+            var at = part.Message >= 0 ? $"messages[{part.Message}].content" : "input";
+            return Fail(out error, $"This engine reads text only: the {part.Kind} part in '{at}' cannot be served here.", at);
         }
 
         if (request.MaxTokens > int.MaxValue)
