@@ -32,6 +32,12 @@ fi
 command -v chromium >/dev/null || apt_install "the dashboard tests" chromium
 # The embedded engine's llama.cpp library needs GNU OpenMP (not in a minimal Debian).
 /sbin/ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || apt_install "the embedded engine" libgomp1
+# Node.js and npm for the official OpenAI and Anthropic TypeScript clients (tests/node), whose
+# packages are installed once from the lock file.
+command -v node >/dev/null && command -v npm >/dev/null || apt_install "the TypeScript client tests" nodejs npm
+if [ ! -d tests/node/node_modules ] && command -v npm >/dev/null; then
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error) || echo "test.sh: npm ci failed in tests/node; the TypeScript client tests will fail" >&2
+fi
 # A real Redis for the cluster tests and a real PostgreSQL for the storage tests, stopped when the
 # tests end (ENTREPOT_TEST_REDIS / ENTREPOT_TEST_POSTGRES already set are used as they are).
 start_redis
