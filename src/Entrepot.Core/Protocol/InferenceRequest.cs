@@ -55,6 +55,9 @@ public sealed class InferenceRequest
     /// <summary>The request offers the model tools (or legacy functions) to call.</summary>
     public bool HasTools { get; init; }
 
+    /// <summary>The request asks for JSON output (<c>response_format</c> json_object or json_schema).</summary>
+    public bool StructuredOutput { get; init; }
+
     /// <summary>The body needs rewriting before it is forwarded (provider object or stream usage option).</summary>
     public bool NeedsRewrite => HasProviderObject || (Stream && !IncludeUsage);
 }

@@ -138,6 +138,7 @@ public static class InferenceRequestParser
             Base64 = r.Base64,
             Inputs = r.Inputs,
             HasTools = r.HasTools,
+            StructuredOutput = r.StructuredOutput,
         };
     }
 
@@ -165,6 +166,7 @@ public static class InferenceRequestParser
         if (reader.ValueTextEquals("response_format"u8))
         {
             reader.Read();
+            r.StructuredOutput = StructuredFormat(reader);
             r.AddAll(ref reader, FieldKind.ResponseFormat, -1, names: true);
             return true;
         }
@@ -174,6 +176,32 @@ public static class InferenceRequestParser
             reader.Read();
             r.AddAll(ref reader, FieldKind.Prediction, -1, names: false);
             return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a response_format asks for JSON (json_object or json_schema), read from a copy of the reader.</summary>
+    private static bool StructuredFormat(Utf8JsonReader peek)
+    {
+        if (peek.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        var depth = peek.CurrentDepth;
+        while (peek.Read() && peek.CurrentDepth > depth)
+        {
+            if (peek.CurrentDepth == depth + 1 && peek.TokenType == JsonTokenType.PropertyName && peek.ValueTextEquals("type"u8))
+            {
+                peek.Read();
+                return peek.TokenType == JsonTokenType.String && !peek.ValueTextEquals("text"u8);
+            }
+
+            if (peek.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                peek.Skip();
+            }
         }
 
         return false;
@@ -919,7 +947,7 @@ public static class InferenceRequestParser
         public bool Stream, IncludeUsage, HasProvider, HasInput;
         public long? MaxTokens, Seed, N;
         public int? Dimensions;
-        public bool Base64, HasTools;
+        public bool Base64, HasTools, StructuredOutput;
         public int Inputs;
         public double? Temperature, TopP;
         public long Bytes;

@@ -34,6 +34,11 @@ public static class GenerationRequestReader
             return Fail(out error, "This engine does not call tools: send the request without 'tools' (or to a seller whose model calls them).", "tools");
         }
 
+        if (request.StructuredOutput)
+        {
+            return Fail(out error, "This engine does not constrain its output to JSON: send the request without a JSON 'response_format' (or to a seller whose model supports it).", "response_format");
+        }
+
         if (content.Unscanned.Count > 0)
         {
             // It reads text only: an image, audio or file would be silently ignored, so it is refused.
