@@ -75,6 +75,9 @@ internal static class DemoCommand
                       client = OpenAI(base_url="{url}/v1", api_key="{market.ApiKey}")
                       print(client.chat.completions.create(model="{market.ModelName}", messages=[{"{"}"role": "user", "content": "Once upon a time"{"}"}]).choices[0].message.content)
 
+                    Other clients: Responses ({url}/v1/responses), embeddings ({url}/v1/embeddings);
+                    Anthropic's SDKs and tools with ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY={market.ApiKey}
+
                     Pin a jurisdiction: add "provider": {"{"}"jurisdictions": ["SG"]{"}"} to the body.
                     Cut a cable (routes and the emulated delays follow at once):
                       ENTREPOT_URL={url} ENTREPOT_ADMIN_KEY={market.AdminKey} entrepot network cut seamewe-6
