@@ -673,7 +673,7 @@ internal sealed partial class ChatRelay(
         var buffer = ArrayPool<byte>.Shared.Rent(RelayBufferSize);
         long relayed = 0;
         // Through another door the chat events are written here first and translated into the door's.
-        var door = trade.Translation?.Stream();
+        using var door = trade.Translation?.Stream();
         var chat = door is null ? null : new ArrayBufferWriter<byte>(RelayBufferSize);
         try
         {

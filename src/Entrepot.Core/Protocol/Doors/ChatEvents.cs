@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace Entrepot.Core.Protocol.Doors;
@@ -53,49 +52,60 @@ public sealed class ChatEvents
         }
     }
 
+    private byte[] _data = new byte[4096];
+
     private void Event(ReadOnlySpan<byte> ev, Action<JsonElement> onChunk)
     {
-        // An event's data is the concatenation of its data lines (joined by newlines).
-        var data = new System.Buffers.ArrayBufferWriter<byte>(ev.Length);
+        // An event's data is its data lines joined by newlines (almost always one line).
+        var length = 0;
         var first = true;
         while (!ev.IsEmpty)
         {
             var nl = ev.IndexOfAny((byte)'\n', (byte)'\r');
             var line = nl < 0 ? ev : ev[..nl];
             ev = nl < 0 ? default : ev[(nl + 1)..];
-            if (line.StartsWith("data:"u8))
+            if (!line.StartsWith("data:"u8))
             {
-                var value = line[5..];
-                if (!value.IsEmpty && value[0] == ' ')
-                {
-                    value = value[1..];
-                }
-
-                if (!first)
-                {
-                    data.Write("\n"u8);
-                }
-
-                data.Write(value);
-                first = false;
+                continue;
             }
+
+            var value = line[5..];
+            if (!value.IsEmpty && value[0] == ' ')
+            {
+                value = value[1..];
+            }
+
+            var needed = length + value.Length + 1;
+            if (needed > _data.Length)
+            {
+                Array.Resize(ref _data, Math.Max(_data.Length * 2, needed));
+            }
+
+            if (!first)
+            {
+                _data[length++] = (byte)'\n';
+            }
+
+            value.CopyTo(_data.AsSpan(length));
+            length += value.Length;
+            first = false;
         }
 
-        var payload = data.WrittenSpan;
-        if (payload.SequenceEqual("[DONE]"u8))
+        var payload = _data.AsMemory(0, length);
+        if (payload.Span.SequenceEqual("[DONE]"u8))
         {
             Done = true;
             return;
         }
 
-        if (payload.IsEmpty || payload[0] != '{')
+        if (payload.IsEmpty || payload.Span[0] != '{')
         {
             return;
         }
 
         try
         {
-            using var doc = JsonDocument.Parse(payload.ToArray());
+            using var doc = JsonDocument.Parse(payload);
             onChunk(doc.RootElement);
         }
         catch (JsonException)

@@ -54,7 +54,7 @@ public abstract class DoorTranslation
 /// before the first byte, <see cref="Push"/> with the relayed chat events, then <see cref="Complete"/>
 /// when the stream ended well or <see cref="Fail"/> when it was cut off.
 /// </summary>
-public abstract class DoorStream
+public abstract class DoorStream : IDisposable
 {
     private readonly ChatEvents _events = new();
 
@@ -75,18 +75,33 @@ public abstract class DoorStream
 
     protected abstract void Finish(IBufferWriter<byte> output);
 
+    private Utf8JsonWriter? _writer;
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
     /// <summary>Writes one named event: <c>event: name</c>, then its JSON as the data line.</summary>
-    protected static void WriteEvent(IBufferWriter<byte> output, string name, Action<Utf8JsonWriter> body)
+    protected void WriteEvent(IBufferWriter<byte> output, string name, Action<Utf8JsonWriter> body)
     {
         output.Write("event: "u8);
         System.Text.Unicode.Utf8.FromUtf16(name, output.GetSpan(name.Length * 3), out _, out var n);
         output.Advance(n);
         output.Write("\ndata: "u8);
-        using (var w = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = false }))
+        // One writer for the stream, pointed at the output for each event.
+        if (_writer is null)
         {
-            body(w);
+            _writer = new Utf8JsonWriter(output);
+        }
+        else
+        {
+            _writer.Reset(output);
         }
 
+        body(_writer);
+        _writer.Flush();
         output.Write("\n\n"u8);
     }
 }

@@ -286,7 +286,7 @@ internal sealed class MessagesStream(MessagesTranslation message) : DoorStream
         });
     }
 
-    private static void Delta(IBufferWriter<byte> output, int index, Action<Utf8JsonWriter> delta)
+    private void Delta(IBufferWriter<byte> output, int index, Action<Utf8JsonWriter> delta)
     {
         WriteEvent(output, "content_block_delta", w =>
         {

@@ -21,7 +21,7 @@ internal static class DoorAssert
     /// <summary>The door's events for a chat stream fed in the given pieces: (event name, data).</summary>
     public static List<(string Name, JsonObject Data)> Events(DoorTranslation door, IEnumerable<string> chatPieces, bool fail = false)
     {
-        var stream = door.Stream();
+        using var stream = door.Stream();
         var output = new ArrayBufferWriter<byte>();
         stream.Start(output);
         foreach (var piece in chatPieces)
