@@ -280,6 +280,7 @@ public sealed class ExchangeHost : IAsyncDisposable
         var controls = new AccountControls(settingStore, budgets, spending, limits, diversifier, time, config);
         controls.Start();
         s.AddSingleton(controls);
+        s.AddSingleton<TradeAdmission>();
         s.AddSingleton<ChatRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         // Meters enabled for this host's own meter factory only (MeterScope.Local): with AddMeter the provider would

@@ -29,8 +29,7 @@ internal sealed partial class ChatRelay(
     HttpMessageInvoker upstream,
     IUsageSink usage,
     BorderControl border,
-    Core.Budgets.IBudgetBook budgets,
-    RateLimits limits,
+    TradeAdmission admission,
     Diversifier diversifier,
     Core.Trust.SigningKey exchangeKey,
     ExchangeMetrics metrics,
@@ -52,10 +51,6 @@ internal sealed partial class ChatRelay(
     /// <summary>The buyer's pseudonym at a seller (made once per pair).</summary>
     private string Alias(string seller, string account) =>
         _aliases.TryGetValue((seller, account), out var alias) ? alias : _aliases.GetOrAdd((seller, account), k => Core.Trust.BuyerAlias.Of(_aliasKey, k.Seller, k.Account));
-
-    /// <summary>Requests waiting for answered trades' holds to be settled before a 402; at most <see cref="MaxWaitingForHolds"/>.</summary>
-    private int _waitingForHolds;
-    private const int MaxWaitingForHolds = 32;
 
     /// <summary>In a declaration's rules: the account's written opt-out let credentials go in clear.</summary>
     public const string SecretsInClearMark = "account:secrets-in-clear";
@@ -82,197 +77,54 @@ internal sealed partial class ChatRelay(
         var requestId = RequestIds.Next("req_");
         var response = ctx.Response;
         response.Headers["Entrepot-Request-Id"] = requestId;
-
         var key = market.Keys.Authenticate(BearerToken.From(ctx.Request));
-        if (key is null)
-        {
-            metrics.Request("unauthorized", null);
-            await HttpErrors.Unauthorized(ctx).ConfigureAwait(false);
-            return;
-        }
-
-        if (usage.Refusal is { } down)
-        {
-            // A trade that cannot be billed is not made; nothing already answered is lost.
-            metrics.Request("ledger_unavailable", null);
-            await HttpErrors.WriteAsync(ctx, StatusCodes.Status503ServiceUnavailable, down, "server_error", null, "ledger_unavailable").ConfigureAwait(false);
-            return;
-        }
-
         var aborted = ctx.RequestAborted;
-        using var body = await RequestBody.ReadAsync(ctx.Request, settings.MaxRequestBytes, aborted).ConfigureAwait(false);
-        if (body is null)
+        using var body = key is null ? null : await RequestBody.ReadAsync(ctx.Request, settings.MaxRequestBytes, aborted).ConfigureAwait(false);
+        if (key is not null && body is null)
         {
-            metrics.Request("rejected", null);
-            await HttpErrors.WriteAsync(ctx, StatusCodes.Status413PayloadTooLarge,
-                $"The request body exceeds {settings.MaxRequestBytes} bytes.", "invalid_request_error", null, "request_too_large").ConfigureAwait(false);
+            await RefuseAsync(ctx, Refusal.TooLarge(settings.MaxRequestBytes)).ConfigureAwait(false);
             return;
         }
 
         var headers = ctx.Request.Headers;
-        // A door other than chat completions is translated here, at the edge: everything after sees chat.
-        RequestError? doorError = null;
-        var translation = door == Door.Native ? null : Doors.Translate(door, body.Span, headers, out doorError);
-        if (door != Door.Native && translation is null)
+        var admitted = await admission.AdmitAsync(new BuyerCall(requestId, started, kind, door, key, body?.Memory ?? default)
         {
-            metrics.Request("rejected", null);
-            await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest, doorError!).ConfigureAwait(false);
+            ContentType = ctx.Request.ContentType,
+            Preferences = Header(headers, ProviderPreferencesReader.Header),
+            Subjects = Header(headers, PolicyEngine.SubjectsHeader),
+            DataClass = Header(headers, BorderControl.DataClassHeader),
+            AnthropicVersion = door == Door.Messages ? Header(headers, "anthropic-version") : null,
+        }, aborted).ConfigureAwait(false);
+        if (admitted.Plan is not { } plan)
+        {
+            await RefuseAsync(ctx, admitted.Refusal!).ConfigureAwait(false);
             return;
         }
 
-        var chatBody = translation?.ChatBody ?? body.Memory;
-        var read = BuyerRequest.Read(chatBody.Span, kind, ctx.Request.ContentType,
-            headers[ProviderPreferencesReader.Header] is { Count: > 0 } p ? p.ToString() : null,
-            headers[PolicyEngine.SubjectsHeader] is { Count: > 0 } n ? n.ToString() : null, out var error);
-        if (read is null)
-        {
-            metrics.Request("rejected", null);
-            await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
-            return;
-        }
-
-        var request = read.Request;
-        if (limits.Any && await limits.AdmitAsync(key.Scopes,
-                TokenEstimator.FromUtf8Bytes(request.PromptTextBytes) + (request.MaxTokens ?? settings.HoldMaxTokens)).ConfigureAwait(false) is { } limited)
-        {
-            metrics.Request("rate_limited", null);
-            ctx.Response.Headers.RetryAfter = limited.RetryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await HttpErrors.WriteAsync(ctx, StatusCodes.Status429TooManyRequests, limited.Message, "rate_limit_error", null, "rate_limit_exceeded").ConfigureAwait(false);
-            return;
-        }
-
-        var candidates = new List<Candidate>(4);
-        var routeFailure = Router.Plan(market.Routes, request.Model, request.Preferences, settings.DefaultSort, candidates, settings.Rates);
-        if (routeFailure != RouteFailure.None)
-        {
-            metrics.Request("rejected", null);
-            await (routeFailure == RouteFailure.UnknownModel
-                ? HttpErrors.WriteAsync(ctx, StatusCodes.Status404NotFound,
-                    $"The model '{request.Model}' is not offered by any seller on this exchange. GET /v1/models lists what is.", "invalid_request_error", "model", "model_not_found")
-                : routeFailure == RouteFailure.Unreachable
-                ? HttpErrors.WriteAsync(ctx, StatusCodes.Status503ServiceUnavailable,
-                    $"Every seller of '{request.Model}' is cut off: no cable path to them is in service. GET /admin/network shows the faults.", "server_error", null, "no_network_path")
-                : HttpErrors.WriteAsync(ctx, StatusCodes.Status404NotFound,
-                    $"No seller of '{request.Model}' matches the request's provider preferences (only, ignore, jurisdictions, max_price).", "invalid_request_error", "provider", "no_eligible_provider")).ConfigureAwait(false);
-            return;
-        }
-
-        if (kind == EndpointKind.Embeddings && EmbeddingSellers(request, candidates) is { } unserved)
-        {
-            metrics.Request("rejected", null);
-            await HttpErrors.WriteAsync(ctx, unserved.Param == "dimensions" ? StatusCodes.Status400BadRequest : StatusCodes.Status404NotFound, unserved).ConfigureAwait(false);
-            return;
-        }
-
-        var declared = ctx.Request.Headers[BorderControl.DataClassHeader];
-        var check = border.Inspect(request, key.Account, declared.Count == 0 ? null : declared.ToString(), out var classError, read.DeclaredSubjects);
-        if (check is null)
-        {
-            metrics.Request("rejected", null);
-            await HttpErrors.WriteAsync(ctx, StatusCodes.Status400BadRequest,
-                $"The {BorderControl.DataClassHeader} header is not understood: {classError}.", "invalid_request_error", BorderControl.DataClassHeader, "invalid_data_class").ConfigureAwait(false);
-            return;
-        }
-
-        if (diversifier.Any && diversifier.Apply(key.Account.Id, candidates) is { } capped)
+        if (plan.Diversified is { } capped)
         {
             // The buyer's concentration cap binds: these sellers wait behind the others.
             response.Headers["Entrepot-Diversified"] = string.Join(',', capped);
         }
 
-        if (border.CountsOverTheNetwork && check.Book.HasThresholds)
+        var trade = new Trade(plan);
+        if (admitted.Refusal is { } atTheBorder)
         {
-            // The shared subject counts are read with a blocking database call, which must never run on
-            // a socket thread (with inline completions it would wait for its own thread to deliver the
-            // answer): the rest of this request runs on the thread pool.
-            await Task.Yield();
-        }
-
-        var trade = new Trade(requestId, key, request, started, check) { Translation = translation };
-        var allowed = new List<Candidate>(candidates.Count);
-        foreach (var c in candidates)
-        {
-            if (check.Decide(c.Provider.Counterparty).Verdict != Verdict.Deny)
-            {
-                allowed.Add(c);
-            }
-        }
-
-        if (allowed.Count == 0)
-        {
-            await RefuseAtBorderAsync(ctx, trade).ConfigureAwait(false);
+            // Every candidate was denied: the request went nowhere, and the refusal is declared.
+            await atTheBorder.WriteAsync(ctx).ConfigureAwait(false);
+            var check = plan.Border;
+            trade.Outcome = Outcome.Refused;
+            trade.Status = atTheBorder.Status;
+            trade.Refusal = new BorderRecord(check.Inspection.Profile.Effective.Name(), check.CategoriesSummary(), check.DetectedSummary(), "deny",
+                string.Join(",", check.Decisions.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct()), 0, check.Book.Fingerprint);
             await RecordAsync(trade).ConfigureAwait(false);
             return;
         }
 
-        var scopes = key.Scopes;
-        var covering = budgets.For(scopes);
-        if (covering.Count > 0)
-        {
-            // Sellers priced in the budgets' currency are held as priced; others only when the rate
-            // table converts their price into it (budgets in scope must then share one currency).
-            var currency = covering[0].Currency;
-            var rates = covering.All(b => b.Currency == currency) ? settings.Rates : null;
-            allowed.RemoveAll(c => !string.Equals(c.SpotPrice.Currency, currency, StringComparison.Ordinal)
-                && (rates is null || !rates.CanConvert(c.SpotPrice.Currency, currency) || covering.Any(b => b.Currency != currency)));
-            trade.HoldCurrency = currency;
-            var maxCost = allowed.Count == 0 ? 0m : allowed.Max(c => InHoldCurrency(MaxCost(c.SpotPrice, trade), c.SpotPrice.Currency, currency));
-            try
-            {
-                if (allowed.Count > 0)
-                {
-                    var (hold, refusal) = await budgets.TryHoldAsync(scopes, maxCost).ConfigureAwait(false);
-                    if (hold is null && Interlocked.Increment(ref _waitingForHolds) <= MaxWaitingForHolds)
-                    {
-                        try
-                        {
-                            // Answered trades are settled by the recorder a few milliseconds later, and until
-                            // then their holds count in full: when only holds stand in the way, wait for them
-                            // a little before refusing (only on this path, and only so many requests at once;
-                            // up to 3 s, since another node's recorder may be that slow on a loaded host).
-                            for (var waited = 0; hold is null && waited < 3000 && await OnlyHoldsInTheWayAsync(scopes, maxCost).ConfigureAwait(false); waited += 10)
-                            {
-                                await Task.Delay(10, aborted).ConfigureAwait(false);
-                                (hold, refusal) = await budgets.TryHoldAsync(scopes, maxCost).ConfigureAwait(false);
-                            }
-                        }
-                        finally
-                        {
-                            Interlocked.Decrement(ref _waitingForHolds);
-                        }
-                    }
-                    else if (hold is null)
-                    {
-                        Interlocked.Decrement(ref _waitingForHolds);
-                    }
-
-                    trade.Hold = hold ?? await RefuseBudgetAsync(ctx, refusal!).ConfigureAwait(false);
-                }
-            }
-            catch (Core.Budgets.BudgetStoreUnavailableException e)
-            {
-                // A shared budget store that cannot be asked is never guessed at: no hold, no request.
-                metrics.Request("budget_unavailable", null);
-                log.LogWarning("Budget hold refused: {Error}", e.InnerException?.Message ?? e.Message);
-                await HttpErrors.WriteAsync(ctx, StatusCodes.Status503ServiceUnavailable, e.Message, "server_error", null, "budget_store_unavailable").ConfigureAwait(false);
-                return;
-            }
-
-            if (allowed.Count == 0 && trade.Hold is null)
-            {
-                await RefuseBudgetAsync(ctx, $"No seller of '{request.Model}' prices in your budget's currency ({covering[0].Currency}).").ConfigureAwait(false);
-            }
-
-            if (trade.Hold is null)
-            {
-                return;
-            }
-        }
-
-        var forward = Forwarded(chatBody, request);
+        var forward = Forwarded(plan.ChatBody, plan.Request);
         try
         {
-            await ForwardAsync(ctx, forward, chatBody, allowed, trade, aborted).ConfigureAwait(false);
+            await ForwardAsync(ctx, forward, plan.ChatBody, plan.Sellers, trade, aborted).ConfigureAwait(false);
         }
         finally
         {
@@ -281,97 +133,16 @@ internal sealed partial class ChatRelay(
         }
     }
 
-    /// <summary>Keeps the sellers that serve the model on /v1/embeddings (and take <c>dimensions</c>
-    /// when asked); the refusal when none does.</summary>
-    private static RequestError? EmbeddingSellers(InferenceRequest request, List<Candidate> candidates)
+    private static string? Header(IHeaderDictionary headers, string name) => headers[name] is { Count: > 0 } v ? v.ToString() : null;
+
+    /// <summary>A refusal before any trade: counted, and written in the door's shape.</summary>
+    private Task RefuseAsync(HttpContext ctx, Refusal refusal)
     {
-        candidates.RemoveAll(c => !c.Provider.ServesEmbeddings(request.Model));
-        if (candidates.Count == 0)
-        {
-            return new RequestError($"No seller serves '{request.Model}' for embeddings (GET /v1/models lists each model's offers).", "model", "model_not_found");
-        }
-
-        if (request.Dimensions is not null)
-        {
-            candidates.RemoveAll(c => !c.Provider.EmbeddingDimensions);
-            if (candidates.Count == 0)
-            {
-                return new RequestError($"No seller of '{request.Model}' offers shortened vectors: leave out 'dimensions'.", "dimensions", "dimensions_not_supported");
-            }
-        }
-
-        return null;
+        metrics.Request(refusal.Metric ?? "rejected", null);
+        return refusal.WriteAsync(ctx);
     }
 
-    /// <summary>The most a request can cost at a seller, fee included (<see cref="MaxInput"/> and
-    /// <see cref="MaxOutput"/> at the price, rounded up as the ledger's fee is).</summary>
-    private decimal MaxCost(Core.Market.Price price, Trade trade) =>
-        Core.Ledger.LedgerEntry.BuyerDebit(price.CostOf(MaxInput(trade), MaxOutput(trade)), settings.FeePercent);
-
-    /// <summary>The most input tokens a request can be billed: its prompt bytes (a token is at least a
-    /// byte) plus a chat template's tokens (8 a message and 256 more). A claim beyond it is absurd.</summary>
-    private static long MaxInput(Trade trade) => trade.Request.PromptTextBytes + 256 + (8L * trade.Border.Prompt.Messages.Count);
-
-    /// <summary>The most output tokens a request can be billed: its max_tokens, else the configured cap.</summary>
-    private long MaxOutput(Trade trade) => trade.Request.MaxTokens ?? settings.HoldMaxTokens;
-
-    /// <summary>Whether the request would fit every covering budget but for what is held on them now.</summary>
-    private async ValueTask<bool> OnlyHoldsInTheWayAsync(IReadOnlyList<string> scopes, decimal amount)
-    {
-        var blocked = false;
-        foreach (var scope in scopes)
-        {
-            (decimal Spent, decimal Held, decimal Limit)? status;
-            try
-            {
-                status = await budgets.StatusAsync(scope).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
-            {
-                return false;
-            }
-
-            if (status is not { } s)
-            {
-                continue;
-            }
-
-            if (s.Limit - s.Spent < amount)
-            {
-                return false;
-            }
-
-            blocked |= s.Limit - s.Spent - s.Held < amount;
-        }
-
-        return blocked;
-    }
-
-    /// <summary>An amount in a seller's currency as the budget sees it.</summary>
-    private decimal InHoldCurrency(decimal amount, string from, string to) =>
-        from == to ? amount : settings.Rates!.TryConvert(amount, from, to, out var converted) ? converted : throw new InvalidOperationException($"no rate from {from} to {to}");
-
-    private async Task<Core.Budgets.BudgetHold?> RefuseBudgetAsync(HttpContext ctx, string message)
-    {
-        metrics.Request("budget_refused", null);
-        await HttpErrors.WriteAsync(ctx, StatusCodes.Status402PaymentRequired, message, "insufficient_quota", null, "budget_exceeded").ConfigureAwait(false);
-        return null;
-    }
-
-    /// <summary>451: every candidate was denied; the request went nowhere. The refusal is declared.</summary>
-    private static async Task RefuseAtBorderAsync(HttpContext ctx, Trade trade)
-    {
-        var check = trade.Border;
-        var rules = string.Join(",", check.Decisions.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct());
-        ctx.Response.Headers["Entrepot-Policy"] = "verdict=deny; class=" + check.Inspection.Profile.Effective.Name() + "; rules=" + rules;
-        await HttpErrors.WriteAsync(ctx, StatusCodes.Status451UnavailableForLegalReasons, check.DenialMessage(trade.Request.Model),
-            "invalid_request_error", null, "unavailable_for_legal_reasons").ConfigureAwait(false);
-        trade.Outcome = Outcome.Refused;
-        trade.Status = StatusCodes.Status451UnavailableForLegalReasons;
-        trade.Refusal = new BorderRecord(check.Inspection.Profile.Effective.Name(), check.CategoriesSummary(), check.DetectedSummary(), "deny", rules, 0, check.Book.Fingerprint);
-    }
-
-    private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, ReadOnlyMemory<byte> body, List<Candidate> candidates, Trade trade, CancellationToken aborted)
+    private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, ReadOnlyMemory<byte> body, IReadOnlyList<Candidate> candidates, Trade trade, CancellationToken aborted)
     {
         HttpResponseMessage? lastFailure = null;
         try
@@ -431,7 +202,7 @@ internal sealed partial class ChatRelay(
                 {
                     // The quote, sealed: the only kind of receipt reconciliation will bill from this seller's log.
                     var quote = new Core.Trust.Quote(trade.RequestId, trade.Attempts, provider.Id, alias, candidate.SpotPrice.InputPerMillion,
-                        candidate.SpotPrice.OutputPerMillion, candidate.SpotPrice.Currency, MaxInput(trade), MaxOutput(trade), time.GetUtcNow()).Seal(_quoteKey);
+                        candidate.SpotPrice.OutputPerMillion, candidate.SpotPrice.Currency, trade.Plan.MaxInput, trade.Plan.MaxOutput, time.GetUtcNow()).Seal(_quoteKey);
                     message.Headers.TryAddWithoutValidation(Core.Trust.Quote.Header, quote);
                     message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.AudienceHeader, provider.Id);
 
@@ -571,13 +342,16 @@ internal sealed partial class ChatRelay(
     }
 
     /// <summary>504: the request's total deadline passed before any seller's answer reached the buyer.</summary>
-    private static async Task DeadlinePassedAsync(HttpContext ctx, Trade trade, TimeSpan limit)
+    private static Task DeadlinePassedAsync(HttpContext ctx, Trade trade, TimeSpan limit) =>
+        NoAnswerAsync(ctx, trade, Refusal.DeadlinePassed(trade.Request.Model, limit, trade.Attempts));
+
+    /// <summary>No seller's answer reached the buyer: the trade failed upstream and says why.</summary>
+    private static Task NoAnswerAsync(HttpContext ctx, Trade trade, Refusal refusal)
     {
         trade.Outcome = Outcome.UpstreamFailed;
         trade.Candidate = null;
-        trade.Status = 504;
-        await HttpErrors.WriteAsync(ctx, 504, $"No seller of '{trade.Request.Model}' answered within the request's deadline ({limit.TotalSeconds:0} s, {trade.Attempts} tried).",
-            "api_error", null, "deadline_exceeded").ConfigureAwait(false);
+        trade.Status = refusal.Status;
+        return refusal.WriteAsync(ctx);
     }
 
     private void Failed(Candidate candidate, string reason)
@@ -586,25 +360,10 @@ internal sealed partial class ChatRelay(
         metrics.Failover(candidate.Provider.Id, reason);
     }
 
-    private static async Task NoSellerAnsweredAsync(HttpContext ctx, HttpResponseMessage? lastFailure, Trade trade)
-    {
-        trade.Outcome = Outcome.UpstreamFailed;
-        trade.Candidate = null;
-        var tried = trade.Attempts;
-        if (lastFailure?.StatusCode == HttpStatusCode.TooManyRequests)
-        {
-            var retry = lastFailure.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1;
-            ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            trade.Status = 429;
-            await HttpErrors.WriteAsync(ctx, 429, $"Every seller of '{trade.Request.Model}' is at capacity ({tried} tried). Retry after the time in Retry-After.",
-                "rate_limit_error", null, "sellers_at_capacity").ConfigureAwait(false);
-            return;
-        }
-
-        trade.Status = 502;
-        await HttpErrors.WriteAsync(ctx, 502, $"No seller of '{trade.Request.Model}' could answer ({tried} tried, none reachable or all failing).",
-            "api_error", null, "upstream_unavailable").ConfigureAwait(false);
-    }
+    private static Task NoSellerAnsweredAsync(HttpContext ctx, HttpResponseMessage? lastFailure, Trade trade) =>
+        NoAnswerAsync(ctx, trade, lastFailure?.StatusCode == HttpStatusCode.TooManyRequests
+            ? Refusal.SellersAtCapacity(trade.Request.Model, trade.Attempts, Math.Max(1, (int)Math.Ceiling(lastFailure.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1)))
+            : Refusal.NoSellerAnswered(trade.Request.Model, trade.Attempts));
 
     private static async Task RelayWholeAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, int maxBytes, CancellationToken aborted)
     {
@@ -888,7 +647,7 @@ internal sealed partial class ChatRelay(
             Completion = delivered ? trade.Completion : null,
             ContentEvents = trade.ContentEvents,
             Hold = delivered ? trade.Hold : null,
-            HoldCurrency = trade.HoldCurrency,
+            HoldCurrency = trade.Plan.HoldCurrency,
             Receipt = !delivered ? null : new Core.Trust.ReceiptEvidence
             {
                 RequestId = trade.RequestId,
@@ -900,8 +659,8 @@ internal sealed partial class ChatRelay(
                 Model = trade.Request.Model,
                 ClaimedInput = u.Estimated ? null : u.InputTokens,
                 ClaimedOutput = u.Estimated ? null : u.OutputTokens,
-                MaxInput = MaxInput(trade),
-                MaxOutput = MaxOutput(trade),
+                MaxInput = trade.Plan.MaxInput,
+                MaxOutput = trade.Plan.MaxOutput,
                 InputPrice = c.SpotPrice.InputPerMillion,
                 OutputPrice = c.SpotPrice.OutputPerMillion,
                 Currency = c.SpotPrice.Currency,
@@ -948,22 +707,16 @@ internal sealed partial class ChatRelay(
         public void Dispose() => Owner?.Dispose();
     }
 
-    /// <summary>What is known of one request as it goes through the relay.</summary>
-    private sealed class Trade(string requestId, ApiKeyEntry key, InferenceRequest request, long started, BorderCheck border)
+    /// <summary>What becomes known of one admitted trade as the relay carries it out.</summary>
+    private sealed class Trade(TradePlan plan)
     {
-        public BorderCheck Border { get; } = border;
-
-        /// <summary>The way back to the buyer's door, when it is not chat completions.</summary>
-        public Core.Protocol.Doors.DoorTranslation? Translation { get; init; }
+        public TradePlan Plan { get; } = plan;
+        public BorderCheck Border => Plan.Border;
+        public Core.Protocol.Doors.DoorTranslation? Translation => Plan.Translation;
+        public Core.Budgets.BudgetHold? Hold => Plan.Hold;
 
         /// <summary>The declaration of a refusal at the border (451), when there was one.</summary>
         public BorderRecord? Refusal { get; set; }
-
-        /// <summary>The budget hold taken before forwarding; settled at the real cost after.</summary>
-        public Core.Budgets.BudgetHold? Hold { get; set; }
-
-        /// <summary>The currency of the budgets the hold is against.</summary>
-        public string? HoldCurrency { get; set; }
 
         /// <summary>SHA-256 (hex) of the bytes sent to the seller being tried.</summary>
         public string? RequestSha256 { get; set; }
@@ -989,10 +742,10 @@ internal sealed partial class ChatRelay(
         /// <summary>The seller got placeholders: its answer needs the originals put back.</summary>
         public bool Restoring => Masking != Masking.None && Border.Mapping(Masking).Count > 0;
 
-        public string RequestId { get; } = requestId;
-        public ApiKeyEntry Key { get; } = key;
-        public InferenceRequest Request { get; } = request;
-        public long Started { get; } = started;
+        public string RequestId => Plan.RequestId;
+        public ApiKeyEntry Key => Plan.Key;
+        public InferenceRequest Request => Plan.Request;
+        public long Started => Plan.Started;
         public Candidate? Candidate { get; set; }
         public int Attempts { get; set; }
         public int Status { get; set; }

@@ -18,7 +18,7 @@ internal static class Doors
 {
     private static readonly object AnthropicShape = new();
 
-    public static DoorTranslation? Translate(Door door, ReadOnlySpan<byte> body, IHeaderDictionary headers, out RequestError? error)
+    public static DoorTranslation? Translate(Door door, ReadOnlySpan<byte> body, string? anthropicVersion, out RequestError? error)
     {
         if (!System.Text.Unicode.Utf8.IsValid(body))
         {
@@ -29,7 +29,7 @@ internal static class Doors
         return door switch
         {
             Door.Responses => ResponsesDoor.Read(body, out error),
-            Door.Messages => MessagesDoor.Read(body, headers["anthropic-version"] is { Count: > 0 } v ? v.ToString() : null, out error),
+            Door.Messages => MessagesDoor.Read(body, anthropicVersion, out error),
             _ => throw new ArgumentOutOfRangeException(nameof(door)),
         };
     }
