@@ -14,7 +14,7 @@ public static class OpenAIApi
 {
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
     {
-        var relay = app.ServiceProvider.GetRequiredService<ChatRelay>();
+        var relay = app.ServiceProvider.GetRequiredService<TradeRelay>();
         app.MapPost("/v1/chat/completions", ctx => relay.HandleAsync(ctx, EndpointKind.ChatCompletions));
         app.MapPost("/v1/completions", ctx => relay.HandleAsync(ctx, EndpointKind.Completions));
         app.MapPost("/v1/embeddings", ctx => relay.HandleAsync(ctx, EndpointKind.Embeddings));

@@ -281,7 +281,8 @@ public sealed class ExchangeHost : IAsyncDisposable
         controls.Start();
         s.AddSingleton(controls);
         s.AddSingleton<TradeAdmission>();
-        s.AddSingleton<ChatRelay>();
+        s.AddSingleton<SellerRequests>();
+        s.AddSingleton<TradeRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         // Meters enabled for this host's own meter factory only (MeterScope.Local): with AddMeter the provider would
         // also listen to another host's meters of the same name in this process, and that host's stop would end them here.
@@ -535,7 +536,7 @@ public sealed class ExchangeHost : IAsyncDisposable
     /// background writers have committed it (usage, declarations, subject counts).</summary>
     public async Task FlushAsync(CancellationToken ct = default)
     {
-        var relay = _app.Services.GetRequiredService<ChatRelay>();
+        var relay = _app.Services.GetRequiredService<TradeRelay>();
         while (relay.InFlight > 0)
         {
             await Task.Delay(2, ct).ConfigureAwait(false);

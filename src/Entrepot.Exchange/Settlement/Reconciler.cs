@@ -36,8 +36,8 @@ public sealed partial class Reconciler(
     SellerDisputes? disputes = null) : IDisposable
 {
     private readonly SemaphoreSlim _one = new(1, 1);
-    private readonly byte[] _quoteKey = exchangeKey.DeriveSecret(Relay.ChatRelay.QuoteKeyLabel);
-    private readonly byte[] _aliasKey = exchangeKey.DeriveSecret(Relay.ChatRelay.AliasKeyLabel);
+    private readonly byte[] _quoteKey = exchangeKey.DeriveSecret(Relay.SellerRequests.QuoteKeyLabel);
+    private readonly byte[] _aliasKey = exchangeKey.DeriveSecret(Relay.SellerRequests.AliasKeyLabel);
 
     /// <summary>Receipts younger than this are left for the next run unless the caller says otherwise:
     /// their trade may still be on its way into the exchange's own log.</summary>

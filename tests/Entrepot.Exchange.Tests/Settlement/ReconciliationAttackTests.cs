@@ -68,7 +68,7 @@ public sealed class ReconciliationAttackTests
         // What the exchange would have sealed for attempts it forwarded and then lost (killed before it
         // recorded them): made here with the exchange's own key, as the exchange makes them.
         using var exchangeKey = SigningKey.LoadOrCreate(dir);
-        var quoteKey = exchangeKey.DeriveSecret(Relay.ChatRelay.QuoteKeyLabel);
+        var quoteKey = exchangeKey.DeriveSecret(Relay.SellerRequests.QuoteKeyLabel);
         var alias = seen.Buyer;
         string Sealed(string requestId, int attempt, long maxIn = 300, long maxOut = 16) =>
             new Quote(requestId, attempt, "rogue", alias, 1m, 2m, "USD", maxIn, maxOut, DateTimeOffset.UtcNow.AddMinutes(-5)).Seal(quoteKey);

@@ -17,13 +17,14 @@ using Microsoft.Extensions.Logging;
 namespace Entrepot.Exchange.Relay;
 
 /// <summary>
-/// The request path: authenticate, read and check the body, plan the route, decide each candidate
-/// at the border (allowed, allowed redacted, or denied: 451 when none remains), forward to the best
-/// seller and fail over before the first byte, relay the answer (streamed chunk by chunk, with
-/// placeholders restored when the seller got redacted data), then hand the usage record and the
-/// declaration to the background writers. Nothing here waits for a database.
+/// The request path for every door, top to bottom: read the body, admit the trade
+/// (<see cref="TradeAdmission"/>: a plan or a refusal), try the planned sellers in order and fail
+/// over before the first byte (each attempt's request from <see cref="SellerRequests"/>), relay the
+/// answer whole or streamed (placeholders restored when the seller got redacted data, translated back
+/// when the buyer came by another door), then hand the trade's record (<see cref="RelayedTrade"/>)
+/// to the background writers. Nothing here waits for a database.
 /// </summary>
-internal sealed partial class ChatRelay(
+internal sealed partial class TradeRelay(
     Marketplace market,
     ExchangeSettings settings,
     HttpMessageInvoker upstream,
@@ -31,29 +32,15 @@ internal sealed partial class ChatRelay(
     BorderControl border,
     TradeAdmission admission,
     Diversifier diversifier,
-    Core.Trust.SigningKey exchangeKey,
+    SellerRequests sellerRequests,
     ExchangeMetrics metrics,
     TimeProvider time,
-    ILogger<ChatRelay> log)
+    ILogger<TradeRelay> log)
 {
     private const int RelayBufferSize = 16 * 1024;
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
     private int _inFlight;
-    private readonly byte[] _quoteKey = exchangeKey.DeriveSecret(QuoteKeyLabel);
-    private readonly byte[] _aliasKey = exchangeKey.DeriveSecret(AliasKeyLabel);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Seller, string Account), string> _aliases = new();
-
-    /// <summary>What the exchange's secrets for sealing quotes and naming buyers to sellers are derived under.</summary>
-    public const string QuoteKeyLabel = "entrepot-quote-v1";
-    public const string AliasKeyLabel = "entrepot-buyer-alias-v1";
-
-    /// <summary>The buyer's pseudonym at a seller (made once per pair).</summary>
-    private string Alias(string seller, string account) =>
-        _aliases.TryGetValue((seller, account), out var alias) ? alias : _aliases.GetOrAdd((seller, account), k => Core.Trust.BuyerAlias.Of(_aliasKey, k.Seller, k.Account));
-
-    /// <summary>In a declaration's rules: the account's written opt-out let credentials go in clear.</summary>
-    public const string SecretsInClearMark = "account:secrets-in-clear";
 
     /// <summary>Requests inside the relay, including their bookkeeping after the response.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -107,7 +94,7 @@ internal sealed partial class ChatRelay(
             response.Headers["Entrepot-Diversified"] = string.Join(',', capped);
         }
 
-        var trade = new Trade(plan);
+        var trade = new RelayedTrade(plan);
         if (admitted.Refusal is { } atTheBorder)
         {
             // Every candidate was denied: the request went nowhere, and the refusal is declared.
@@ -142,7 +129,7 @@ internal sealed partial class ChatRelay(
         return refusal.WriteAsync(ctx);
     }
 
-    private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, ReadOnlyMemory<byte> body, IReadOnlyList<Candidate> candidates, Trade trade, CancellationToken aborted)
+    private async Task ForwardAsync(HttpContext ctx, ForwardContent forward, ReadOnlyMemory<byte> body, IReadOnlyList<Candidate> candidates, RelayedTrade trade, CancellationToken aborted)
     {
         HttpResponseMessage? lastFailure = null;
         try
@@ -181,48 +168,9 @@ internal sealed partial class ChatRelay(
 
                 // One hash of the bytes sent serves the exchange's signature and the receipt check.
                 trade.RequestSha256 = Core.Trust.Sha256Hex.Of(sending.Span);
-                using var message = new HttpRequestMessage(HttpMethod.Post, provider.EndpointUrl(trade.Request.Kind))
-                {
-                    Content = redacted is not null ? ForwardContent.Of(redacted) : forward.CreateContent(),
-                    Version = HttpVersion.Version11,
-                };
-                if (provider.ApiKey is { } apiKey)
-                {
-                    message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
-                }
-
-                // The seller knows the buyer only by a pseudonym of its own, never the account id.
-                var alias = Alias(provider.Id, trade.Key.Account.Id);
-                trade.BuyerAlias = alias;
-                message.Headers.TryAddWithoutValidation("Entrepot-Request-Id", trade.RequestId);
-                message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Jurisdiction", trade.Key.Account.HomeJurisdiction);
-                message.Headers.TryAddWithoutValidation("Entrepot-Buyer-Account", alias);
-                message.Headers.TryAddWithoutValidation("Entrepot-Attempt", trade.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                if (provider.Kind == Core.Market.ProviderKind.Exporter)
-                {
-                    // The quote, sealed: the only kind of receipt reconciliation will bill from this seller's log.
-                    var quote = new Core.Trust.Quote(trade.RequestId, trade.Attempts, provider.Id, alias, candidate.SpotPrice.InputPerMillion,
-                        candidate.SpotPrice.OutputPerMillion, candidate.SpotPrice.Currency, trade.Plan.MaxInput, trade.Plan.MaxOutput, time.GetUtcNow()).Seal(_quoteKey);
-                    message.Headers.TryAddWithoutValidation(Core.Trust.Quote.Header, quote);
-                    message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.AudienceHeader, provider.Id);
-
-                    // The exchange's identity over the node, the body and every Entrepot-* header, so the node can
-                    // refuse anyone else, a changed header, and a request played twice.
-                    KeyValuePair<string, string>[] signed =
-                    [
-                        new("Entrepot-Request-Id", trade.RequestId),
-                        new("Entrepot-Buyer-Jurisdiction", trade.Key.Account.HomeJurisdiction),
-                        new("Entrepot-Buyer-Account", alias),
-                        new("Entrepot-Attempt", trade.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                        new(Core.Trust.Quote.Header, quote),
-                        new(Core.Trust.RequestSignature.AudienceHeader, provider.Id),
-                    ];
-                    var (kid, ts, sig) = Core.Trust.RequestSignature.Sign(exchangeKey, "POST", message.RequestUri!.PathAndQuery, provider.Id, time.GetUtcNow(),
-                        trade.RequestId, trade.RequestSha256, signed);
-                    message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.KeyHeader, kid);
-                    message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.TimestampHeader, ts);
-                    message.Headers.TryAddWithoutValidation(Core.Trust.RequestSignature.SignatureHeader, sig);
-                }
+                using var message = sellerRequests.Build(trade.Plan, candidate, trade.Attempts,
+                    redacted is not null ? ForwardContent.Of(redacted) : forward.CreateContent(), trade.RequestSha256);
+                trade.BuyerAlias = sellerRequests.Alias(provider.Id, trade.Key.Account.Id);
 
                 var sent = Stopwatch.GetTimestamp();
                 HttpResponseMessage upstreamResponse;
@@ -342,11 +290,11 @@ internal sealed partial class ChatRelay(
     }
 
     /// <summary>504: the request's total deadline passed before any seller's answer reached the buyer.</summary>
-    private static Task DeadlinePassedAsync(HttpContext ctx, Trade trade, TimeSpan limit) =>
+    private static Task DeadlinePassedAsync(HttpContext ctx, RelayedTrade trade, TimeSpan limit) =>
         NoAnswerAsync(ctx, trade, Refusal.DeadlinePassed(trade.Request.Model, limit, trade.Attempts));
 
     /// <summary>No seller's answer reached the buyer: the trade failed upstream and says why.</summary>
-    private static Task NoAnswerAsync(HttpContext ctx, Trade trade, Refusal refusal)
+    private static Task NoAnswerAsync(HttpContext ctx, RelayedTrade trade, Refusal refusal)
     {
         trade.Outcome = Outcome.UpstreamFailed;
         trade.Candidate = null;
@@ -360,12 +308,12 @@ internal sealed partial class ChatRelay(
         metrics.Failover(candidate.Provider.Id, reason);
     }
 
-    private static Task NoSellerAnsweredAsync(HttpContext ctx, HttpResponseMessage? lastFailure, Trade trade) =>
+    private static Task NoSellerAnsweredAsync(HttpContext ctx, HttpResponseMessage? lastFailure, RelayedTrade trade) =>
         NoAnswerAsync(ctx, trade, lastFailure?.StatusCode == HttpStatusCode.TooManyRequests
             ? Refusal.SellersAtCapacity(trade.Request.Model, trade.Attempts, Math.Max(1, (int)Math.Ceiling(lastFailure.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1)))
             : Refusal.NoSellerAnswered(trade.Request.Model, trade.Attempts));
 
-    private static async Task RelayWholeAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, int maxBytes, CancellationToken aborted)
+    private static async Task RelayWholeAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, RelayedTrade trade, int maxBytes, CancellationToken aborted)
     {
         var tick = Stopwatch.GetTimestamp();
         using var content = await PooledContent.ReadAsync(upstreamResponse.Content, maxBytes, aborted).ConfigureAwait(false);
@@ -410,7 +358,7 @@ internal sealed partial class ChatRelay(
     /// an event larger than <see cref="SseRelay.MaxEventBytes"/> (held back whole until it ends, as is
     /// text waiting to have placeholders restored), and a stream longer than the response cap.
     /// </summary>
-    private async Task RelayStreamAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, Trade trade, CancellationToken attempt, CancellationToken aborted)
+    private async Task RelayStreamAsync(HttpContext ctx, HttpResponseMessage upstreamResponse, RelayedTrade trade, CancellationToken attempt, CancellationToken aborted)
     {
         var response = ctx.Response;
         response.StatusCode = 200;
@@ -547,7 +495,7 @@ internal sealed partial class ChatRelay(
         }
     }
 
-    private static void SetTradeHeaders(HttpResponse response, Trade trade)
+    private static void SetTradeHeaders(HttpResponse response, RelayedTrade trade)
     {
         var headers = response.Headers;
         var c = trade.Candidate!;
@@ -570,13 +518,12 @@ internal sealed partial class ChatRelay(
         return new ForwardContent(writer.WrittenMemory, null);
     }
 
-    private async ValueTask RecordAsync(Trade trade)
+    private async ValueTask RecordAsync(RelayedTrade trade)
     {
         var c = trade.Candidate;
         var u = trade.Usage;
-        var outcome = trade.Outcome;
-        var delivered = c is not null && outcome is Outcome.Completed or Outcome.Interrupted;
-        metrics.Request(OutcomeNames.Of(outcome), c?.Provider.Id);
+        var delivered = trade.Delivered;
+        metrics.Request(OutcomeNames.Of(trade.Outcome), c?.Provider.Id);
         metrics.Tokens(u.InputTokens, u.OutputTokens);
         if (delivered)
         {
@@ -588,28 +535,10 @@ internal sealed partial class ChatRelay(
             metrics.Overhead(trade.OverheadUs);
         }
 
-        // The data crossed: its subjects count toward this seller's thresholds, and a trade across a
-        // border (or one that needed redaction) is declared, in the same usage row.
-        BorderRecord? declared = null;
-        var origin = trade.Key.Account.HomeJurisdiction;
-        var destination = c is null ? null : c.Provider.Region ?? c.Provider.Jurisdiction;
-        if (c is not null && trade.Decision is { } decision && outcome is Outcome.Completed or Outcome.Interrupted or Outcome.ClientCancelled)
+        // The data crossed: its subjects count toward this seller's thresholds.
+        if (trade.Crossed)
         {
-            border.Crossed(trade.Border, c.Provider.Counterparty);
-            var b = trade.Border;
-            if (!string.Equals(origin[..2], destination![..2], StringComparison.Ordinal) || decision.Verdict != Verdict.Allow
-                || trade.Masking != Masking.None || b.SecretsSentInClear || b.Inspection.Profile.Unscanned > 0)
-            {
-                // The rules that decided, and the account's written choice when credentials went in clear.
-                var rules = decision.Deciding.Select(r => r.Rule.Id);
-                if (b.SecretsSentInClear)
-                {
-                    rules = rules.Append(SecretsInClearMark);
-                }
-
-                declared = new BorderRecord(b.Inspection.Profile.Effective.Name(), b.CategoriesSummary(), b.DetectedSummary(), decision.Verdict.Name(),
-                    string.Join(",", rules), b.Redactions(trade.Masking), b.Book.Fingerprint);
-            }
+            border.Crossed(trade.Border, c!.Provider.Counterparty);
         }
 
         if (!delivered)
@@ -622,56 +551,7 @@ internal sealed partial class ChatRelay(
         // The trade recorder's thread counts the tokens itself, settles the trade at the quote, checks
         // and countersigns a seller's receipt, charges the hold and writes the row and the ledger
         // entry, in one transaction; nothing here waits for it.
-        var recorded = await usage.RecordAsync(new UsageRecord
-        {
-            RequestId = trade.RequestId,
-            Timestamp = now,
-            AccountId = trade.Key.Account.Id,
-            KeyId = trade.Key.KeyId,
-            Model = trade.Request.Model,
-            ProviderId = c?.Provider.Id,
-            OriginJurisdiction = origin,
-            DestinationJurisdiction = destination,
-            InputTokens = u.InputTokens,
-            OutputTokens = u.OutputTokens,
-            UsageEstimated = u.Estimated,
-            Currency = c?.SpotPrice.Currency ?? "USD",
-            Outcome = outcome,
-            StatusCode = trade.Status,
-            Attempts = trade.Attempts,
-            Stream = trade.Request.Stream,
-            LatencyMs = elapsed.TotalMilliseconds,
-            OverheadUs = trade.OverheadUs,
-            Border = declared ?? trade.Refusal,
-            Prompt = delivered ? trade.Border.Prompt : null,
-            Completion = delivered ? trade.Completion : null,
-            ContentEvents = trade.ContentEvents,
-            Hold = delivered ? trade.Hold : null,
-            HoldCurrency = trade.Plan.HoldCurrency,
-            Receipt = !delivered ? null : new Core.Trust.ReceiptEvidence
-            {
-                RequestId = trade.RequestId,
-                Attempt = trade.Attempts,
-                Buyer = trade.Key.Account.Id,
-                BuyerAlias = trade.BuyerAlias,
-                SellerId = c!.Provider.Id,
-                SellerIsExporter = c.Provider.Kind == Core.Market.ProviderKind.Exporter,
-                Model = trade.Request.Model,
-                ClaimedInput = u.Estimated ? null : u.InputTokens,
-                ClaimedOutput = u.Estimated ? null : u.OutputTokens,
-                MaxInput = trade.Plan.MaxInput,
-                MaxOutput = trade.Plan.MaxOutput,
-                InputPrice = c.SpotPrice.InputPerMillion,
-                OutputPrice = c.SpotPrice.OutputPerMillion,
-                Currency = c.SpotPrice.Currency,
-                Started = now - elapsed,
-                Finished = now,
-                RequestSha256 = trade.RequestSha256 ?? "",
-                ResponseSha256 = trade.ResponseSha256 ?? "",
-                SellerReceipt = trade.SellerReceipt,
-                PinnedSellerKey = c.Provider.ReceiptKey,
-            },
-        }).ConfigureAwait(false);
+        var recorded = await usage.RecordAsync(trade.ToRecord(now, elapsed)).ConfigureAwait(false);
         if (!recorded)
         {
             trade.Hold?.Release(); // the exchange is stopping: nothing is billed, nothing stays held
@@ -705,60 +585,5 @@ internal sealed partial class ChatRelay(
         }
 
         public void Dispose() => Owner?.Dispose();
-    }
-
-    /// <summary>What becomes known of one admitted trade as the relay carries it out.</summary>
-    private sealed class Trade(TradePlan plan)
-    {
-        public TradePlan Plan { get; } = plan;
-        public BorderCheck Border => Plan.Border;
-        public Core.Protocol.Doors.DoorTranslation? Translation => Plan.Translation;
-        public Core.Budgets.BudgetHold? Hold => Plan.Hold;
-
-        /// <summary>The declaration of a refusal at the border (451), when there was one.</summary>
-        public BorderRecord? Refusal { get; set; }
-
-        /// <summary>SHA-256 (hex) of the bytes sent to the seller being tried.</summary>
-        public string? RequestSha256 { get; set; }
-        public string? ResponseSha256 { get; set; }
-        public string? SellerReceipt { get; set; }
-
-        /// <summary>Which limit the seller broke after the buyer had bytes, if it did.</summary>
-        public string? Breach { get; set; }
-
-        /// <summary>The name the seller being tried knows the buyer by.</summary>
-        public string? BuyerAlias { get; set; }
-
-        /// <summary>The generated text as delivered, for the exchange's own count.</summary>
-        public string? Completion { get; set; }
-        public long ContentEvents { get; set; }
-
-        /// <summary>The border decision for the seller being tried.</summary>
-        public CandidateDecision? Decision { get; set; }
-
-        /// <summary>What the seller being tried is sent in place of what the scanner found.</summary>
-        public Masking Masking { get; set; }
-
-        /// <summary>The seller got placeholders: its answer needs the originals put back.</summary>
-        public bool Restoring => Masking != Masking.None && Border.Mapping(Masking).Count > 0;
-
-        public string RequestId => Plan.RequestId;
-        public ApiKeyEntry Key => Plan.Key;
-        public InferenceRequest Request => Plan.Request;
-        public long Started => Plan.Started;
-        public Candidate? Candidate { get; set; }
-        public int Attempts { get; set; }
-        public int Status { get; set; }
-        public Outcome Outcome { get; set; } = Outcome.Completed;
-        public TokenUsage Usage { get; set; }
-        public long UpstreamTicks { get; set; }
-        public double OverheadUs { get; set; }
-
-        /// <summary>Elapsed time so far minus the time spent waiting for sellers.</summary>
-        public double OwnMicroseconds()
-        {
-            var own = Stopwatch.GetTimestamp() - Started - UpstreamTicks;
-            return Math.Max(0, own * 1_000_000.0 / Stopwatch.Frequency);
-        }
     }
 }
