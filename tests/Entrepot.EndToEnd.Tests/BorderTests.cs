@@ -76,7 +76,10 @@ public class BorderTests(DemoFixture demo) : IClassFixture<DemoFixture>
             request["provider"] = new System.Text.Json.Nodes.JsonObject { ["only"] = new System.Text.Json.Nodes.JsonArray("sg-singapore") };
             var path = field.StartsWith("completions", StringComparison.Ordinal) ? "completions" : "chat/completions";
             var r = await demo.Http.PostAsync(path, new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json"));
-            Assert.True((int)r.StatusCode == 200, $"{field}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+            // The text-only embedded engine refuses tools and JSON output (400 naming them) once it has read
+            // the request: what matters here is what reached it.
+            var expected = field is "tool definition" or "response format" ? 400 : 200;
+            Assert.True((int)r.StatusCode == expected, $"{field}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
             Assert.StartsWith("verdict=redact; class=personal; rules=eu-gdpr-scc; redacted=", r.Header("Entrepot-Policy"), StringComparison.Ordinal);
             var body = Assert.Single(seen);
             foreach (var clear in (string[])["lena.weber", "23456789", "sk-proj-"])
