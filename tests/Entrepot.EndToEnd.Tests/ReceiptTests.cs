@@ -309,3 +309,45 @@ public class TransportSecurityTests(DemoFixture demo) : IClassFixture<DemoFixtur
         }
     }
 }
+
+/// <summary>Through another door, the seller signs what it was sent and answered (chat completions),
+/// and the exchange's countersignature also covers the hash of the bytes the buyer received.</summary>
+public class DoorReceiptTests(DemoFixture demo) : IClassFixture<DemoFixture>
+{
+    [Theory]
+    [InlineData("v1/responses", """{"model":"MODEL","input":"Once upon a time","max_output_tokens":16,"stream":false,"provider":{"only":["us-ashburn"]}}""")]
+    [InlineData("v1/responses", """{"model":"MODEL","input":"Once upon a time","max_output_tokens":16,"stream":true,"provider":{"only":["us-ashburn"]}}""")]
+    [InlineData("v1/messages", """{"model":"MODEL","max_tokens":16,"messages":[{"role":"user","content":"Once upon a time"}],"stream":true}""")]
+    public async Task TheCountersignatureCovers_WhatTheBuyerReceived(string path, string body)
+    {
+        using var raw = new HttpClient { BaseAddress = demo.Market.Exchange.BaseUrl };
+        raw.DefaultRequestHeaders.Authorization = new("Bearer", DemoFixture.ApiKey);
+        raw.DefaultRequestHeaders.Add("Entrepot-Provider-Preferences", """{"only":["us-ashburn"]}""");
+        var request = body.Replace("MODEL", demo.Market.ModelName, StringComparison.Ordinal);
+        if (path == "v1/messages")
+        {
+            raw.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
+        }
+        else
+        {
+            raw.DefaultRequestHeaders.Remove("Entrepot-Provider-Preferences"); // given in the body instead
+        }
+
+        var r = await raw.PostAsync(path, Json.Body(request));
+        Assert.Equal(200, (int)r.StatusCode);
+        var received = await r.Content.ReadAsByteArrayAsync();
+
+        await demo.Market.Exchange.FlushAsync();
+        var got = await demo.Http.GetAsync($"receipts/{r.Header("Entrepot-Request-Id")}");
+        Assert.Equal(200, (int)got.StatusCode);
+        var doc = JsonNode.Parse(await got.Content.ReadAsStringAsync())!.AsObject();
+        Assert.Null(Receipts.Verify(doc));
+        Assert.True((bool)doc["check"]!["seller_signature_verified"]!);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(received)), (string?)doc["check"]!["buyer_response_sha256"]);
+        // The seller's own hash is of its chat answer, not of what the buyer got.
+        Assert.NotEqual((string?)doc["receipt"]!["response_sha256"], (string?)doc["check"]!["buyer_response_sha256"]);
+        var flags = doc["check"]!["flags"]!.AsArray().Select(f => (string?)f).ToList();
+        Assert.DoesNotContain("response_hash_mismatch", flags);
+        Assert.DoesNotContain("request_hash_mismatch", flags);
+    }
+}

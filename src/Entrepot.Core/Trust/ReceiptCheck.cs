@@ -71,10 +71,11 @@ public static class ReceiptCheck
         }
 
         var verified = receipt is not null;
-        if (!e.SellerIsExporter)
+        if (!e.SellerIsExporter && e.BuyerResponseSha256 is null)
         {
             // A plain OpenAI-compatible seller: nothing to countersign now; the receipt is issued from
-            // the stored row when asked for (Ed25519 is deterministic: always the same document).
+            // the stored row when asked for (Ed25519 is deterministic: always the same document). One
+            // whose answer reached the buyer changed is countersigned now, with the buyer's hash, and kept.
             return new CheckedReceipt(null, flags, input, output, cost, e.Currency, false);
         }
 
@@ -108,7 +109,18 @@ public static class ReceiptCheck
         return Receipts.Countersign(body, null, Check(e, false, flags, input, output, cost), exchangeKey, exchangeId);
     }
 
-    private static JsonObject Check(ReceiptEvidence e, bool verified, IReadOnlyList<string> flags, long input, long output, decimal cost) => new()
+    private static JsonObject Check(ReceiptEvidence e, bool verified, IReadOnlyList<string> flags, long input, long output, decimal cost)
+    {
+        var check = CheckBlock(e, verified, flags, input, output, cost);
+        if (e.BuyerResponseSha256 is { } buyer)
+        {
+            check["buyer_response_sha256"] = buyer;
+        }
+
+        return check;
+    }
+
+    private static JsonObject CheckBlock(ReceiptEvidence e, bool verified, IReadOnlyList<string> flags, long input, long output, decimal cost) => new()
     {
         ["seller_signature_verified"] = verified,
         ["input_tokens_counted"] = e.CountedInput,

@@ -41,6 +41,11 @@ public sealed record ReceiptEvidence
     public required string RequestSha256 { get; init; }
     public required string ResponseSha256 { get; init; }
 
+    /// <summary>SHA-256 (hex) of the answer as the buyer received it, when that differs from what the
+    /// seller sent by more than the exchange's own events: translated for another door, or with
+    /// placeholders restored. The exchange's countersignature covers it; null otherwise.</summary>
+    public string? BuyerResponseSha256 { get; init; }
+
     /// <summary>The seller's signed receipt as received (JSON), or null.</summary>
     public string? SellerReceipt { get; init; }
 

@@ -29,6 +29,9 @@ internal sealed class RelayedTrade(TradePlan plan)
     public string? ResponseSha256 { get; set; }
     public string? SellerReceipt { get; set; }
 
+    /// <summary>SHA-256 (hex) of the answer as the buyer got it, when translation or restoring changed it.</summary>
+    public string? BuyerResponseSha256 { get; set; }
+
     /// <summary>Which limit the seller broke after the buyer had bytes, if it did.</summary>
     public string? Breach { get; set; }
 
@@ -160,6 +163,7 @@ internal sealed class RelayedTrade(TradePlan plan)
                 Finished = now,
                 RequestSha256 = RequestSha256 ?? "",
                 ResponseSha256 = ResponseSha256 ?? "",
+                BuyerResponseSha256 = BuyerResponseSha256,
                 SellerReceipt = SellerReceipt,
                 PinnedSellerKey = c.Provider.ReceiptKey,
             },

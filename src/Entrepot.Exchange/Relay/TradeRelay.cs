@@ -346,6 +346,11 @@ internal sealed partial class TradeRelay(
             response.ContentType = upstreamResponse.Content.Headers.ContentType?.ToString() ?? "application/json";
         }
 
+        if (status < 300 && (trade.Translation is not null || restored is not null))
+        {
+            trade.BuyerResponseSha256 = Core.Trust.Sha256Hex.Of(answer.Span);
+        }
+
         response.ContentLength = answer.Length;
         SetTradeHeaders(response, trade);
         await response.Body.WriteAsync(answer, aborted).ConfigureAwait(false);
@@ -382,9 +387,13 @@ internal sealed partial class TradeRelay(
         // Through another door the chat events are written here first and translated into the door's.
         using var door = trade.Translation?.Stream();
         var chat = door is null ? null : new ArrayBufferWriter<byte>(RelayBufferSize);
+        // What the buyer gets is hashed too when it is not the seller's bytes (translated or restored).
+        using var buyerHash = door is not null || restorer is not null
+            ? System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256) : null;
         try
         {
-            var writer = response.BodyWriter;
+            var pipe = response.BodyWriter;
+            IBufferWriter<byte> writer = buyerHash is null ? pipe : new HashingWriter(pipe, buyerHash);
             door?.Start(writer);
             while (true)
             {
@@ -430,7 +439,7 @@ internal sealed partial class TradeRelay(
                     break;
                 }
 
-                await writer.FlushAsync(aborted).ConfigureAwait(false);
+                await pipe.FlushAsync(aborted).ConfigureAwait(false);
             }
 
             if (trade.Breach is null)
@@ -465,7 +474,7 @@ internal sealed partial class TradeRelay(
                 writer.Write("\n\n"u8);
             }
 
-            await writer.FlushAsync(aborted).ConfigureAwait(false);
+            await pipe.FlushAsync(aborted).ConfigureAwait(false);
         }
         finally
         {
@@ -479,6 +488,7 @@ internal sealed partial class TradeRelay(
             }
 
             trade.ResponseSha256 = Convert.ToHexStringLower(hasher.GetHashAndReset());
+            trade.BuyerResponseSha256 = buyerHash is null ? null : Convert.ToHexStringLower(buyerHash.GetHashAndReset());
             trade.SellerReceipt = sse.ReceiptRefused ? "(a receipt event past the size limit, not kept)" : sse.Receipt;
             trade.Completion = sse.Text;
             trade.ContentEvents = sse.ContentEvents;
