@@ -85,3 +85,44 @@ public class ChatToolsTests(DemoFixture demo) : IClassFixture<DemoFixture>
         Assert.Equal("response_format", JsonDocument.Parse(e.GetRawResponse()!.Content.ToString()).RootElement.GetProperty("error").GetProperty("param").GetString());
     }
 }
+
+/// <summary>Cached and reasoning tokens carried through every door and onto the receipt, cached
+/// input billed at the offer's cached price.</summary>
+public class CachedTokenTests(DemoFixture demo) : IClassFixture<DemoFixture>
+{
+    [Fact]
+    public async Task CachedAndReasoningTokens_ReachTheBuyer_AndTheReceipt_AtTheCachedPrice()
+    {
+        await using var seller = await ToolSeller.StartAsync();
+        await seller.OfferAsync(demo, "de-cache", "DE");
+        using var raw = new HttpClient { BaseAddress = demo.Market.Exchange.BaseUrl };
+        raw.DefaultRequestHeaders.Authorization = new("Bearer", DemoFixture.ApiKey);
+
+        var chat = await raw.PostAsync("v1/chat/completions", Json.Body($$"""{"model":"{{ToolSeller.Model}}","messages":[{"role":"user","content":"Hello"}]}"""));
+        var usage = (await chat.ReadJsonAsync()).GetProperty("usage");
+        Assert.Equal(7, usage.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32());
+        Assert.Equal(3, usage.GetProperty("completion_tokens_details").GetProperty("reasoning_tokens").GetInt32());
+
+        var responses = await raw.PostAsync("v1/responses", Json.Body($$"""{"model":"{{ToolSeller.Model}}","input":"Hello"}"""));
+        var u = (await responses.ReadJsonAsync()).GetProperty("usage");
+        Assert.Equal(7, u.GetProperty("input_tokens_details").GetProperty("cached_tokens").GetInt32());
+        Assert.Equal(3, u.GetProperty("output_tokens_details").GetProperty("reasoning_tokens").GetInt32());
+
+        await demo.Market.Exchange.FlushAsync();
+        foreach (var r in new[] { chat, responses })
+        {
+            var got = await demo.Http.GetAsync($"receipts/{r.Header("Entrepot-Request-Id")}");
+            Assert.Equal(200, (int)got.StatusCode);
+            var doc = System.Text.Json.Nodes.JsonNode.Parse(await got.Content.ReadAsStringAsync())!.AsObject();
+            Assert.Null(Core.Trust.Receipts.Verify(doc));
+            var settled = doc["check"]!["settled"]!;
+            long input = (long)settled["input_tokens"]!, output = (long)settled["output_tokens"]!;
+            Assert.Equal(7L, (long)settled["cached_input_tokens"]!);
+            Assert.Equal(3L, (long)settled["reasoning_tokens"]!);
+            Assert.Equal("0.1", (string?)settled["cached_input_price"]);
+            // (input - 7) at 0.5, 7 at 0.1, output at 1.5, per million.
+            var expected = ((input - 7) * 0.5m + 7 * 0.1m + output * 1.5m) / 1_000_000m;
+            Assert.Equal(expected, decimal.Parse((string)settled["cost"]!, System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+}

@@ -16,7 +16,8 @@ namespace Entrepot.EndToEnd.Tests;
 /// A chat completions seller on loopback with a scripted model that calls tools, as the embedded
 /// engine cannot: offered tools and no tool result yet, it calls the first tool (and the second, when
 /// there are two: parallel calls) with <c>{"note": the last user text}</c>; given tool results, it
-/// answers "Tool said: " and the results. It echoes what it was sent, so a test sees what crossed
+/// answers "Tool said: " and the results. Its usage says 7 input tokens came from its cache and 3
+/// output tokens were reasoning; its offer prices cached input at 0.1 a million. It echoes what it was sent, so a test sees what crossed
 /// the border (placeholders) and what the buyer got back (originals restored). Whole or streamed,
 /// with usage; every body it receives is kept.
 /// </summary>
@@ -52,7 +53,7 @@ internal sealed class ToolSeller : IAsyncDisposable
         admin.DefaultRequestHeaders.Authorization = new("Bearer", demo.Market.AdminKey);
         var put = await admin.PutAsync($"admin/providers/{id}", Json.Body($$$"""
             {"kind":"openai","base_url":"{{{V1.AbsoluteUri}}}","jurisdiction":"{{{jurisdiction}}}","ownership":"{{{jurisdiction}}}","models":["{{{Model}}}"],
-             "price":{"input":0.5,"output":1.5,"currency":"USD"}}
+             "price":{"input":0.5,"output":1.5,"cached_input":0.1,"currency":"USD"}}
             """));
         Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
     }
@@ -80,7 +81,13 @@ internal sealed class ToolSeller : IAsyncDisposable
             text = results.Count > 0 ? "Tool said: " + string.Join("; ", results) : "You said: " + lastUser;
         }
 
-        var usage = new JsonObject { ["prompt_tokens"] = 21, ["completion_tokens"] = 9, ["total_tokens"] = 30 };
+        // 7 of the prompt's tokens from its cache, 3 of the answer's spent reasoning.
+        var usage = new JsonObject
+        {
+            ["prompt_tokens"] = 21, ["completion_tokens"] = 9, ["total_tokens"] = 30,
+            ["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = 7 },
+            ["completion_tokens_details"] = new JsonObject { ["reasoning_tokens"] = 3 },
+        };
         var finish = calls.Count > 0 ? "tool_calls" : "stop";
         if (request["stream"] is JsonValue s && s.GetValue<bool>())
         {

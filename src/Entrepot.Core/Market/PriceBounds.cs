@@ -24,11 +24,21 @@ public sealed record PriceBounds(decimal Min, decimal Max)
     }
 
     /// <summary>The offered price held to the bounds (for offers that reach the market by another way, such as a cluster's shared store).</summary>
-    public Price Clamp(Price configured, Price offered) => !string.Equals(configured.Currency, offered.Currency, StringComparison.Ordinal)
-        ? configured
-        : offered with
+    public Price Clamp(Price configured, Price offered)
+    {
+        if (!string.Equals(configured.Currency, offered.Currency, StringComparison.Ordinal))
         {
-            InputPerMillion = Math.Clamp(offered.InputPerMillion, configured.InputPerMillion * Min, configured.InputPerMillion * Max),
+            return configured;
+        }
+
+        var input = Math.Clamp(offered.InputPerMillion, configured.InputPerMillion * Min, configured.InputPerMillion * Max);
+        // A cached token never costs more than an uncached one.
+        var cached = (offered.CachedInputPerMillion ?? configured.CachedInputPerMillion) is { } c ? Math.Min(c, input) : (decimal?)null;
+        return offered with
+        {
+            InputPerMillion = input,
             OutputPerMillion = Math.Clamp(offered.OutputPerMillion, configured.OutputPerMillion * Min, configured.OutputPerMillion * Max),
+            CachedInputPerMillion = cached,
         };
+    }
 }

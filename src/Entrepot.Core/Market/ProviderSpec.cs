@@ -103,6 +103,8 @@ public sealed record ProviderSpec
         {
             error = badPrice == "price.currency"
                 ? $"'{path}.price.currency' must be an ISO 4217 code such as \"USD\"."
+                : badPrice == "price.cached_input"
+                ? $"'{path}.price.cached_input' must be from 0 to the input price (a cached token never costs more)."
                 : $"'{path}.price' must be {{\"input\": n, \"output\": n, \"currency\": \"USD\"}} with non-negative prices per million tokens.";
             return null;
         }
@@ -247,7 +249,7 @@ public sealed record ProviderSpec
         Models = p.Models.ToList(),
         EmbeddingModels = p.EmbeddingModels.Count == 0 ? null : p.EmbeddingModels.ToList(),
         EmbeddingDimensions = p.EmbeddingDimensions ? true : null,
-        Price = new PriceSpec { Input = p.Price.InputPerMillion, Output = p.Price.OutputPerMillion, Currency = p.Price.Currency },
+        Price = new PriceSpec { Input = p.Price.InputPerMillion, Output = p.Price.OutputPerMillion, Currency = p.Price.Currency, CachedInput = p.Price.CachedInputPerMillion },
         Capacity = p.Capacity,
         TimeoutSeconds = p.FirstByteTimeout.TotalSeconds,
         StreamIdleSeconds = p.StreamIdleTimeout.TotalSeconds,
@@ -272,6 +274,9 @@ public sealed record PriceSpec
     [JsonPropertyName("output")] public decimal? Output { get; init; }
     [JsonPropertyName("currency")] public string? Currency { get; init; }
 
+    /// <summary>Per million input tokens the seller read from its prompt cache (at most the input price); absent: the input price.</summary>
+    [JsonPropertyName("cached_input")] public decimal? CachedInput { get; init; }
+
     /// <summary>The price, or null with the wrong part named: "price" (missing or negative amounts)
     /// or "price.currency" (not an ISO 4217 code). The currency defaults to USD.</summary>
     public Price? ToPrice(out string? badField)
@@ -283,6 +288,12 @@ public sealed record PriceSpec
             return null;
         }
 
+        if (CachedInput is { } cached && (cached < 0 || cached > Input))
+        {
+            badField = "price.cached_input";
+            return null;
+        }
+
         var currency = Currency ?? "USD";
         if (currency.Length != 3 || !currency.All(char.IsAsciiLetter))
         {
@@ -290,7 +301,7 @@ public sealed record PriceSpec
             return null;
         }
 
-        return new Price(Input.Value, Output.Value, currency.ToUpperInvariant());
+        return new Price(Input.Value, Output.Value, currency.ToUpperInvariant()) { CachedInputPerMillion = CachedInput };
     }
 }
 

@@ -34,6 +34,7 @@ public static class SpotPrice
         {
             InputPerMillion = Math.Round(posted.InputPerMillion * m, 6),
             OutputPerMillion = Math.Round(posted.OutputPerMillion * m, 6),
+            CachedInputPerMillion = posted.CachedInputPerMillion is { } cached ? Math.Round(cached * m, 6) : null,
         };
     }
 }

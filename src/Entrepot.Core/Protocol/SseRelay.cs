@@ -25,6 +25,10 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
 
     public long PromptTokens { get; private set; }
     public long CompletionTokens { get; private set; }
+
+    /// <summary>The usage's cached input and reasoning output tokens (0 when it names none).</summary>
+    public long CachedTokens { get; private set; }
+    public long ReasoningTokens { get; private set; }
     public bool SawUsage { get; private set; }
     public bool SawDone { get; private set; }
 
@@ -187,13 +191,15 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
             }
         }
 
-        if (payload.IndexOf("\"usage\""u8) < 0 || !UsageReader.TryRead(payload, out var prompt, out var completion))
+        if (payload.IndexOf("\"usage\""u8) < 0 || !UsageReader.TryRead(payload, out var prompt, out var completion, out var cached, out var reasoning))
         {
             return;
         }
 
         PromptTokens = prompt;
         CompletionTokens = completion;
+        CachedTokens = cached;
+        ReasoningTokens = reasoning;
         SawUsage = true;
         drop = !forwardUsageChunk && (payload.IndexOf("\"choices\":[]"u8) >= 0 || payload.IndexOf("\"choices\": []"u8) >= 0);
     }

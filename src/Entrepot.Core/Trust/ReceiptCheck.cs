@@ -64,14 +64,18 @@ public static class ReceiptCheck
 
         var input = SettleCount(e.ClaimedInput, e.CountedInput, e.MaxInput, "input", e.Tolerance, flags);
         var output = SettleCount(e.ClaimedOutput, e.CountedOutput, e.MaxOutput, "output", e.Tolerance, flags);
-        var cost = Receipts.Cost(input, output, e.InputPrice, e.OutputPrice);
+        // The seller's word on its cache only lowers what it is paid; on reasoning, it says which of
+        // the settled output tokens (all billed at the output price) were spent thinking.
+        var cached = Math.Clamp(e.ClaimedCached, 0, input);
+        var reasoning = Math.Clamp(e.ClaimedReasoning, 0, output);
+        var cost = Receipts.Cost(input, output, cached, e.InputPrice, e.OutputPrice, e.CachedInputPrice);
         if (receipt is not null)
         {
             Compare(e, receipt, flags);
         }
 
         var verified = receipt is not null;
-        if (!e.SellerIsExporter && e.BuyerResponseSha256 is null)
+        if (!e.SellerIsExporter && e.BuyerResponseSha256 is null && cached == 0 && reasoning == 0)
         {
             // A plain OpenAI-compatible seller: nothing to countersign now; the receipt is issued from
             // the stored row when asked for (Ed25519 is deterministic: always the same document). One
@@ -80,6 +84,17 @@ public static class ReceiptCheck
         }
 
         var check = Check(e, verified, flags, input, output, cost);
+        if (cached > 0 || reasoning > 0)
+        {
+            var settled = (JsonObject)check["settled"]!;
+            settled["cached_input_tokens"] = cached;
+            settled["reasoning_tokens"] = reasoning;
+            if (e.CachedInputPrice is { } cp)
+            {
+                settled["cached_input_price"] = cp.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+
         if (receiptSha is not null)
         {
             check["seller_receipt_sha256"] = receiptSha; // what was refused, so it can be matched later

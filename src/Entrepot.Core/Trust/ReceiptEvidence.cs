@@ -22,6 +22,11 @@ public sealed record ReceiptEvidence
     public long? ClaimedInput { get; init; }
     public long? ClaimedOutput { get; init; }
 
+    /// <summary>Of the claimed input, the tokens the seller read from its prompt cache; of the claimed
+    /// output, the tokens its model spent reasoning (0 when it named none).</summary>
+    public long ClaimedCached { get; init; }
+    public long ClaimedReasoning { get; init; }
+
     /// <summary>The exchange's own count (<see cref="Counter"/> says how it was made).</summary>
     public long CountedInput { get; init; }
     public long CountedOutput { get; init; }
@@ -35,6 +40,9 @@ public sealed record ReceiptEvidence
     /// <summary>The exchange's quote (per million tokens): what the trade is billed at.</summary>
     public decimal InputPrice { get; init; }
     public decimal OutputPrice { get; init; }
+
+    /// <summary>The quote's price per million cached input tokens; null: the input price.</summary>
+    public decimal? CachedInputPrice { get; init; }
     public string Currency { get; init; } = "USD";
     public DateTimeOffset Started { get; init; }
     public DateTimeOffset Finished { get; init; }

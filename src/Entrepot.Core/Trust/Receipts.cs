@@ -60,6 +60,13 @@ public static class Receipts
     public static decimal Cost(long inputTokens, long outputTokens, decimal inputPrice, decimal outputPrice) =>
         decimal.Parse(CostText(inputTokens, outputTokens, inputPrice, outputPrice), NumberStyles.Number, CultureInfo.InvariantCulture);
 
+    /// <summary>What the exchange settles a trade at: its input tokens at the input price, less those
+    /// read from cache, which are at the cached price when the quote has one; to 10 decimals.</summary>
+    public static decimal Cost(long inputTokens, long outputTokens, long cachedTokens, decimal inputPrice, decimal outputPrice, decimal? cachedPrice) =>
+        cachedTokens <= 0 || cachedPrice is not { } cp ? Cost(inputTokens, outputTokens, inputPrice, outputPrice)
+            : decimal.Parse((((inputTokens - cachedTokens) * inputPrice + cachedTokens * cp + outputTokens * outputPrice) / 1_000_000m)
+                .ToString("0.##########", CultureInfo.InvariantCulture), NumberStyles.Number, CultureInfo.InvariantCulture);
+
     /// <summary>The seller's signed receipt.</summary>
     public static JsonObject SignAsSeller(JsonObject body, SigningKey key, string sellerId) => new()
     {

@@ -327,8 +327,8 @@ internal sealed partial class TradeRelay(
         trade.Status = status;
         if (status < 300)
         {
-            trade.Usage = UsageReader.TryRead(content.Span, out var prompt, out var completion)
-                ? new TokenUsage(prompt, completion, false)
+            trade.Usage = UsageReader.TryRead(content.Span, out var prompt, out var completion, out var cached, out var reasoning)
+                ? new TokenUsage(prompt, completion, false) { CachedTokens = cached, ReasoningTokens = reasoning }
                 : new TokenUsage(TokenEstimator.FromUtf8Bytes(trade.Request.PromptTextBytes), TokenEstimator.FromUtf8Bytes(content.Length), true);
         }
 
@@ -480,7 +480,7 @@ internal sealed partial class TradeRelay(
         {
             ArrayPool<byte>.Shared.Return(buffer);
             trade.Usage = sse.SawUsage
-                ? new TokenUsage(sse.PromptTokens, sse.CompletionTokens, false)
+                ? new TokenUsage(sse.PromptTokens, sse.CompletionTokens, false) { CachedTokens = sse.CachedTokens, ReasoningTokens = sse.ReasoningTokens }
                 : new TokenUsage(TokenEstimator.FromUtf8Bytes(trade.Request.PromptTextBytes), TokenEstimator.FromUtf8Bytes(sse.PayloadBytes), true);
             if (!sse.SawDone)
             {

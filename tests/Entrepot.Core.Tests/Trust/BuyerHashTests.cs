@@ -50,3 +50,54 @@ public class BuyerHashTests
         Assert.Null(doc["check"]!["buyer_response_sha256"]);
     }
 }
+
+/// <summary>Cached input tokens at the offer's cached price, reasoning tokens shown as part of the
+/// output: the settlement, worked out by hand.</summary>
+public class CachedTokenSettlementTests
+{
+    private static readonly SigningKey Key = SigningKey.LoadOrCreate(Directory.CreateTempSubdirectory("entrepot-cached-").FullName);
+
+    private static ReceiptEvidence Evidence(long cached, long reasoning, decimal? cachedPrice) => new()
+    {
+        RequestId = "req_2",
+        Buyer = "acme",
+        SellerId = "s1",
+        Model = "m",
+        ClaimedInput = 1000,
+        ClaimedOutput = 200,
+        ClaimedCached = cached,
+        ClaimedReasoning = reasoning,
+        CountedInput = 1000,
+        CountedOutput = 200,
+        InputPrice = 2m,
+        OutputPrice = 6m,
+        CachedInputPrice = cachedPrice,
+        RequestSha256 = new string('a', 64),
+        ResponseSha256 = new string('b', 64),
+    };
+
+    [Fact]
+    public void CachedTokens_ArePricedAtTheCachedPrice()
+    {
+        // (600 x 2 + 400 x 0.5 + 200 x 6) / 1,000,000 = 0.0026; without the cache it would be 0.0032.
+        var check = ReceiptCheck.Settle(Evidence(400, 150, 0.5m), Key, "exchange-de");
+        Assert.Equal(0.0026m, check.Cost);
+        Assert.Equal(1000, check.InputTokens);
+        Assert.Equal(200, check.OutputTokens);
+        var settled = check.Document!["check"]!["settled"]!;
+        Assert.Equal(400L, (long)settled["cached_input_tokens"]!);
+        Assert.Equal(150L, (long)settled["reasoning_tokens"]!);
+        Assert.Equal("0.5", (string?)settled["cached_input_price"]);
+        Assert.Equal("0.0026", (string?)settled["cost"]);
+        Assert.Null(Receipts.Verify(check.Document!));
+    }
+
+    [Fact]
+    public void WithoutACachedPrice_OrWithAnAbsurdClaim_TheBuyerNeverPaysMore()
+    {
+        Assert.Equal(0.0032m, ReceiptCheck.Settle(Evidence(400, 0, null), Key, "exchange-de").Cost);
+        // A claim of more cached tokens than input is held to the input: all 1,000 at 0.5, 200 at 6.
+        Assert.Equal(0.0017m, ReceiptCheck.Settle(Evidence(5000, 9999, 0.5m), Key, "exchange-de").Cost);
+        Assert.Equal(200L, (long)ReceiptCheck.Settle(Evidence(5000, 9999, 0.5m), Key, "exchange-de").Document!["check"]!["settled"]!["reasoning_tokens"]!);
+    }
+}
