@@ -186,7 +186,7 @@ public partial class TokenCountTests(DemoFixture demo) : IClassFixture<DemoFixtu
             {
                 using var body = new MemoryStream();
                 await ctx.Request.Body.CopyToAsync(body);
-                await engine.ServeAsync(ctx, Core.Protocol.EndpointKind.ChatCompletions, body.ToArray(), ctx.RequestAborted);
+                await engine.ServeAsync(Core.Protocol.EndpointKind.ChatCompletions, body.ToArray(), new Exporter.Hosting.HttpAnswer(ctx.Response), ctx.RequestAborted);
             });
             await app.StartAsync();
             var server = new PlainServer(app, engine)

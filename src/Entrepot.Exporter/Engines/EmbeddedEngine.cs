@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Entrepot.Core.Protocol;
-using Microsoft.AspNetCore.Http;
 
 namespace Entrepot.Exporter.Engines;
 
@@ -13,24 +12,24 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
     public string Description => $"embedded LLamaSharp, model '{model.Name}' from {model.File.Label}";
     public EmbeddedModel Model => model;
 
-    public async Task ServeAsync(HttpContext ctx, EndpointKind kind, ReadOnlyMemory<byte> body, CancellationToken ct)
+    public async Task ServeAsync(EndpointKind kind, ReadOnlyMemory<byte> body, EngineAnswer answer, CancellationToken ct)
     {
         if (kind == EndpointKind.Embeddings)
         {
-            await EmbedAsync(ctx, body, ct).ConfigureAwait(false);
+            await EmbedAsync(answer, body, ct).ConfigureAwait(false);
             return;
         }
 
         var request = GenerationRequestReader.Read(body.Span, kind, out var error);
         if (request is null)
         {
-            await Http.ErrorAsync(ctx, 400, error!).ConfigureAwait(false);
+            await Http.ErrorAsync(answer, 400, error!).ConfigureAwait(false);
             return;
         }
 
         if (!string.Equals(request.Model, model.Name, StringComparison.Ordinal))
         {
-            await Http.ErrorAsync(ctx, 404, new RequestError($"The model '{request.Model}' is not served here; this node serves '{model.Name}'.", "model", "model_not_found")).ConfigureAwait(false);
+            await Http.ErrorAsync(answer, 404, new RequestError($"The model '{request.Model}' is not served here; this node serves '{model.Name}'.", "model", "model_not_found")).ConfigureAwait(false);
             return;
         }
 
@@ -41,20 +40,20 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
         {
             if (request.Stream)
             {
-                await StreamAsync(ctx, request, chunks, ct).ConfigureAwait(false);
+                await StreamAsync(answer, request, chunks, ct).ConfigureAwait(false);
             }
             else
             {
-                await WholeAsync(ctx, request, chunks, ct).ConfigureAwait(false);
+                await WholeAsync(answer, request, chunks, ct).ConfigureAwait(false);
             }
         }
-        catch (PromptTooLongException e) when (!ctx.Response.HasStarted)
+        catch (PromptTooLongException e) when (!answer.Started)
         {
-            await Http.ErrorAsync(ctx, 400, new RequestError(e.Message, kind == EndpointKind.ChatCompletions ? "messages" : "prompt", "context_length_exceeded")).ConfigureAwait(false);
+            await Http.ErrorAsync(answer, 400, new RequestError(e.Message, kind == EndpointKind.ChatCompletions ? "messages" : "prompt", "context_length_exceeded")).ConfigureAwait(false);
         }
     }
 
-    private async Task WholeAsync(HttpContext ctx, GenerationRequest request, ChunkWriter chunks, CancellationToken ct)
+    private async Task WholeAsync(EngineAnswer answer, GenerationRequest request, ChunkWriter chunks, CancellationToken ct)
     {
         var text = new System.Text.StringBuilder();
         GenerationResult? result = null;
@@ -70,26 +69,22 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
             }
         }
 
-        ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = "application/json";
-        var buffer = new ArrayBufferWriter<byte>(512 + text.Length * 2);
-        chunks.WriteWhole(buffer, text.ToString(), result!);
-        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
+        answer.Begin(200, "application/json");
+        chunks.WriteWhole(answer.Body, text.ToString(), result!);
+        await answer.FlushAsync(ct).ConfigureAwait(false);
     }
 
-    private async Task StreamAsync(HttpContext ctx, GenerationRequest request, ChunkWriter chunks, CancellationToken ct)
+    private async Task StreamAsync(EngineAnswer answer, GenerationRequest request, ChunkWriter chunks, CancellationToken ct)
     {
-        var response = ctx.Response;
-        var writer = response.BodyWriter;
+        var writer = answer.Body;
         var started = false;
         await foreach (var item in model.GenerateAsync(request, ct).ConfigureAwait(false))
         {
             if (!started)
             {
                 // Headers go out with the first piece, so a prompt that is too long can still get a 400.
-                response.StatusCode = 200;
-                response.ContentType = "text/event-stream";
-                response.Headers.CacheControl = "no-cache";
+                answer.Begin(200, "text/event-stream");
+                writer = answer.Body;
                 chunks.WriteDelta(writer, null, null, first: true);
                 started = true;
             }
@@ -97,7 +92,7 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
             if (item is string piece)
             {
                 chunks.WriteDelta(writer, piece, null, first: false);
-                await writer.FlushAsync(ct).ConfigureAwait(false);
+                await answer.FlushAsync(ct).ConfigureAwait(false);
                 continue;
             }
 
@@ -109,36 +104,36 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
             }
 
             Http.Write(writer, "data: [DONE]\n\n"u8);
-            await writer.FlushAsync(ct).ConfigureAwait(false);
+            await answer.FlushAsync(ct).ConfigureAwait(false);
         }
     }
 
     /// <summary>/v1/embeddings from the model's own hidden states: vectors as floats or, as OpenAI's
     /// clients ask by default, base64 of little-endian float32.</summary>
-    private async Task EmbedAsync(HttpContext ctx, ReadOnlyMemory<byte> body, CancellationToken ct)
+    private async Task EmbedAsync(EngineAnswer answer, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
         var request = InferenceRequestParser.Parse(body.Span, EndpointKind.Embeddings, out var error);
         if (request is null)
         {
-            await Http.ErrorAsync(ctx, 400, error!).ConfigureAwait(false);
+            await Http.ErrorAsync(answer, 400, error!).ConfigureAwait(false);
             return;
         }
 
         if (!string.Equals(request.Model, model.Name, StringComparison.Ordinal))
         {
-            await Http.ErrorAsync(ctx, 404, new RequestError($"The model '{request.Model}' is not served here; this node serves '{model.Name}'.", "model", "model_not_found")).ConfigureAwait(false);
+            await Http.ErrorAsync(answer, 404, new RequestError($"The model '{request.Model}' is not served here; this node serves '{model.Name}'.", "model", "model_not_found")).ConfigureAwait(false);
             return;
         }
 
         if (request.Content.Unscanned.Count > 0)
         {
-            await Http.ErrorAsync(ctx, 400, new RequestError("This engine embeds text: send 'input' as strings, not token ids.", "input", "token_input_not_supported")).ConfigureAwait(false);
+            await Http.ErrorAsync(answer, 400, new RequestError("This engine embeds text: send 'input' as strings, not token ids.", "input", "token_input_not_supported")).ConfigureAwait(false);
             return;
         }
 
         if (request.Dimensions is not null)
         {
-            await Http.ErrorAsync(ctx, 400, new RequestError("This engine's vectors have one length: leave out 'dimensions'.", "dimensions", "dimensions_not_supported")).ConfigureAwait(false);
+            await Http.ErrorAsync(answer, 400, new RequestError("This engine's vectors have one length: leave out 'dimensions'.", "dimensions", "dimensions_not_supported")).ConfigureAwait(false);
             return;
         }
 
@@ -150,12 +145,12 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
         }
         catch (InputTooLongException e)
         {
-            await Http.ErrorAsync(ctx, 400, new RequestError(e.Message, e.Param, "context_length_exceeded")).ConfigureAwait(false);
+            await Http.ErrorAsync(answer, 400, new RequestError(e.Message, e.Param, "context_length_exceeded")).ConfigureAwait(false);
             return;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256 + vectors.Sum(v => v.Length * 12));
-        using (var w = new Utf8JsonWriter(buffer))
+        answer.Begin(200, "application/json");
+        using (var w = new Utf8JsonWriter(answer.Body))
         {
             w.WriteStartObject();
             w.WriteString("object", "list");
@@ -192,9 +187,7 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
             w.WriteEndObject();
         }
 
-        ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = "application/json";
-        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
+        await answer.FlushAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>The vector's float32 values as little-endian bytes, whatever this machine's order.</summary>

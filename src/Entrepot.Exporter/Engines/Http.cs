@@ -1,17 +1,15 @@
 using System.Buffers;
 using Entrepot.Core.Protocol;
-using Microsoft.AspNetCore.Http;
 
 namespace Entrepot.Exporter.Engines;
 
 internal static class Http
 {
-    public static Task ErrorAsync(HttpContext ctx, int status, RequestError e)
+    public static Task ErrorAsync(EngineAnswer answer, int status, RequestError e)
     {
-        ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = "application/json";
-        OpenAIError.Write(ctx.Response.BodyWriter, e.Message, e.Type, e.Param, e.Code);
-        return ctx.Response.BodyWriter.FlushAsync().AsTask();
+        answer.Begin(status, "application/json");
+        OpenAIError.Write(answer.Body, e.Message, e.Type, e.Param, e.Code);
+        return answer.FlushAsync(default).AsTask();
     }
 
     public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)

@@ -1,5 +1,4 @@
 using Entrepot.Core.Protocol;
-using Microsoft.AspNetCore.Http;
 
 namespace Entrepot.Exporter.Engines;
 
@@ -11,5 +10,6 @@ public interface IEngine : IDisposable
     /// <summary>One line describing the engine, e.g. the model file or the upstream URL.</summary>
     string Description { get; }
 
-    Task ServeAsync(HttpContext ctx, EndpointKind kind, ReadOnlyMemory<byte> body, CancellationToken ct);
+    /// <summary>Answers one request (its body as received) into <paramref name="answer"/>.</summary>
+    Task ServeAsync(EndpointKind kind, ReadOnlyMemory<byte> body, EngineAnswer answer, CancellationToken ct);
 }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.Http.Headers;
 using Entrepot.Core.Protocol;
-using Microsoft.AspNetCore.Http;
 
 namespace Entrepot.Exporter.Engines;
 
@@ -25,7 +24,7 @@ public sealed class UpstreamEngine(Uri baseUrl, string? apiKey, IReadOnlyList<st
     public IReadOnlyList<string> Models { get; } = models;
     public string Description => $"upstream OpenAI-compatible engine at {_base}";
 
-    public async Task ServeAsync(HttpContext ctx, EndpointKind kind, ReadOnlyMemory<byte> body, CancellationToken ct)
+    public async Task ServeAsync(EndpointKind kind, ReadOnlyMemory<byte> body, EngineAnswer answer, CancellationToken ct)
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_base, kind.Path()))
         {
@@ -44,18 +43,13 @@ public sealed class UpstreamEngine(Uri baseUrl, string? apiKey, IReadOnlyList<st
         }
         catch (HttpRequestException e)
         {
-            await Http.ErrorAsync(ctx, 502, new RequestError($"The engine behind this node is unreachable: {e.Message}", null, "engine_unreachable", "api_error")).ConfigureAwait(false);
+            await Http.ErrorAsync(answer, 502, new RequestError($"The engine behind this node is unreachable: {e.Message}", null, "engine_unreachable", "api_error")).ConfigureAwait(false);
             return;
         }
 
         using (upstream)
         {
-            ctx.Response.StatusCode = (int)upstream.StatusCode;
-            ctx.Response.ContentType = upstream.Content.Headers.ContentType?.ToString() ?? "application/json";
-            if (upstream.Headers.RetryAfter is { } retry)
-            {
-                ctx.Response.Headers.RetryAfter = retry.ToString();
-            }
+            answer.Begin((int)upstream.StatusCode, upstream.Content.Headers.ContentType?.ToString() ?? "application/json", upstream.Headers.RetryAfter?.ToString());
 
             await using var source = await upstream.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -64,8 +58,7 @@ public sealed class UpstreamEngine(Uri baseUrl, string? apiKey, IReadOnlyList<st
                 int n;
                 while ((n = await source.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                 {
-                    await ctx.Response.Body.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                    await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                    await answer.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                 }
             }
             finally

@@ -181,7 +181,7 @@ public sealed class ExporterHost : IAsyncDisposable
     {
         if (keyHashes.Count > 0 && !HasExchangeKey(ctx, keyHashes))
         {
-            await Http.ErrorAsync(ctx, 401, new RequestError("This node serves only its configured exchanges: missing or invalid key.", null, "invalid_api_key", "authentication_error")).ConfigureAwait(false);
+            await Http.ErrorAsync(new HttpAnswer(ctx.Response), 401, new RequestError("This node serves only its configured exchanges: missing or invalid key.", null, "invalid_api_key", "authentication_error")).ConfigureAwait(false);
             return;
         }
 
@@ -205,7 +205,7 @@ public sealed class ExporterHost : IAsyncDisposable
 
         if (Screening?.Refusal(h[BuyerScreening.BuyerJurisdictionHeader].ToString()) is { } refusal)
         {
-            await Http.ErrorAsync(ctx, 451, new RequestError(refusal, null, "unavailable_for_legal_reasons", "invalid_request_error")).ConfigureAwait(false);
+            await Http.ErrorAsync(new HttpAnswer(ctx.Response), 451, new RequestError(refusal, null, "unavailable_for_legal_reasons", "invalid_request_error")).ConfigureAwait(false);
             return;
         }
 
@@ -222,13 +222,13 @@ public sealed class ExporterHost : IAsyncDisposable
             }
             catch (BadHttpRequestException e)
             {
-                await Http.ErrorAsync(ctx, e.StatusCode, new RequestError(e.Message, null, "bad_request")).ConfigureAwait(false);
+                await Http.ErrorAsync(new HttpAnswer(ctx.Response), e.StatusCode, new RequestError(e.Message, null, "bad_request")).ConfigureAwait(false);
                 return;
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 ctx.Response.Headers.Connection = "close";
-                await Http.ErrorAsync(ctx, 408, new RequestError($"The request body did not arrive within {BodyDeadline.TotalSeconds:0} s.", null, "request_timeout")).ConfigureAwait(false);
+                await Http.ErrorAsync(new HttpAnswer(ctx.Response), 408, new RequestError($"The request body did not arrive within {BodyDeadline.TotalSeconds:0} s.", null, "request_timeout")).ConfigureAwait(false);
                 return;
             }
         }
@@ -253,7 +253,7 @@ public sealed class ExporterHost : IAsyncDisposable
         if (slot is null)
         {
             ctx.Response.Headers.RetryAfter = "1";
-            await Http.ErrorAsync(ctx, 429, new RequestError(
+            await Http.ErrorAsync(new HttpAnswer(ctx.Response), 429, new RequestError(
                 $"Node {Config.Node.Id} is at capacity ({Admission.MaxConcurrency} running, {Admission.MaxQueue} queued).", null, "node_at_capacity", "rate_limit_error")).ConfigureAwait(false);
             return;
         }
@@ -268,7 +268,7 @@ public sealed class ExporterHost : IAsyncDisposable
 
         try
         {
-            await Issuer.ServeAsync(ctx, body, () => _engine.ServeAsync(ctx, kind, body, ct)).ConfigureAwait(false);
+            await Issuer.ServeAsync(ctx, body, answer => _engine.ServeAsync(kind, body, answer, ct)).ConfigureAwait(false);
             Interlocked.Increment(ref _served);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -278,7 +278,7 @@ public sealed class ExporterHost : IAsyncDisposable
         }
         catch (Exception e) when (!ctx.Response.HasStarted)
         {
-            await Http.ErrorAsync(ctx, 500, new RequestError($"The engine failed: {e.GetType().Name}.", null, "engine_error", "api_error")).ConfigureAwait(false);
+            await Http.ErrorAsync(new HttpAnswer(ctx.Response), 500, new RequestError($"The engine failed: {e.GetType().Name}.", null, "engine_error", "api_error")).ConfigureAwait(false);
         }
     }
 
@@ -297,7 +297,7 @@ public sealed class ExporterHost : IAsyncDisposable
         return ok;
     }
 
-    private static Task Untrusted(HttpContext ctx, SignatureFault fault) => Http.ErrorAsync(ctx, 401,
+    private static Task Untrusted(HttpContext ctx, SignatureFault fault) => Http.ErrorAsync(new HttpAnswer(ctx.Response), 401,
         new RequestError(RequestSignature.Explain(fault, ctx.Request.Headers[RequestSignature.KeyHeader]), null,
             fault == SignatureFault.Replayed ? "replayed_request" : "untrusted_exchange", "authentication_error"));
 
@@ -341,7 +341,7 @@ public sealed class ExporterHost : IAsyncDisposable
 
         if (refusal is not null)
         {
-            await Http.ErrorAsync(ctx, 401, new RequestError(refusal, null,
+            await Http.ErrorAsync(new HttpAnswer(ctx.Response), 401, new RequestError(refusal, null,
                 refusal == RequestSignature.Explain(SignatureFault.Replayed, null) ? "replayed_request" : "untrusted_exchange", "authentication_error")).ConfigureAwait(false);
             return;
         }
@@ -351,13 +351,13 @@ public sealed class ExporterHost : IAsyncDisposable
         int limit = 500;
         if (q.TryGetValue("since", out var sv) && !long.TryParse(sv.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out since))
         {
-            await Http.ErrorAsync(ctx, 400, new RequestError("'since' must be a non-negative integer (a sequence number from this log).", "since", "invalid_value")).ConfigureAwait(false);
+            await Http.ErrorAsync(new HttpAnswer(ctx.Response), 400, new RequestError("'since' must be a non-negative integer (a sequence number from this log).", "since", "invalid_value")).ConfigureAwait(false);
             return;
         }
 
         if (q.TryGetValue("limit", out var lv) && (!int.TryParse(lv.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 5000))
         {
-            await Http.ErrorAsync(ctx, 400, new RequestError("'limit' must be an integer from 1 to 5000.", "limit", "invalid_value")).ConfigureAwait(false);
+            await Http.ErrorAsync(new HttpAnswer(ctx.Response), 400, new RequestError("'limit' must be an integer from 1 to 5000.", "limit", "invalid_value")).ConfigureAwait(false);
             return;
         }
 

@@ -24,58 +24,57 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
 
     public SigningKey Key => key;
 
-    public async Task ServeAsync(HttpContext ctx, ReadOnlyMemory<byte> body, Func<Task> engine)
+    public async Task ServeAsync(HttpContext ctx, ReadOnlyMemory<byte> body, Func<Engines.EngineAnswer, Task> engine)
     {
         var started = time.GetUtcNow();
         var requestHash = Convert.ToHexStringLower(SHA256.HashData(body.Span));
-        var original = ctx.Response.Body;
+        var response = ctx.Response;
         var stream = Read(body.Span, out var model);
         ctx.Items[ModelItem] = model ?? "";
         if (!stream)
         {
-            using var buffer = new MemoryStream();
-            ctx.Response.Body = buffer;
-            try
+            // A whole answer is kept until it is signed; the receipt goes out in a header with it.
+            var whole = new Engines.BufferedAnswer();
+            await engine(whole).ConfigureAwait(false);
+            var bytes = whole.Bytes;
+            response.StatusCode = whole.Status;
+            response.ContentType = whole.ContentType;
+            if (whole.RetryAfter is not null)
             {
-                await engine().ConfigureAwait(false);
-            }
-            finally
-            {
-                ctx.Response.Body = original;
+                response.Headers.RetryAfter = whole.RetryAfter;
             }
 
-            var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-            if (ctx.Response.StatusCode < 300)
+            if (whole.Status < 300)
             {
                 UsageReader.TryRead(bytes.Span, out var input, out var output);
                 var receipt = Sign(ctx, started, requestHash, Convert.ToHexStringLower(SHA256.HashData(bytes.Span)), input, output);
                 await LogAsync(receipt).ConfigureAwait(false);
-                ctx.Response.Headers[Receipts.Header] = Receipts.ToHeader(receipt);
+                response.Headers[Receipts.Header] = Receipts.ToHeader(receipt);
             }
 
-            ctx.Response.ContentLength = bytes.Length;
-            await original.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
+            response.ContentLength = bytes.Length;
+            await response.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
             return;
         }
 
-        using var tee = new HashingStream(original);
-        ctx.Response.Body = tee;
-        try
+        // A stream goes out as it comes, hashed as it passes, with its usage read; the receipt follows it.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var usage = new SseRelay(forwardUsageChunk: true);
+        var discard = new ArrayBufferWriter<byte>(4096);
+        var answer = new HttpAnswer(response, data =>
         {
-            await engine().ConfigureAwait(false);
-        }
-        finally
+            hash.AppendData(data);
+            usage.Process(data, discard);
+            discard.ResetWrittenCount();
+        });
+        await engine(answer).ConfigureAwait(false);
+        if (answer.Status < 300)
         {
-            ctx.Response.Body = original;
-        }
-
-        if (ctx.Response.StatusCode < 300)
-        {
-            var receipt = Sign(ctx, started, requestHash, tee.Hash(), tee.Usage.PromptTokens, tee.Usage.CompletionTokens);
+            var receipt = Sign(ctx, started, requestHash, Convert.ToHexStringLower(hash.GetHashAndReset()), usage.PromptTokens, usage.CompletionTokens);
             await LogAsync(receipt).ConfigureAwait(false);
             var evt = Encoding.UTF8.GetBytes($"event: {Receipts.SseEvent}\ndata: {Encoding.UTF8.GetString(CanonicalJson.Serialize(receipt))}\n\n");
-            await original.WriteAsync(evt, ctx.RequestAborted).ConfigureAwait(false);
-            await original.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+            await response.Body.WriteAsync(evt, ctx.RequestAborted).ConfigureAwait(false);
+            await response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
         }
     }
 
@@ -163,62 +162,5 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
         }
 
         return stream;
-    }
-
-    /// <summary>Passes a stream through to the client, hashing it and reading its usage chunk.</summary>
-    private sealed class HashingStream(Stream inner) : Stream
-    {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private readonly ArrayBufferWriter<byte> _discard = new(4096);
-
-        public SseRelay Usage { get; } = new(forwardUsageChunk: true);
-
-        public string Hash() => Convert.ToHexStringLower(_hash.GetHashAndReset());
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            Observe(buffer.Span);
-            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            Observe(buffer.AsSpan(offset, count));
-            inner.Write(buffer, offset, count);
-        }
-
-        private void Observe(ReadOnlySpan<byte> data)
-        {
-            _hash.AppendData(data);
-            Usage.Process(data, _discard);
-            _discard.ResetWrittenCount();
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override void Flush() => inner.Flush();
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _hash.Dispose();
-                Usage.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }
