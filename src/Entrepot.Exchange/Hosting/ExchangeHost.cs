@@ -283,6 +283,9 @@ public sealed class ExchangeHost : IAsyncDisposable
         s.AddSingleton<TradeAdmission>();
         s.AddSingleton<SellerRequests>();
         s.AddSingleton<TradeRelay>();
+        s.AddHostedService<MarketUpkeep>();
+        s.AddSingleton<Settlement.ReconciliationLoop>();
+        s.AddHostedService(sp => sp.GetRequiredService<Settlement.ReconciliationLoop>());
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
         // Meters enabled for this host's own meter factory only (MeterScope.Local): with AddMeter the provider would
         // also listen to another host's meters of the same name in this process, and that host's stop would end them here.
@@ -419,118 +422,15 @@ public sealed class ExchangeHost : IAsyncDisposable
         {
             Market.Announce?.Invoke(what); // and the file's budgets, limits and caps: the other nodes apply them too
         }
-        // Taken before serving: every receipt issued before it belongs to an earlier process.
-        var started = _app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         await _app.StartAsync(ct).ConfigureAwait(false);
-        _reconciling = ReconcileLoopAsync(started, _stopping.Token);
-        _marketClock = MarketLoopAsync(_stopping.Token);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
     }
 
     public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
 
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _reconciling = Task.CompletedTask;
-    private Task _marketClock = Task.CompletedTask;
-
-    /// <summary>Every second: nodes that stopped heartbeating leave the market; every five: the price
-    /// index takes in the trades recorded since. (The ledger is re-verified only when the dashboard
-    /// asks: a full verification of a large ledger is seconds of CPU.)</summary>
-    private async Task MarketLoopAsync(CancellationToken ct)
-    {
-        var index = _app.Services.GetRequiredService<Storage.IPriceIndex>();
-        var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
-        foreach (var (id, why) in Market.Unusable)
-        {
-            logger.LogWarning("Seller {Provider}, added through the admin API, is left out of the market: {Reason}", id, why);
-        }
-
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        var tick = 0;
-        try
-        {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-            {
-                try
-                {
-                    foreach (var gone in Market.Offers.Expire())
-                    {
-                        logger.LogWarning("Exporter node {Node} stopped heartbeating and has left the market.", gone);
-                    }
-
-                    if (++tick % 5 == 0)
-                    {
-                        index.Update();
-                    }
-
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // A store briefly unavailable must not end the upkeep: the next tick tries again.
-                    logger.LogWarning("Market upkeep failed, retrying next tick: {Error}", e.Message);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
-
     /// <summary>The first reconciliation after a start: done (or failed) once this completes.</summary>
-    public Task FirstReconciliation { get; private set; } = Task.CompletedTask;
-
-    /// <summary>
-    /// Reconciles with the exporter nodes at start, taking every receipt issued before this process
-    /// started as settled (nothing it forwarded can still be in flight), then every five minutes,
-    /// taking only receipts older than a minute (younger ones may still be on their way into the trade
-    /// log). A pass that could not read some node (busy, unreachable) is tried again after ten
-    /// seconds rather than five minutes, so what a killed process answered is billed soon after
-    /// its restart.
-    /// </summary>
-    private async Task ReconcileLoopAsync(DateTimeOffset started, CancellationToken ct)
-    {
-        var reconciler = _app.Services.GetRequiredService<Settlement.Reconciler>();
-        var logger = _app.Services.GetRequiredService<ILogger<ExchangeHost>>();
-        var time = _app.Services.GetRequiredService<TimeProvider>();
-        var caughtUp = false;
-        var first = true;
-        try
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                var pause = TimeSpan.FromSeconds(10);
-                try
-                {
-                    var pass = reconciler.RunAsync(caughtUp ? Settlement.Reconciler.DefaultSettle : time.GetUtcNow() - started, ct);
-                    if (first)
-                    {
-                        FirstReconciliation = pass; // set before this method first yields, so StartAsync's callers see it
-                        first = false;
-                    }
-
-                    if ((await pass.ConfigureAwait(false)).Nodes.All(n => n.Error is null))
-                    {
-                        caughtUp = true;
-                        pause = TimeSpan.FromMinutes(5);
-                    }
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // A store or node that failed in an unforeseen way must not end reconciliation for good:
-                    // the same pass is tried again shortly.
-                    logger.LogWarning("Reconciliation failed, trying again in {Seconds} s: {Error}", pause.TotalSeconds, e.Message);
-                }
-
-                await Task.Delay(pause, ct).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
+    public Task FirstReconciliation => _app.Services.GetRequiredService<Settlement.ReconciliationLoop>().FirstPass;
 
     /// <summary>Waits until every request in the relay has finished its bookkeeping and the
     /// background writers have committed it (usage, declarations, subject counts).</summary>
@@ -563,17 +463,6 @@ public sealed class ExchangeHost : IAsyncDisposable
     {
         // The recorder exists from Create on; resolving it makes the container dispose (flush) it.
         _ = Recorder;
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _reconciling.ConfigureAwait(false);
-            await _marketClock.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Cancelled with the host.
-        }
-
         // Stop first so requests in flight finish and record what they did; disposing alone would
         // abort them and drop their usage and declarations.
         using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
