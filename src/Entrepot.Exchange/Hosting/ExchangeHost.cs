@@ -58,34 +58,7 @@ public sealed class ExchangeHost : IAsyncDisposable
     {
         ExchangeConfigLoader.Validate(config, "configuration");
         var x = config.Exchange;
-        byte[]? adminHash = null;
-        if (x.AdminKeyHash is { } h && ApiKeyHash.TryParse(h, out var parsed))
-        {
-            adminHash = parsed;
-        }
-        else if (!string.IsNullOrEmpty(x.AdminKey))
-        {
-            adminHash = ApiKeyHash.Compute(x.AdminKey);
-        }
-
-        var settings = new ExchangeSettings
-        {
-            Jurisdiction = x.Jurisdiction.ToUpperInvariant(),
-            City = x.City,
-            Location = x.Latitude is { } lat && x.Longitude is { } lon ? new GeoPoint(lat, lon) : null,
-            Host = host ?? x.Host,
-            Port = port ?? x.Port,
-            MaxRequestBytes = x.MaxRequestBytes,
-            MaxResponseBytes = x.MaxResponseBytes,
-            DefaultSort = ExchangeConfigLoader.ParseSort(x.DefaultSort)!.Value,
-            AdminKeyHash = adminHash,
-            DataDir = Path.GetFullPath(dataDir),
-            RulesDir = RulesDirectory(x.RulesDir, Path.GetFullPath(dataDir)),
-            FeePercent = x.FeePercent,
-            HoldMaxTokens = x.HoldMaxTokens,
-            Rates = x.Rates is { Base: { } rateBase } r ? new Core.Market.ExchangeRates(rateBase, r.PerBase, r.Source ?? "", r.AsOf ?? "") : null,
-        };
-
+        var settings = ExchangeSettings.From(config, dataDir, port, host);
         Core.Trust.PrivateDirectory.Ensure(settings.DataDir);
         var time = TimeProvider.System;
         var db = new SqliteDatabase(Path.Combine(settings.DataDir, "exchange.db"));
@@ -107,7 +80,47 @@ public sealed class ExchangeHost : IAsyncDisposable
             network = CableNetwork.Default;
         }
 
-        // A cluster shares Redis; connecting fails fast with a clear message when it is not there.
+        var redis = ConnectRedis(x);
+        var (faults, loadFaults) = CableFaultsOf(db, redis, x, network, time);
+        var signingKey = Core.Trust.SigningKey.LoadOrCreate(x.SigningKeyDir is { } keyDir ? Path.GetFullPath(keyDir) : settings.DataDir);
+        var secrets = new Core.Trust.SecretBox(signingKey);
+        var market = new Marketplace(configured, providerStore, accounts, settings.Location, time, network, x.Locode, faults, new Core.Market.OfferBook(time), secrets)
+        {
+            FaultSource = loadFaults,
+            OfferStore = shared is null ? null : new Storage.Postgres.PostgresOfferStore(shared),
+        };
+        market.ReloadOffers(); // a node joining a running cluster starts with the market as it is
+
+        var builder = WebBuilder(settings, logging);
+        var parts = new ExchangeParts(config, settings, time, db, shared, redis, market, signingKey, secrets);
+        builder.Services
+            .AddExchangeCore(parts, accounts, providerStore)
+            .AddBorder(parts)
+            .AddLedgerAndSettlement(parts, TokenCounters(config, tokenizerKinds, tokenCounters))
+            .AddAccountControls(parts)
+            .AddTradePath()
+            .AddExchangeMetrics();
+
+        var app = builder.Build();
+        app.UseMiddleware<ErrorShapeMiddleware>();
+        app.UseMiddleware<ThreadPoolHop>();
+        app.MapOpenAIApi();
+        app.MapAdminApi();
+        app.MapTradeApi();
+        app.MapMarketApi();
+        app.MapDashboard();
+        app.MapReceiptApi();
+        app.MapLedgerApi();
+        app.MapGet("/healthz", (Marketplace m) => TypedResults.Json(
+            new HealthReport("ok", m.Routes.All.Count, m.Routes.Models.Count), ExchangeJsonContext.Default.HealthReport));
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapFallback(ctx => HttpErrors.WriteAsync(ctx, 404, $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.", "invalid_request_error", null, "unknown_url"));
+        return new ExchangeHost(app, settings);
+    }
+
+    /// <summary>A cluster's Redis; connecting fails fast with a clear message when it is not there. Null on a single node.</summary>
+    private static StackExchange.Redis.ConnectionMultiplexer? ConnectRedis(ExchangeSection x)
+    {
         StackExchange.Redis.ConnectionMultiplexer? redis = null;
         if (x.Cluster is { Redis: { } redisConfig })
         {
@@ -126,8 +139,15 @@ public sealed class ExchangeHost : IAsyncDisposable
             }
         }
 
-        // Cuts survive a restart: an operator who marked a cable down must restore it explicitly.
-        // A cluster keeps them in Redis, so every node routes around the same faults.
+        return redis;
+    }
+
+    /// <summary>The cable faults, kept where they survive a restart (an operator who marked a cable down
+    /// must restore it explicitly): this node's database, or a cluster's Redis, so every node routes
+    /// around the same faults.</summary>
+    private static (CableFaults Faults, Func<IEnumerable<string>> Load) CableFaultsOf(SqliteDatabase db, StackExchange.Redis.ConnectionMultiplexer? redis,
+        ExchangeSection x, CableNetwork network, TimeProvider time)
+    {
         var faultStore = new SqliteCableFaults(db, time);
         Func<IEnumerable<string>> loadFaults = redis is null
             ? faultStore.Load
@@ -152,15 +172,13 @@ public sealed class ExchangeHost : IAsyncDisposable
 
             tx.Execute();
         };
-        var signingKey = Core.Trust.SigningKey.LoadOrCreate(x.SigningKeyDir is { } keyDir ? Path.GetFullPath(keyDir) : settings.DataDir);
-        var secrets = new Core.Trust.SecretBox(signingKey);
-        var market = new Marketplace(configured, providerStore, accounts, settings.Location, time, network, x.Locode, faults, new Core.Market.OfferBook(time), secrets)
-        {
-            FaultSource = loadFaults,
-            OfferStore = shared is null ? null : new Storage.Postgres.PostgresOfferStore(shared),
-        };
-        market.ReloadOffers(); // a node joining a running cluster starts with the market as it is
 
+        return (faults, loadFaults);
+    }
+
+    /// <summary>The web host: Kestrel on the configured address with inline scheduling, one-line UTC logs.</summary>
+    private static WebApplicationBuilder WebBuilder(ExchangeSettings settings, Action<ILoggingBuilder>? logging)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = "Entrepot.Exchange",
@@ -196,119 +214,7 @@ public sealed class ExchangeHost : IAsyncDisposable
             k.Listen(IPAddress.Parse(settings.Host), settings.Port);
         });
 
-        var s = builder.Services;
-        s.AddSingleton(settings);
-        s.AddSingleton(time);
-        s.AddSingleton(db);
-        s.AddSingleton(accounts);
-        s.AddSingleton(providerStore);
-        if (shared is not null)
-        {
-            s.AddSingleton(shared); // disposed after the app, whose stores use it to the end
-        }
-        s.AddSingleton(market);
-        var privateCa = x.TlsCaFile is { } caFile ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile)) : null;
-        s.AddSingleton(_ => UpstreamClient.Create(privateCa));
-        s.AddSingleton<ExchangeMetrics>();
-        s.AddSingleton(sp => new PolicyRules(settings.RulesDir, time, sp.GetRequiredService<ILogger<PolicyRules>>()));
-        s.AddSingleton<SubjectCounter>();
-        s.AddSingleton(sp => new SqliteSubjectStore(db, sp.GetRequiredService<SubjectCounter>()));
-        // A cluster counts threshold subjects in PostgreSQL, so they are shared and outlive any node.
-        var sharedSubjects = shared is null ? null : new Storage.Postgres.PostgresSubjectCounter(shared);
-        if (sharedSubjects is not null)
-        {
-            s.AddSingleton(_ => sharedSubjects); // from a factory, so the container disposes it (writing what waits)
-        }
-
-        s.AddSingleton(sp => sharedSubjects ?? (ISubjectCounter)sp.GetRequiredService<SubjectCounter>());
-        s.AddSingleton<SubjectPruning>();
-        s.AddHostedService(sp => sp.GetRequiredService<SubjectPruning>());
-        s.AddSingleton(sp => new BorderControl(sp.GetRequiredService<PolicyRules>(), sp.GetRequiredService<ISubjectCounter>(),
-            shared is null ? SubjectKey.LoadOrCreate(settings.DataDir) : Storage.Postgres.PostgresSubjectCounter.SharedKey(shared), time,
-            config.Accounts.Where(a => a.SecretsInClear && a.Id is not null).Select(a => a.Id!).ToHashSet(StringComparer.Ordinal)));
-        // Declarations and trade flows: this node's usage log, or the whole cluster's history in PostgreSQL.
-        var history = shared is null ? null : new Storage.Postgres.PostgresTradeHistory(shared);
-        s.AddSingleton<Storage.ITradeHistory>(history is null ? new SqliteTradeHistory(db) : history);
-        s.AddSingleton<Storage.IPriceIndex>(shared is null ? new SqlitePriceIndex(db) : new Storage.Postgres.PostgresPriceIndex(shared));
-        s.AddSingleton(signingKey);
-        s.AddSingleton(secrets);
-        SqliteRateTable.Save(db, settings.Rates);
-        Storage.ILedgerStore ledger;
-        if (x.Ledger is { Store: "postgres", Connection: { } connection })
-        {
-            // A cluster's nodes already hold the database (the same one): its ledger uses that connection pool.
-            ledger = shared is not null ? new Storage.Postgres.PostgresLedger(shared, signingKey, time: time)
-                : new Storage.Postgres.PostgresLedger(new Storage.Postgres.PostgresDatabase(connection), signingKey, ownsDatabase: true, time: time);
-        }
-        else
-        {
-            ledger = new SqliteLedger(db, signingKey, time);
-        }
-
-        s.AddSingleton(ledger);
-        s.AddSingleton(new LedgerWatch(ledger, signingKey, time));
-        var counters = TokenCounters(config, tokenizerKinds, tokenCounters);
-        s.AddSingleton(counters);
-        s.AddSettlement(new Settlement.SettlementSetup(db, ledger, history, signingKey, "exchange-" + settings.Jurisdiction.ToLowerInvariant(),
-            x.FeePercent, settings.Rates, counters, settings.DataDir, time));
-        s.AddSingleton(sp => new Settlement.Reconciler(sp.GetRequiredService<Marketplace>(), sp.GetRequiredService<HttpMessageInvoker>(), signingKey,
-            sp.GetRequiredService<Settlement.TradeRecorder>(), sp.GetRequiredService<SqliteTradeStore>(), ledger, db, time, sp.GetRequiredService<ILogger<Settlement.Reconciler>>(),
-            history, sp.GetRequiredService<Settlement.SellerDisputes>()));
-        var nodeId = x.Cluster?.NodeId ?? $"{Environment.MachineName}:{settings.Port}";
-        Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(time) : new Storage.Redis.RedisBudgetBook(redis, time, x.Cluster!.Prefix, nodeId);
-        var spending = new BudgetSpending((scope, since, currency) => SpentSince(db, scope, since, currency, x.FeePercent, settings.Rates));
-        s.AddSingleton(budgets);
-        if (redis is not null)
-        {
-            s.AddSingleton(redis);
-            s.AddSingleton(sp => new Cluster(nodeId, redis, market,
-                (Storage.Redis.RedisBudgetBook)budgets, sp.GetRequiredService<ILogger<Cluster>>(), x.Cluster!.Prefix, sp.GetRequiredService<AccountControls>()));
-        }
-
-        s.AddSingleton(spending);
-        var limits = new RateLimits
-        {
-            Shared = redis is null ? null : new Storage.Redis.RedisRateWindow(redis, time, x.Cluster!.Prefix),
-            Nodes = x.Cluster?.Nodes ?? 1,
-        };
-        s.AddSingleton(limits);
-        var diversifier = new Core.Routing.Diversifier(time);
-        s.AddSingleton(diversifier);
-
-        // Budgets, limits and caps: the file's, then what the admin API set (shared by a cluster's nodes).
-        Storage.ISettingStore settingStore = shared is null ? new SqliteSettingStore(db, time) : new Storage.Postgres.PostgresSettingStore(shared);
-        var controls = new AccountControls(settingStore, budgets, spending, limits, diversifier, time, config);
-        controls.Start();
-        s.AddSingleton(controls);
-        s.AddSingleton<TradeAdmission>();
-        s.AddSingleton<SellerRequests>();
-        s.AddSingleton<TradeRelay>();
-        s.AddHostedService<MarketUpkeep>();
-        s.AddSingleton<Settlement.ReconciliationLoop>();
-        s.AddHostedService(sp => sp.GetRequiredService<Settlement.ReconciliationLoop>());
-        s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ExchangeJsonContext.Default));
-        // Meters enabled for this host's own meter factory only (MeterScope.Local): with AddMeter the provider would
-        // also listen to another host's meters of the same name in this process, and that host's stop would end them here.
-        s.AddMetrics(m => m
-            .EnableMetrics(ExchangeMetrics.MeterName, null, "OpenTelemetry", MeterScope.Local)
-            .EnableMetrics("Microsoft.AspNetCore.Server.Kestrel", null, "OpenTelemetry", MeterScope.Local));
-        s.AddOpenTelemetry().WithMetrics(m => m.AddPrometheusExporter());
-
-        var app = builder.Build();
-        app.UseMiddleware<ErrorShapeMiddleware>();
-        app.UseMiddleware<ThreadPoolHop>();
-        app.MapOpenAIApi();
-        app.MapAdminApi();
-        app.MapTradeApi();
-        app.MapMarketApi();
-        app.MapDashboard();
-        app.MapReceiptApi();
-        app.MapLedgerApi();
-        app.MapGet("/healthz", (Marketplace m) => TypedResults.Json(
-            new HealthReport("ok", m.Routes.All.Count, m.Routes.Models.Count), ExchangeJsonContext.Default.HealthReport));
-        app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapFallback(ctx => HttpErrors.WriteAsync(ctx, 404, $"No endpoint {ctx.Request.Method} {ctx.Request.Path}.", "invalid_request_error", null, "unknown_url"));
-        return new ExchangeHost(app, settings);
+        return builder;
     }
 
     /// <summary>The file's accounts, and its keys as the file has them now: a key removed from the file
@@ -335,34 +241,6 @@ public sealed class ExchangeHost : IAsyncDisposable
     }
 
     /// <summary>What an account has spent since a time, fee included, from the usage log (restarts keep budgets honest).</summary>
-    private static decimal SpentSince(SqliteDatabase db, string scope, DateTimeOffset since, string currency, decimal feePercent, Core.Market.ExchangeRates? rates)
-    {
-        using var c = db.Open();
-        using var cmd = c.CreateCommand();
-        bool key = scope.StartsWith("key:", StringComparison.Ordinal);
-        cmd.CommandText = $"SELECT cost, currency FROM usage WHERE {(key ? "key_id" : "account_id")} = $a AND ts >= $t";
-        cmd.Parameters.AddWithValue("$a", scope[(scope.IndexOf(':', StringComparison.Ordinal) + 1)..]);
-        cmd.Parameters.AddWithValue("$t", since.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-        using var r = cmd.ExecuteReader();
-        decimal sum = 0;
-        while (r.Read())
-        {
-            // Each trade as it was settled against the budget: in its currency, or converted at the rate table.
-            var cost = Core.Ledger.LedgerEntry.BuyerDebit(decimal.Parse(r.GetString(0), System.Globalization.CultureInfo.InvariantCulture), feePercent);
-            var from = r.GetString(1);
-            if (from == currency)
-            {
-                sum += cost;
-            }
-            else if (rates is not null && rates.TryConvert(cost, from, currency, out var converted))
-            {
-                sum += converted;
-            }
-        }
-
-        return sum;
-    }
-
     /// <summary>The counters of <c>exchange.tokenizers</c> (and any given directly), the rest by model name.</summary>
     private static Core.Metering.TokenCounters TokenCounters(ExchangeConfig config, IReadOnlyDictionary<string, Func<string, Core.Metering.ITokenCounter>>? kinds,
         IReadOnlyDictionary<string, Core.Metering.ITokenCounter>? given)
@@ -382,23 +260,6 @@ public sealed class ExchangeHost : IAsyncDisposable
         return new Core.Metering.TokenCounters(counters);
     }
 
-    /// <summary>The rules_dir setting, else DATA_DIR/rules, else the packs shipped beside the program.</summary>
-    private static string? RulesDirectory(string? configured, string dataDir)
-    {
-        if (configured is not null)
-        {
-            return Path.GetFullPath(configured);
-        }
-
-        var own = Path.Combine(dataDir, "rules");
-        if (Directory.Exists(own))
-        {
-            return own;
-        }
-
-        var shipped = Path.Combine(AppContext.BaseDirectory, "rules");
-        return Directory.Exists(shipped) ? shipped : null;
-    }
 
     public async Task StartAsync(CancellationToken ct = default)
     {
