@@ -21,15 +21,8 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
         }
 
         var request = GenerationRequestReader.Read(body.Span, kind, out var error);
-        if (request is null)
+        if (await RefusedAsync(answer, request?.Model, error).ConfigureAwait(false) || request is null)
         {
-            await Http.ErrorAsync(answer, 400, error!).ConfigureAwait(false);
-            return;
-        }
-
-        if (!string.Equals(request.Model, model.Name, StringComparison.Ordinal))
-        {
-            await Http.ErrorAsync(answer, 404, new RequestError($"The model '{request.Model}' is not served here; this node serves '{model.Name}'.", "model", "model_not_found")).ConfigureAwait(false);
             return;
         }
 
@@ -108,20 +101,32 @@ public sealed class EmbeddedEngine(EmbeddedModel model, bool ownsModel = true) :
         }
     }
 
+    /// <summary>Answers a request that could not be read (400, <paramref name="requested"/> null) or
+    /// that names another model (404); false when this engine may serve it.</summary>
+    private async Task<bool> RefusedAsync(EngineAnswer answer, string? requested, RequestError? error)
+    {
+        if (requested is null)
+        {
+            await Http.ErrorAsync(answer, 400, error!).ConfigureAwait(false);
+            return true;
+        }
+
+        if (!string.Equals(requested, model.Name, StringComparison.Ordinal))
+        {
+            await Http.ErrorAsync(answer, 404, new RequestError($"The model '{requested}' is not served here; this node serves '{model.Name}'.", "model", "model_not_found")).ConfigureAwait(false);
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>/v1/embeddings from the model's own hidden states: vectors as floats or, as OpenAI's
     /// clients ask by default, base64 of little-endian float32.</summary>
     private async Task EmbedAsync(EngineAnswer answer, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
         var request = InferenceRequestParser.Parse(body.Span, EndpointKind.Embeddings, out var error);
-        if (request is null)
+        if (await RefusedAsync(answer, request?.Model, error).ConfigureAwait(false) || request is null)
         {
-            await Http.ErrorAsync(answer, 400, error!).ConfigureAwait(false);
-            return;
-        }
-
-        if (!string.Equals(request.Model, model.Name, StringComparison.Ordinal))
-        {
-            await Http.ErrorAsync(answer, 404, new RequestError($"The model '{request.Model}' is not served here; this node serves '{model.Name}'.", "model", "model_not_found")).ConfigureAwait(false);
             return;
         }
 

@@ -57,23 +57,51 @@ public abstract class DoorTranslation
 public abstract class DoorStream : IDisposable
 {
     private readonly ChatEvents _events = new();
+    private bool _ended;
+
+    /// <summary>The seller's finish reason and usage, as the chunks so far said them.</summary>
+    protected string? FinishReason { get; private set; }
+    protected ChatUsage? Usage { get; private set; }
 
     public abstract void Start(IBufferWriter<byte> output);
 
-    public void Push(ReadOnlySpan<byte> chatEvents, IBufferWriter<byte> output) => _events.Push(chatEvents, chunk => OnChunk(chunk, output));
+    public void Push(ReadOnlySpan<byte> chatEvents, IBufferWriter<byte> output) => _events.Push(chatEvents, chunk => Read(chunk, output));
 
+    /// <summary>Ends the stream as the door ends one that finished.</summary>
     public void Complete(IBufferWriter<byte> output)
     {
-        _events.Complete(chunk => OnChunk(chunk, output));
-        Finish(output);
+        _events.Complete(chunk => Read(chunk, output));
+        if (!_ended)
+        {
+            _ended = true;
+            Finish(output);
+        }
     }
 
-    /// <summary>Ends the stream with an error event: what arrived before stays delivered.</summary>
-    public abstract void Fail(string message, IBufferWriter<byte> output);
+    /// <summary>Ends the stream with the door's error event: what arrived before stays delivered.</summary>
+    public void Fail(string message, IBufferWriter<byte> output)
+    {
+        if (!_ended)
+        {
+            _ended = true;
+            Failed(message, output);
+        }
+    }
 
-    protected abstract void OnChunk(JsonElement chunk, IBufferWriter<byte> output);
+    private void Read(JsonElement chunk, IBufferWriter<byte> output)
+    {
+        var delta = ChatDelta.Of(chunk);
+        OnDelta(delta, output);
+        FinishReason = delta.FinishReason ?? FinishReason;
+        Usage = delta.Usage ?? Usage;
+    }
+
+    /// <summary>Writes the door's events for one chunk's text, refusal and tool call pieces.</summary>
+    protected abstract void OnDelta(ChatDelta delta, IBufferWriter<byte> output);
 
     protected abstract void Finish(IBufferWriter<byte> output);
+
+    protected abstract void Failed(string message, IBufferWriter<byte> output);
 
     private Utf8JsonWriter? _writer;
 

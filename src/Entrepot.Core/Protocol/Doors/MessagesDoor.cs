@@ -18,82 +18,26 @@ public static class MessagesDoor
 
     public static MessagesTranslation? Read(ReadOnlySpan<byte> body, string? version, out RequestError? error)
     {
-        error = null;
         if (version is not null && !Versions.Contains(version))
         {
             error = new RequestError($"The anthropic-version header '{version}' is not one this exchange speaks ({string.Join(", ", Versions)}).", "anthropic-version");
             return null;
         }
 
-        JsonObject? root;
-        try
-        {
-            root = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject;
-        }
-        catch (JsonException e)
-        {
-            error = new RequestError($"The request body is not valid JSON: {e.Message}", null, "invalid_json");
-            return null;
-        }
-
-        if (root is null)
-        {
-            error = new RequestError("The request body must be a JSON object.", null, "invalid_json");
-            return null;
-        }
-
-        try
-        {
-            return Translate(root, version, out error);
-        }
-        catch (DoorException e)
-        {
-            error = new RequestError(e.Message, e.Param);
-            return null;
-        }
-        catch (InvalidOperationException)
-        {
-            error = new RequestError("The request body does not follow the Messages API's shapes.", null);
-            return null;
-        }
+        return DoorRequest.Translate(body, "Messages", root => Translate(root, version), out error);
     }
 
-    /// <summary>The chat request for <c>count_tokens</c>: the same reading, without max_tokens.</summary>
-    public static MessagesTranslation? ReadForCounting(ReadOnlySpan<byte> body, out RequestError? error)
+    /// <summary>The chat request for <c>count_tokens</c>: the same reading, without max_tokens or stream.</summary>
+    public static MessagesTranslation? ReadForCounting(ReadOnlySpan<byte> body, out RequestError? error) =>
+        DoorRequest.Translate(body, "Messages", root =>
+        {
+            root["max_tokens"] = JsonValue.Create(1L);
+            root.Remove("stream");
+            return Translate(root, null);
+        }, out error);
+
+    private static MessagesTranslation Translate(JsonObject root, string? version)
     {
-        JsonObject? root;
-        try
-        {
-            root = JsonNode.Parse(body) as JsonObject;
-        }
-        catch (JsonException e)
-        {
-            error = new RequestError($"The request body is not valid JSON: {e.Message}", null, "invalid_json");
-            return null;
-        }
-
-        if (root is null)
-        {
-            error = new RequestError("The request body must be a JSON object.", null, "invalid_json");
-            return null;
-        }
-
-        root["max_tokens"] = JsonValue.Create(1L);
-        root.Remove("stream");
-        try
-        {
-            return Translate(root, null, out error);
-        }
-        catch (DoorException e)
-        {
-            error = new RequestError(e.Message, e.Param);
-            return null;
-        }
-    }
-
-    private static MessagesTranslation? Translate(JsonObject root, string? version, out RequestError? error)
-    {
-        error = null;
         var chat = new JsonObject();
         var messages = new JsonArray();
         string? model = null;

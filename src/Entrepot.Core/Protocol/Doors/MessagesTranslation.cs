@@ -129,9 +129,7 @@ internal sealed class MessagesStream(MessagesTranslation message) : DoorStream
     private int _openBlock = -1;
     private bool _openIsText;
     private readonly Dictionary<int, int> _callBlocks = [];
-    private string? _finish;
-    private ChatUsage? _usage;
-    private bool _calledTools, _refused, _ended;
+    private bool _calledTools, _refused;
 
     public override void Start(IBufferWriter<byte> output) =>
         WriteEvent(output, "message_start", w =>
@@ -152,9 +150,8 @@ internal sealed class MessagesStream(MessagesTranslation message) : DoorStream
             w.WriteEndObject();
         });
 
-    protected override void OnChunk(JsonElement chunk, IBufferWriter<byte> output)
+    protected override void OnDelta(ChatDelta d, IBufferWriter<byte> output)
     {
-        var d = ChatDelta.Of(chunk);
         var text = d.Text is { Length: > 0 } t ? t : d.Refusal is { Length: > 0 } r ? r : null;
         _refused |= d.Refusal is { Length: > 0 };
         if (text is not null)
@@ -191,22 +188,13 @@ internal sealed class MessagesStream(MessagesTranslation message) : DoorStream
                 });
             }
         }
-
-        _finish = d.FinishReason ?? _finish;
-        _usage = d.Usage ?? _usage;
     }
 
     protected override void Finish(IBufferWriter<byte> output)
     {
-        if (_ended)
-        {
-            return;
-        }
-
-        _ended = true;
         StopBlock(output);
-        var stop = MessagesTranslation.StopReason(_finish, _calledTools, _refused);
-        var usage = _usage ?? new ChatUsage(0, 0, 0, 0);
+        var stop = MessagesTranslation.StopReason(FinishReason, _calledTools, _refused);
+        var usage = Usage ?? new ChatUsage(0, 0, 0, 0);
         WriteEvent(output, "message_delta", w =>
         {
             w.WriteStartObject();
@@ -226,16 +214,8 @@ internal sealed class MessagesStream(MessagesTranslation message) : DoorStream
         });
     }
 
-    public override void Fail(string message, IBufferWriter<byte> output)
-    {
-        if (_ended)
-        {
-            return;
-        }
-
-        _ended = true;
+    protected override void Failed(string message, IBufferWriter<byte> output) =>
         WriteEvent(output, "error", w => AnthropicError.Write(w, 500, message));
-    }
 
     private void StartBlock(IBufferWriter<byte> output, bool isText, string? id, string? name)
     {

@@ -17,45 +17,11 @@ public static class ResponsesDoor
     private static readonly HashSet<string> Ignored =
         ["reasoning", "include", "truncation", "service_tier", "top_logprobs", "stream_options", "prompt_cache_key", "prompt_cache_retention", "safety_identifier", "metadata", "max_tool_calls"];
 
-    public static ResponsesTranslation? Read(ReadOnlySpan<byte> body, out RequestError? error)
+    public static ResponsesTranslation? Read(ReadOnlySpan<byte> body, out RequestError? error) =>
+        DoorRequest.Translate(body, "Responses", Translate, out error);
+
+    private static ResponsesTranslation Translate(JsonObject root)
     {
-        error = null;
-        JsonObject? root;
-        try
-        {
-            root = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject;
-        }
-        catch (JsonException e)
-        {
-            error = new RequestError($"The request body is not valid JSON: {e.Message}", null, "invalid_json");
-            return null;
-        }
-
-        if (root is null)
-        {
-            error = new RequestError("The request body must be a JSON object.", null, "invalid_json");
-            return null;
-        }
-
-        try
-        {
-            return Translate(root, out error);
-        }
-        catch (DoorException e)
-        {
-            error = new RequestError(e.Message, e.Param);
-            return null;
-        }
-        catch (InvalidOperationException)
-        {
-            error = new RequestError("The request body does not follow the Responses API's shapes.", null);
-            return null;
-        }
-    }
-
-    private static ResponsesTranslation? Translate(JsonObject root, out RequestError? error)
-    {
-        error = null;
         var chat = new JsonObject();
         var messages = new JsonArray();
         var stream = false;
@@ -528,4 +494,46 @@ public static class ResponsesDoor
 internal sealed class DoorException(string message, string? param) : Exception(message)
 {
     public string? Param { get; } = param;
+}
+
+/// <summary>What every door's reader does first: the body as one JSON object, then its translation,
+/// with whatever cannot cross turned into the 400 that names it.</summary>
+internal static class DoorRequest
+{
+    public static T? Translate<T>(ReadOnlySpan<byte> body, string api, Func<JsonObject, T> translate, out RequestError? error) where T : class
+    {
+        error = null;
+        JsonObject? root;
+        try
+        {
+            root = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject;
+        }
+        catch (JsonException e)
+        {
+            error = new RequestError($"The request body is not valid JSON: {e.Message}", null, "invalid_json");
+            return null;
+        }
+
+        if (root is null)
+        {
+            error = new RequestError("The request body must be a JSON object.", null, "invalid_json");
+            return null;
+        }
+
+        try
+        {
+            return translate(root);
+        }
+        catch (DoorException e)
+        {
+            error = new RequestError(e.Message, e.Param);
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // A value of an unexpected JSON kind where the grammar reads another.
+            error = new RequestError($"The request body does not follow the {api} API's shapes.", null);
+            return null;
+        }
+    }
 }

@@ -18,9 +18,6 @@ internal sealed class ResponsesStream(ResponsesTranslation response) : DoorStrea
     private readonly HashSet<OutputItem> _closed = [];
     private (OutputItem Item, int Index)? _message;
     private long _sequence;
-    private string? _finish;
-    private ChatUsage? _usage;
-    private bool _ended;
 
     public override void Start(IBufferWriter<byte> output)
     {
@@ -34,9 +31,8 @@ internal sealed class ResponsesStream(ResponsesTranslation response) : DoorStrea
         }
     }
 
-    protected override void OnChunk(JsonElement chunk, IBufferWriter<byte> output)
+    protected override void OnDelta(ChatDelta d, IBufferWriter<byte> output)
     {
-        var d = ChatDelta.Of(chunk);
         if (d.Text is { Length: > 0 } text)
         {
             var (item, index) = OpenMessage(output, refusal: false);
@@ -90,42 +86,25 @@ internal sealed class ResponsesStream(ResponsesTranslation response) : DoorStrea
                 });
             }
         }
-
-        _finish = d.FinishReason ?? _finish;
-        _usage = d.Usage ?? _usage;
     }
 
     protected override void Finish(IBufferWriter<byte> output)
     {
-        if (_ended)
-        {
-            return;
-        }
-
-        _ended = true;
         CloseAll(output);
-        var status = _finish is "length" or "content_filter" ? "incomplete" : "completed";
+        var status = FinishReason is "length" or "content_filter" ? "incomplete" : "completed";
         Event(output, "response." + status, w =>
         {
             w.WritePropertyName("response");
-            response.WriteResponse(w, status, _finish, _output, _usage ?? new ChatUsage(0, 0, 0, 0));
+            response.WriteResponse(w, status, FinishReason, _output, Usage ?? new ChatUsage(0, 0, 0, 0));
         });
     }
 
-    public override void Fail(string message, IBufferWriter<byte> output)
-    {
-        if (_ended)
-        {
-            return;
-        }
-
-        _ended = true;
+    protected override void Failed(string message, IBufferWriter<byte> output) =>
         Event(output, "response.failed", w =>
         {
             w.WritePropertyName("response");
-            response.WriteResponse(w, "failed", _finish, _output, _usage, message);
+            response.WriteResponse(w, "failed", FinishReason, _output, Usage, message);
         });
-    }
 
     private (OutputItem Item, int Index) OpenMessage(IBufferWriter<byte> output, bool refusal)
     {
