@@ -40,6 +40,8 @@ internal sealed class ToolSeller : IAsyncDisposable
         var app = builder.Build();
         var seller = new ToolSeller(app);
         app.MapPost("/v1/chat/completions", seller.AnswerAsync);
+        app.MapPost("/v1/responses", ctx => seller.NativeAsync(ctx, "responses"));
+        app.MapPost("/v1/messages", ctx => seller.NativeAsync(ctx, "messages"));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         seller.V1 = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/v1/");
@@ -47,13 +49,13 @@ internal sealed class ToolSeller : IAsyncDisposable
     }
 
     /// <summary>Adds this seller to a running exchange as an OpenAI-compatible seller in <paramref name="jurisdiction"/>.</summary>
-    public async Task OfferAsync(DemoFixture demo, string id, string jurisdiction)
+    public async Task OfferAsync(DemoFixture demo, string id, string jurisdiction, bool native = false)
     {
         using var admin = new HttpClient { BaseAddress = demo.Market.Exchange.BaseUrl };
         admin.DefaultRequestHeaders.Authorization = new("Bearer", demo.Market.AdminKey);
         var put = await admin.PutAsync($"admin/providers/{id}", Json.Body($$$"""
             {"kind":"openai","base_url":"{{{V1.AbsoluteUri}}}","jurisdiction":"{{{jurisdiction}}}","ownership":"{{{jurisdiction}}}","models":["{{{Model}}}"],
-             "price":{"input":0.5,"output":1.5,"cached_input":0.1,"currency":"USD"}}
+             "price":{"input":0.5,"output":1.5,"cached_input":0.1,"currency":"USD"}{{{(native ? ",\"native_apis\":[\"responses\",\"messages\"]" : "")}}}}
             """));
         Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
     }
@@ -62,6 +64,43 @@ internal sealed class ToolSeller : IAsyncDisposable
     {
         var request = (JsonObject)(await JsonNode.ParseAsync(ctx.Request.Body))!;
         Received.Enqueue(request);
+        var (contentType, body) = Answer(request);
+        ctx.Response.ContentType = contentType;
+        await ctx.Response.WriteAsync(body);
+    }
+
+    /// <summary>Bodies received on the doors it speaks natively (when offered with native_apis).</summary>
+    public ConcurrentQueue<JsonObject> NativeReceived { get; } = new();
+
+    /// <summary>A door spoken natively: the same scripted model, answering in the door's own format.</summary>
+    private async Task NativeAsync(HttpContext ctx, string api)
+    {
+        using var buffer = new MemoryStream();
+        await ctx.Request.Body.CopyToAsync(buffer);
+        var bytes = buffer.ToArray();
+        NativeReceived.Enqueue((JsonObject)JsonNode.Parse(bytes)!);
+        Core.Protocol.Doors.DoorTranslation door = api == "responses"
+            ? Core.Protocol.Doors.ResponsesDoor.Read(bytes, out _)!
+            : Core.Protocol.Doors.MessagesDoor.Read(bytes, null, out _)!;
+        var (contentType, body) = Answer((JsonObject)JsonNode.Parse(door.ChatBody)!);
+        ctx.Response.ContentType = contentType;
+        if (contentType == "application/json")
+        {
+            await ctx.Response.Body.WriteAsync(door.Answer(Encoding.UTF8.GetBytes(body)));
+            return;
+        }
+
+        var events = new System.Buffers.ArrayBufferWriter<byte>();
+        using var stream = door.Stream();
+        stream.Start(events);
+        stream.Push(Encoding.UTF8.GetBytes(body), events);
+        stream.Complete(events);
+        await ctx.Response.Body.WriteAsync(events.WrittenMemory);
+    }
+
+    /// <summary>The scripted model's chat completion for a chat request: whole JSON or an event stream.</summary>
+    private static (string ContentType, string Body) Answer(JsonObject request)
+    {
         var messages = request["messages"]!.AsArray();
         var results = messages.Where(m => (string?)m!["role"] == "tool").Select(m => ChatText(m!["content"])).ToList();
         var lastUser = messages.LastOrDefault(m => (string?)m!["role"] == "user") is { } u ? ChatText(u["content"]) : "";
@@ -91,31 +130,32 @@ internal sealed class ToolSeller : IAsyncDisposable
         var finish = calls.Count > 0 ? "tool_calls" : "stop";
         if (request["stream"] is JsonValue s && s.GetValue<bool>())
         {
-            ctx.Response.ContentType = "text/event-stream";
-            await Event(ctx, Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "" }, null));
+            var sse = new StringBuilder();
+            void Event(JsonObject chunk) => sse.Append("data: ").Append(chunk.ToJsonString()).Append("\n\n");
+            Event(Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "" }, null));
             for (var i = 0; i < text.Length; i += 7)
             {
-                await Event(ctx, Chunk(new JsonObject { ["content"] = text.Substring(i, Math.Min(7, text.Length - i)) }, null));
+                Event(Chunk(new JsonObject { ["content"] = text.Substring(i, Math.Min(7, text.Length - i)) }, null));
             }
 
             for (var c = 0; c < calls.Count; c++)
             {
                 var (id, name, args) = calls[c];
-                await Event(ctx, Chunk(new JsonObject { ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = c, ["id"] = id, ["type"] = "function", ["function"] = new JsonObject { ["name"] = name, ["arguments"] = "" } }) }, null));
+                Event(Chunk(new JsonObject { ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = c, ["id"] = id, ["type"] = "function", ["function"] = new JsonObject { ["name"] = name, ["arguments"] = "" } }) }, null));
                 for (var i = 0; i < args.Length; i += 5)
                 {
-                    await Event(ctx, Chunk(new JsonObject { ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = c, ["function"] = new JsonObject { ["arguments"] = args.Substring(i, Math.Min(5, args.Length - i)) } }) }, null));
+                    Event(Chunk(new JsonObject { ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = c, ["function"] = new JsonObject { ["arguments"] = args.Substring(i, Math.Min(5, args.Length - i)) } }) }, null));
                 }
             }
 
-            await Event(ctx, Chunk(new JsonObject(), finish));
+            Event(Chunk(new JsonObject(), finish));
             if (request["stream_options"]?["include_usage"] is JsonValue iu && iu.GetValue<bool>())
             {
-                await Event(ctx, new JsonObject { ["id"] = "chatcmpl-t", ["object"] = "chat.completion.chunk", ["model"] = Model, ["choices"] = new JsonArray(), ["usage"] = usage });
+                Event(new JsonObject { ["id"] = "chatcmpl-t", ["object"] = "chat.completion.chunk", ["model"] = Model, ["choices"] = new JsonArray(), ["usage"] = usage });
             }
 
-            await ctx.Response.WriteAsync("data: [DONE]\n\n");
-            return;
+            sse.Append("data: [DONE]\n\n");
+            return ("text/event-stream", sse.ToString());
         }
 
         var message = new JsonObject { ["role"] = "assistant", ["content"] = calls.Count > 0 ? null : text };
@@ -135,8 +175,7 @@ internal sealed class ToolSeller : IAsyncDisposable
             ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = finish }),
             ["usage"] = usage,
         };
-        ctx.Response.ContentType = "application/json";
-        await ctx.Response.WriteAsync(answer.ToJsonString());
+        return ("application/json", answer.ToJsonString());
     }
 
     private static JsonObject Chunk(JsonObject delta, string? finish) => new()
@@ -144,12 +183,6 @@ internal sealed class ToolSeller : IAsyncDisposable
         ["id"] = "chatcmpl-t", ["object"] = "chat.completion.chunk", ["model"] = Model,
         ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finish }),
     };
-
-    private static async Task Event(HttpContext ctx, JsonObject chunk)
-    {
-        await ctx.Response.WriteAsync("data: " + chunk.ToJsonString() + "\n\n");
-        await ctx.Response.Body.FlushAsync();
-    }
 
     private static string ChatText(JsonNode? content) => content switch
     {

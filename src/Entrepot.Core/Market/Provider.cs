@@ -100,6 +100,15 @@ public sealed record Provider
 
     public bool ServesEmbeddings(string model) => EmbeddingModels.Contains(model, StringComparer.Ordinal);
 
+    /// <summary>The doors besides chat completions it speaks natively ("responses", "messages").</summary>
+    public IReadOnlyList<string> NativeApis { get; init; } = [];
+
+    /// <summary>Whether it takes a request through <paramref name="api"/> ("responses", "messages") as the buyer sent it.</summary>
+    public bool Speaks(string api) => NativeApis.Contains(api, StringComparer.Ordinal);
+
+    /// <summary>Its URL for a door it speaks natively: base_url + "responses" or "messages".</summary>
+    public Uri NativeUrl(string api) => new(BaseUrl, api);
+
     public bool Serves(string model)
     {
         foreach (var m in Models)

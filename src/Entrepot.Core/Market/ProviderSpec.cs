@@ -28,6 +28,10 @@ public sealed record ProviderSpec
 
     /// <summary>Its embedding models take <c>dimensions</c> (shortened vectors); default false.</summary>
     [JsonPropertyName("embedding_dimensions")] public bool? EmbeddingDimensions { get; init; }
+
+    /// <summary>The doors it also speaks natively ("responses", "messages"): a request through one of
+    /// them may reach it unchanged instead of translated to chat completions.</summary>
+    [JsonPropertyName("native_apis")] public List<string>? NativeApis { get; init; }
     [JsonPropertyName("price")] public PriceSpec? Price { get; init; }
     [JsonPropertyName("capacity")] public int? Capacity { get; init; }
     [JsonPropertyName("timeout_seconds")] public double? TimeoutSeconds { get; init; }
@@ -95,6 +99,12 @@ public sealed record ProviderSpec
         if (EmbeddingModels?.FirstOrDefault(m => !Models.Contains(m, StringComparer.Ordinal)) is { } notOffered)
         {
             error = $"'{path}.embedding_models' names '{notOffered}', which is not in '{path}.models'.";
+            return null;
+        }
+
+        if (NativeApis?.FirstOrDefault(a => a is not ("responses" or "messages")) is { } unknownApi)
+        {
+            error = $"'{path}.native_apis' names '{unknownApi}': a seller may speak \"responses\" and \"messages\" natively (chat completions it always speaks).";
             return null;
         }
 
@@ -221,6 +231,7 @@ public sealed record ProviderSpec
             Models = Models.ToArray(),
             EmbeddingModels = EmbeddingModels?.ToArray() ?? [],
             EmbeddingDimensions = EmbeddingDimensions ?? false,
+            NativeApis = NativeApis?.Distinct(StringComparer.Ordinal).ToArray() ?? [],
             Price = price,
             Capacity = Capacity ?? 8,
             FirstByteTimeout = TimeSpan.FromSeconds(TimeoutSeconds ?? 30),
@@ -249,6 +260,7 @@ public sealed record ProviderSpec
         Models = p.Models.ToList(),
         EmbeddingModels = p.EmbeddingModels.Count == 0 ? null : p.EmbeddingModels.ToList(),
         EmbeddingDimensions = p.EmbeddingDimensions ? true : null,
+        NativeApis = p.NativeApis.Count == 0 ? null : p.NativeApis.ToList(),
         Price = new PriceSpec { Input = p.Price.InputPerMillion, Output = p.Price.OutputPerMillion, Currency = p.Price.Currency, CachedInput = p.Price.CachedInputPerMillion },
         Capacity = p.Capacity,
         TimeoutSeconds = p.FirstByteTimeout.TotalSeconds,

@@ -28,6 +28,14 @@ public sealed class InferenceRequest
         return copy;
     }
 
+    /// <summary>The same request with other content (a door's body as a native seller gets it).</summary>
+    public InferenceRequest WithContent(PromptContent content)
+    {
+        var copy = (InferenceRequest)MemberwiseClone();
+        copy._content = content;
+        return copy;
+    }
+
     /// <summary>True if the body carries a <c>provider</c> object that must not reach the seller.</summary>
     public bool HasProviderObject { get; init; }
 
@@ -37,7 +45,9 @@ public sealed class InferenceRequest
 
     /// <summary>The buyer's data in the request: what the border scans and redacts, what the token
     /// counters read, what an engine generates from.</summary>
-    public PromptContent Content { get; init; } = PromptContent.Empty;
+    public PromptContent Content { get => _content; init => _content = value; }
+
+    private PromptContent _content = PromptContent.Empty;
 
     /// <summary>Sampling parameters, validated where given (an engine applies them; the exchange
     /// forwards them as sent).</summary>

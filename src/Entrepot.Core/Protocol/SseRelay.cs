@@ -52,7 +52,11 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
     private System.Text.StringBuilder? _text;
 
     /// <summary>The generated text relayed so far (when <see cref="CaptureText"/>).</summary>
-    public string Text => _text?.ToString() ?? "";
+    public string Text => Native?.Text ?? _text?.ToString() ?? "";
+
+    /// <summary>Set when the seller answers in a door's own format (a native Responses or Messages
+    /// stream): events are read by it instead of as chat chunks.</summary>
+    public Doors.NativeAnswer? Native { get; init; }
 
     /// <summary>Consumes bytes read from the seller and writes what the buyer should receive.</summary>
     public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
@@ -175,6 +179,20 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
         }
 
         PayloadBytes += payload.Length;
+        if (Native is { } native)
+        {
+            // A seller answering in a door's own format: its events say when it is done, what it wrote and its usage.
+            native.Watch(payload);
+            SawDone = native.Done;
+            ContentEvents = native.ContentEvents;
+            if (native.Usage is { } usage)
+            {
+                (PromptTokens, CompletionTokens, CachedTokens, ReasoningTokens, SawUsage) = (usage.InputTokens, usage.OutputTokens, usage.CachedTokens, usage.ReasoningTokens, true);
+            }
+
+            return;
+        }
+
         if (payload.SequenceEqual("[DONE]"u8))
         {
             SawDone = true;

@@ -17,8 +17,23 @@ namespace Entrepot.Exchange.Relay;
 internal sealed class RelayedTrade(TradePlan plan)
 {
     public TradePlan Plan { get; } = plan;
-    public BorderCheck Border => Plan.Border;
-    public Core.Protocol.Doors.DoorTranslation? Translation => Plan.Translation;
+    /// <summary>The border's check of what the seller being tried is sent: the door's own body for a
+    /// native seller, else the request as chat completions.</summary>
+    public BorderCheck Border => Native ? Plan.NativeBorder! : Plan.Border;
+
+    /// <summary>The way back to the buyer's door; none when the seller answers in the door's own format.</summary>
+    public Core.Protocol.Doors.DoorTranslation? Translation => Native ? null : Plan.Translation;
+
+    /// <summary>The seller being tried gets the buyer's body unchanged, in the door's own format.</summary>
+    public bool Native { get; private set; }
+
+    /// <summary>Decides, for the seller about to be tried, whether it gets the door's body as it is: it
+    /// speaks the door, and the border's check of that whole body lets it through with nothing to mask.</summary>
+    public void SendNative(Candidate candidate)
+    {
+        Native = Plan.NativeBorder is { } check && candidate.Provider.Speaks(Plan.DoorApi!)
+            && check.Decide(candidate.Provider.Counterparty) is { Verdict: Verdict.Allow } decision && check.MaskingFor(decision) == Masking.None;
+    }
     public Core.Budgets.BudgetHold? Hold => Plan.Hold;
 
     /// <summary>The declaration of a refusal at the border (451), when there was one.</summary>

@@ -27,13 +27,24 @@ internal sealed class SellerRequests(SigningKey exchangeKey, TimeProvider time)
         _aliases.TryGetValue((seller, account), out var alias) ? alias : _aliases.GetOrAdd((seller, account), k => BuyerAlias.Of(_aliasKey, k.Seller, k.Account));
 
     /// <param name="requestSha256">The hash of the bytes in <paramref name="content"/>, as the signature and the receipt check use it.</param>
-    public HttpRequestMessage Build(TradePlan plan, Candidate candidate, int attempt, HttpContent content, string requestSha256)
+    /// <param name="url">A door's own URL at a seller that speaks it natively; null: the endpoint of the request's kind.</param>
+    public HttpRequestMessage Build(TradePlan plan, Candidate candidate, int attempt, HttpContent content, string requestSha256, Uri? url = null)
     {
         var provider = candidate.Provider;
-        var message = new HttpRequestMessage(HttpMethod.Post, provider.EndpointUrl(plan.Request.Kind)) { Content = content, Version = HttpVersion.Version11 };
+        var message = new HttpRequestMessage(HttpMethod.Post, url ?? provider.EndpointUrl(plan.Request.Kind)) { Content = content, Version = HttpVersion.Version11 };
         if (provider.ApiKey is { } apiKey)
         {
             message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+        }
+
+        if (url is not null && plan.DoorApi == "messages")
+        {
+            // An Anthropic-compatible server reads its key and the API version from these.
+            message.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
+            if (provider.ApiKey is { } key)
+            {
+                message.Headers.TryAddWithoutValidation("x-api-key", key);
+            }
         }
 
         var alias = Alias(provider.Id, plan.Key.Account.Id);

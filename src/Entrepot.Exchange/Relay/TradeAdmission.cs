@@ -114,6 +114,19 @@ internal sealed partial class TradeAdmission(
             return new Admission(plan, Refusal.AtTheBorder(check, request.Model, rules));
         }
 
+        var api = call.Door switch { Door.Responses => "responses", Door.Messages => "messages", _ => null };
+        if (api is not null && allowed.Exists(c => c.Provider.Speaks(api)))
+        {
+            // The body as sent carries what the translation leaves out (metadata, reasoning, thinking):
+            // a native seller gets it only as this check of all of it allows.
+            var native = border.Inspect(request.WithContent(Core.Protocol.Doors.DoorBody.Read(call.Body.Span)), key.Account, call.DataClass, out _, read.DeclaredSubjects);
+            plan = plan with { DoorApi = api, DoorBody = call.Body, NativeBorder = native };
+        }
+        else if (api is not null)
+        {
+            plan = plan with { DoorApi = api };
+        }
+
         return await HoldAsync(plan with { Sellers = allowed }, allowed, aborted).ConfigureAwait(false);
     }
 

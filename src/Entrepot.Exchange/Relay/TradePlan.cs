@@ -30,6 +30,15 @@ internal sealed record TradePlan(string RequestId, long Started, ApiKeyEntry Key
     /// <summary>The way back to the buyer's door when it is not chat completions.</summary>
     public DoorTranslation? Translation { get; init; }
 
+    /// <summary>The door's API name ("responses", "messages") when the buyer came by another door.</summary>
+    public string? DoorApi { get; init; }
+
+    /// <summary>The body as the buyer sent it through its door, and the border's check of it, when a
+    /// seller that speaks the door natively is among the candidates: such a seller gets it unchanged
+    /// when this check lets it through as it is (allowed, nothing to mask); else the translation.</summary>
+    public ReadOnlyMemory<byte> DoorBody { get; init; }
+    public BorderCheck? NativeBorder { get; init; }
+
     /// <summary>Sellers moved behind the others by the buyer's diversification cap.</summary>
     public IReadOnlyList<string>? Diversified { get; init; }
 

@@ -157,19 +157,22 @@ internal sealed partial class TradeRelay(
 
                 trade.Attempts++;
                 trade.Candidate = candidate;
+                trade.SendNative(candidate);
                 trade.Decision = trade.Border.Decide(provider.Counterparty);
                 trade.Masking = trade.Border.MaskingFor(trade.Decision);
                 // One timer per attempt: the first-byte timeout (or the deadline, if sooner), then the deadline.
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
                 var deadlineArmed = left < provider.FirstByteTimeout;
                 timeout.CancelAfter(deadlineArmed ? left : provider.FirstByteTimeout);
-                var redacted = trade.Border.Body(trade.Masking, body.Span, trade.Request);
-                var sending = redacted ?? forward.Bytes;
+                var redacted = trade.Native ? null : trade.Border.Body(trade.Masking, body.Span, trade.Request);
+                var nativeBody = trade.Native ? NativeBody(trade.Plan) : null;
+                var sending = nativeBody ?? redacted ?? forward.Bytes;
 
                 // One hash of the bytes sent serves the exchange's signature and the receipt check.
                 trade.RequestSha256 = Core.Trust.Sha256Hex.Of(sending.Span);
                 using var message = sellerRequests.Build(trade.Plan, candidate, trade.Attempts,
-                    redacted is not null ? ForwardContent.Of(redacted) : forward.CreateContent(), trade.RequestSha256);
+                    nativeBody is not null ? ForwardContent.Of(nativeBody) : redacted is not null ? ForwardContent.Of(redacted) : forward.CreateContent(), trade.RequestSha256,
+                    trade.Native ? provider.NativeUrl(trade.Plan.DoorApi!) : null);
                 trade.BuyerAlias = sellerRequests.Alias(provider.Id, trade.Key.Account.Id);
 
                 var sent = Stopwatch.GetTimestamp();
@@ -321,11 +324,17 @@ internal sealed partial class TradeRelay(
         var restored = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping(trade.Masking)).RestoreWhole(content.Span) : null;
         trade.ResponseSha256 = Core.Trust.Sha256Hex.Of(content.Span);
         trade.SellerReceipt = upstreamResponse.Headers.TryGetValues(Core.Trust.Receipts.Header, out var rh) ? ReceiptFromHeader(rh.FirstOrDefault()) : null;
-        trade.Completion = CompletionText.Extract(content.Span);
+        var native = trade.Native ? new Core.Protocol.Doors.NativeAnswer(trade.Plan.DoorApi!) : null;
+        native?.ReadWhole(content.Span);
+        trade.Completion = native?.Text ?? CompletionText.Extract(content.Span);
 
         var status = (int)upstreamResponse.StatusCode;
         trade.Status = status;
-        if (status < 300)
+        if (status < 300 && native is not null)
+        {
+            trade.Usage = native.Usage ?? new TokenUsage(TokenEstimator.FromUtf8Bytes(trade.Request.PromptTextBytes), TokenEstimator.FromUtf8Bytes(content.Length), true);
+        }
+        else if (status < 300)
         {
             trade.Usage = UsageReader.TryRead(content.Span, out var prompt, out var completion, out var cached, out var reasoning)
                 ? new TokenUsage(prompt, completion, false) { CachedTokens = cached, ReasoningTokens = reasoning }
@@ -378,7 +387,12 @@ internal sealed partial class TradeRelay(
         await response.StartAsync(aborted).ConfigureAwait(false);
 
         using var hasher = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage) { Hasher = hasher, CaptureText = true };
+        using var sse = new SseRelay(forwardUsageChunk: trade.Request.IncludeUsage)
+        {
+            Hasher = hasher,
+            CaptureText = true,
+            Native = trade.Native ? new Core.Protocol.Doors.NativeAnswer(trade.Plan.DoorApi!) : null,
+        };
         var restorer = trade.Restoring ? new AnswerRestorer(trade.Border.Mapping(trade.Masking)) : null;
         var idle = trade.Candidate!.Provider.StreamIdleTimeout;
         using var quiet = CancellationTokenSource.CreateLinkedTokenSource(attempt);
@@ -464,6 +478,12 @@ internal sealed partial class TradeRelay(
             {
                 door.Fail($"The seller's stream was cut off: it {trade.Breach}. What arrived before is yours and billed; nothing after.", writer);
             }
+            else if (!sse.SawDone && trade.Native)
+            {
+                // A native seller's stream in the door's format ends with the door's own error event.
+                using var ending = trade.Plan.Translation!.Stream();
+                ending.Fail($"The seller's stream was cut off: it {trade.Breach}. What arrived before is yours and billed; nothing after.", writer);
+            }
             else if (!sse.SawDone)
             {
                 // The buyer keeps every complete event it got; the stream ends with the reason, not [DONE].
@@ -514,6 +534,15 @@ internal sealed partial class TradeRelay(
         trade.OverheadUs = trade.OwnMicroseconds();
         headers["Entrepot-Overhead-Us"] = ((long)trade.OverheadUs).ToString(System.Globalization.CultureInfo.InvariantCulture);
         headers["Entrepot-Policy"] = trade.Border.Header(trade.Decision!, trade.Masking);
+    }
+
+    /// <summary>The buyer's body through its door as a native seller gets it: unchanged but for the
+    /// exchange's own <c>provider</c> object.</summary>
+    private static byte[] NativeBody(TradePlan plan)
+    {
+        var writer = new ArrayBufferWriter<byte>(plan.DoorBody.Length + 16);
+        ForwardBody.Write(plan.DoorBody.Span, stream: false, writer);
+        return writer.WrittenSpan.ToArray();
     }
 
     private static ForwardContent Forwarded(ReadOnlyMemory<byte> body, InferenceRequest request)
