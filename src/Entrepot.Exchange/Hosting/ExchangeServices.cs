@@ -151,6 +151,7 @@ internal static class ExchangeServices
     {
         s.AddSingleton<TradeAdmission>();
         s.AddSingleton<SellerRequests>();
+        s.AddSingleton<AnswerRelay>();
         s.AddSingleton<TradeRelay>();
         s.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, Api.ExchangeJsonContext.Default));
         return s;
