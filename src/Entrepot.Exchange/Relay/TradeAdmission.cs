@@ -92,13 +92,6 @@ internal sealed partial class TradeAdmission(
             await Task.Yield();
         }
 
-        var plan = new TradePlan(call.RequestId, call.Started, key, request, chatBody, check)
-        {
-            Translation = translation,
-            Diversified = diversified,
-            MaxInput = MaxInput(request, check),
-            MaxOutput = request.MaxTokens ?? settings.HoldMaxTokens,
-        };
         var allowed = new List<Candidate>(candidates.Count);
         foreach (var c in candidates)
         {
@@ -107,6 +100,15 @@ internal sealed partial class TradeAdmission(
                 allowed.Add(c);
             }
         }
+
+        var plan = new TradePlan(call.RequestId, call.Started, key, request, chatBody, check)
+        {
+            Sellers = allowed,
+            Translation = translation,
+            Diversified = diversified,
+            MaxInput = MaxInput(request, check),
+            MaxOutput = request.MaxTokens ?? settings.HoldMaxTokens,
+        };
 
         if (allowed.Count == 0)
         {
@@ -127,7 +129,7 @@ internal sealed partial class TradeAdmission(
             plan = plan with { DoorApi = api };
         }
 
-        return await HoldAsync(plan with { Sellers = allowed }, allowed, aborted).ConfigureAwait(false);
+        return await HoldAsync(plan, allowed, aborted).ConfigureAwait(false);
     }
 
     /// <summary>The budget hold for the dearest seller left, in the budgets' currency; the plan unchanged when no budget covers the key.</summary>
