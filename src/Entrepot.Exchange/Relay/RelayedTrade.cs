@@ -11,8 +11,7 @@ namespace Entrepot.Exchange.Relay;
 
 /// <summary>
 /// What becomes known of one admitted trade as the relay carries it out (the seller tried, the bytes
-/// sent and answered, the usage, how it ended), and the record of it the trade recorder settles:
-/// the usage row, the declaration and the evidence for the receipt, made from it in one place.
+/// sent and answered, the usage, how it ended); once it ends, fixed as a <see cref="TradeResult"/>.
 /// </summary>
 internal sealed class RelayedTrade(TradePlan plan)
 {
@@ -34,6 +33,7 @@ internal sealed class RelayedTrade(TradePlan plan)
         Native = Plan.NativeBorder is { } check && candidate.Provider.Speaks(Plan.DoorApi!)
             && check.Decide(candidate.Provider.Counterparty) is { Verdict: Verdict.Allow } decision && check.MaskingFor(decision) == Masking.None;
     }
+
     public Core.Budgets.BudgetHold? Hold => Plan.Hold;
 
     /// <summary>The declaration of a refusal at the border (451), when there was one.</summary>
@@ -85,106 +85,24 @@ internal sealed class RelayedTrade(TradePlan plan)
         return Math.Max(0, own * 1_000_000.0 / Stopwatch.Frequency);
     }
 
-    /// <summary>In a declaration's rules: the account's written opt-out let credentials go in clear.</summary>
-    public const string SecretsInClearMark = "account:secrets-in-clear";
-
-    /// <summary>The request's data reached a seller (answered, cut off, or with the buyer gone mid-answer).</summary>
-    public bool Crossed => Candidate is not null && Decision is not null && Outcome is Outcome.Completed or Outcome.Interrupted or Outcome.ClientCancelled;
-
-    /// <summary>Something was delivered: the trade is billed and has a receipt.</summary>
-    public bool Delivered => Candidate is not null && Outcome is Outcome.Completed or Outcome.Interrupted;
-
-    /// <summary>The declaration of a trade across a border, or of one that needed the border's work
-    /// (redaction, secrets in clear, unscanned content); the refusal's, when it was refused; else none.</summary>
-    public BorderRecord? Declaration()
+    /// <summary>How the trade ended, fixed: what its record, its declaration and its receipt are made from.</summary>
+    public TradeResult Result() => new(Plan, Border)
     {
-        if (!Crossed)
-        {
-            return Refusal;
-        }
-
-        var c = Candidate!;
-        var decision = Decision!;
-        var b = Border;
-        var origin = Key.Account.HomeJurisdiction;
-        var destination = c.Provider.Region ?? c.Provider.Jurisdiction;
-        if (string.Equals(origin[..2], destination[..2], StringComparison.Ordinal) && decision.Verdict == Verdict.Allow
-            && Masking == Masking.None && !b.SecretsSentInClear && b.Inspection.Profile.Unscanned == 0)
-        {
-            return null;
-        }
-
-        // The rules that decided, and the account's written choice when credentials went in clear.
-        var rules = decision.Deciding.Select(r => r.Rule.Id);
-        if (b.SecretsSentInClear)
-        {
-            rules = rules.Append(SecretsInClearMark);
-        }
-
-        return new BorderRecord(b.Inspection.Profile.Effective.Name(), b.CategoriesSummary(), b.DetectedSummary(), decision.Verdict.Name(),
-            string.Join(",", rules), b.Redactions(Masking), b.Book.Fingerprint);
-    }
-
-    /// <summary>The record the trade recorder settles: it counts the tokens itself, settles at the quote,
-    /// checks and countersigns a seller's receipt, charges the hold and writes the row and the ledger entry.</summary>
-    public UsageRecord ToRecord(DateTimeOffset now, TimeSpan elapsed)
-    {
-        var c = Candidate;
-        var u = Usage;
-        var delivered = Delivered;
-        return new UsageRecord
-        {
-            RequestId = RequestId,
-            Timestamp = now,
-            AccountId = Key.Account.Id,
-            KeyId = Key.KeyId,
-            Model = Request.Model,
-            ProviderId = c?.Provider.Id,
-            OriginJurisdiction = Key.Account.HomeJurisdiction,
-            DestinationJurisdiction = c is null ? null : c.Provider.Region ?? c.Provider.Jurisdiction,
-            InputTokens = u.InputTokens,
-            OutputTokens = u.OutputTokens,
-            UsageEstimated = u.Estimated,
-            Currency = c?.SpotPrice.Currency ?? "USD",
-            Outcome = Outcome,
-            StatusCode = Status,
-            Attempts = Attempts,
-            Stream = Request.Stream,
-            LatencyMs = elapsed.TotalMilliseconds,
-            OverheadUs = OverheadUs,
-            Border = Declaration(),
-            Prompt = delivered ? Border.Prompt : null,
-            Completion = delivered ? Completion : null,
-            ContentEvents = ContentEvents,
-            Hold = delivered ? Hold : null,
-            HoldCurrency = Plan.HoldCurrency,
-            Receipt = !delivered ? null : new Core.Trust.ReceiptEvidence
-            {
-                RequestId = RequestId,
-                Attempt = Attempts,
-                Buyer = Key.Account.Id,
-                BuyerAlias = BuyerAlias,
-                SellerId = c!.Provider.Id,
-                SellerIsExporter = c.Provider.Kind == Core.Market.ProviderKind.Exporter,
-                Model = Request.Model,
-                ClaimedInput = u.Estimated ? null : u.InputTokens,
-                ClaimedOutput = u.Estimated ? null : u.OutputTokens,
-                ClaimedCached = u.Estimated ? 0 : u.CachedTokens,
-                ClaimedReasoning = u.Estimated ? 0 : u.ReasoningTokens,
-                MaxInput = Plan.MaxInput,
-                MaxOutput = Plan.MaxOutput,
-                InputPrice = c.SpotPrice.InputPerMillion,
-                OutputPrice = c.SpotPrice.OutputPerMillion,
-                CachedInputPrice = c.SpotPrice.CachedInputPerMillion,
-                Currency = c.SpotPrice.Currency,
-                Started = now - elapsed,
-                Finished = now,
-                RequestSha256 = RequestSha256 ?? "",
-                ResponseSha256 = ResponseSha256 ?? "",
-                BuyerResponseSha256 = BuyerResponseSha256,
-                SellerReceipt = SellerReceipt,
-                PinnedSellerKey = c.Provider.ReceiptKey,
-            },
-        };
-    }
+        Candidate = Candidate,
+        Decision = Decision,
+        Masking = Masking,
+        Attempts = Attempts,
+        Status = Status,
+        Outcome = Outcome,
+        Usage = Usage,
+        OverheadUs = OverheadUs,
+        Refusal = Refusal,
+        RequestSha256 = RequestSha256,
+        ResponseSha256 = ResponseSha256,
+        BuyerResponseSha256 = BuyerResponseSha256,
+        SellerReceipt = SellerReceipt,
+        BuyerAlias = BuyerAlias,
+        Completion = Completion,
+        ContentEvents = ContentEvents,
+    };
 }

@@ -337,8 +337,9 @@ internal sealed partial class TradeRelay(
         return new ForwardContent(writer.WrittenMemory, null);
     }
 
-    private async ValueTask RecordAsync(RelayedTrade trade)
+    private async ValueTask RecordAsync(RelayedTrade relayed)
     {
+        var trade = relayed.Result();
         var c = trade.Candidate;
         var u = trade.Usage;
         var delivered = trade.Delivered;
@@ -346,7 +347,7 @@ internal sealed partial class TradeRelay(
         metrics.Tokens(u.InputTokens, u.OutputTokens);
         if (delivered)
         {
-            diversifier.Record(trade.Key.Account.Id, c!.Provider.Jurisdiction, c.Provider.Id, u.InputTokens + u.OutputTokens);
+            diversifier.Record(trade.Plan.Key.Account.Id, c!.Provider.Jurisdiction, c.Provider.Id, u.InputTokens + u.OutputTokens);
         }
 
         if (trade.OverheadUs > 0)
@@ -360,20 +361,21 @@ internal sealed partial class TradeRelay(
             border.Crossed(trade.Border, c!.Provider.Counterparty);
         }
 
+        var hold = trade.Plan.Hold;
         if (!delivered)
         {
-            trade.Hold?.Release();
+            hold?.Release();
         }
 
         var now = time.GetUtcNow();
-        var elapsed = Stopwatch.GetElapsedTime(trade.Started);
+        var elapsed = Stopwatch.GetElapsedTime(trade.Plan.Started);
         // The trade recorder's thread counts the tokens itself, settles the trade at the quote, checks
         // and countersigns a seller's receipt, charges the hold and writes the row and the ledger
         // entry, in one transaction; nothing here waits for it.
         var recorded = await usage.RecordAsync(trade.ToRecord(now, elapsed)).ConfigureAwait(false);
         if (!recorded)
         {
-            trade.Hold?.Release(); // the exchange is stopping: nothing is billed, nothing stays held
+            hold?.Release(); // the exchange is stopping: nothing is billed, nothing stays held
         }
     }
 
