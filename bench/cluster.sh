@@ -1,43 +1,106 @@
 #!/usr/bin/env bash
-# Cluster sizing on loopback (figures in docs/OPERATIONS.md): the mock upstream of ../shared/bench
-# (copied to /tmp/pb/bench and started with its start-mock.sh), a Redis on 127.0.0.1:56390 and a
-# PostgreSQL on 127.0.0.1:55499 (user entrepot, trust) already running; wrk bounded to 10 s per run.
-#   bench/cluster.sh single     one node, SQLite ledger, in-memory budgets and limits
-#   bench/cluster.sh cluster    nodes a and b with Redis and PostgreSQL: a alone, then a and b together
-set -u
-E=/work/main/src/Entrepot.Cli/bin/Release/net10.0/entrepot.dll
+# Cluster sizing on loopback (figures in docs/OPERATIONS.md), from any checkout beside ../shared:
+# one exchange node with its SQLite ledger and in-memory budgets, then two cluster nodes sharing a
+# throw-away Redis and PostgreSQL: node a alone, then a and b together. The shared bench's mock is
+# the seller. Every service it needs it starts itself and stops by process id when it ends (or is
+# stopped); every load is bounded (wrk -d under timeout).
+#
+#   bench/cluster.sh [DURATION_S] [CONNS]     default 10 s per load, 50 connections
+#
+# Needs wrk (apt-get install wrk), node (for the mock), the .NET SDK; installs Redis and PostgreSQL
+# from Debian when missing (as root). Results: bench/results/cluster-*/report.txt.
+set -euo pipefail
+duration=${1:-10}
+conns=${2:-50}
+(( duration >= 1 && duration <= 60 && conns >= 2 && conns <= 500 )) || { echo "cluster: 1-60 s, 2-500 connections" >&2; exit 2; }
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="$here/../shared/bench"
+[ -d "$shared" ] || { echo "cluster: needs ../shared/bench beside the repository" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "cluster: needs wrk (apt-get install wrk)" >&2; exit 2; }
+
+work="$(mktemp -d)"
+out="$here/bench/results/cluster-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$out"
+pids=()
+cleanup() {
+  for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]+"${pids[@]}"}"; do wait "$p" 2>/dev/null || true; done
+  (cd "$work/bench" 2>/dev/null && ./stop.sh mock >/dev/null 2>&1) || true
+  declare -F stop_services >/dev/null && stop_services
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+. "$here/.ci/services.sh"
+
+echo "building the exchange (Release) ..."
+dotnet build "$here/src/Entrepot.Cli" -c Release -v quiet -nologo >/dev/null
+dll="$here/src/Entrepot.Cli/bin/Release/net10.0/entrepot.dll"
+cp -r "$shared" "$work/bench"
+(cd "$work/bench" && ./start-mock.sh >/dev/null)
+# A fresh Redis and PostgreSQL for this run only (ENTREPOT_TEST_REDIS / _POSTGRES already set are used as they are).
+start_redis
+start_postgres
+pg_port=$(sed -E 's/.*Port=([0-9]+).*/\1/' <<<"$ENTREPOT_TEST_POSTGRES")
+db="bench_$$"
+psql -h 127.0.0.1 -p "$pg_port" -U entrepot -d postgres -qc "create database $db"
 key="ent-bench-key-0123456789abcdef"
-cd /tmp/pb/bench; export BODY_FILE=/tmp/pb/bench/bench/body.json
-pkill -f "entrepot.dll exchange"; sleep 0.5
-redis-cli -p 56390 flushall >/dev/null
-db=bench_$RANDOM; psql -h 127.0.0.1 -p 55499 -U entrepot -d postgres -qc "create database $db"
-rm -rf /tmp/cb/a /tmp/cb/b /tmp/cb/key /tmp/cb/single
+export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
+
 conf() { # node port cluster(0/1)
-  python3 - "$@" <<PY
-import json,sys
-node,port,cl=sys.argv[1],int(sys.argv[2]),sys.argv[3]=="1"
-x={"jurisdiction":"DE","port":port,"signing_key_dir":"/tmp/cb/key"}
-if cl:
-  x["ledger"]={"store":"postgres","connection":"Host=127.0.0.1;Port=55499;Username=entrepot;Database=$db"}
-  x["cluster"]={"redis":"127.0.0.1:56390","node_id":node,"nodes":2,"prefix":"bench:"}
-c={"exchange":x,"accounts":[{"id":"buyer","keys":["$key"],"budget":{"amount":1000000,"currency":"USD","period":"month"},"limits":{"requests_per_minute":100000000}}],
-   "providers":[{"id":"mock","kind":"openai","base_url":"http://127.0.0.1:18080/v1","jurisdiction":"US","models":["gpt-4o-mini"],"price":{"input":0.15,"output":0.6}}]}
-json.dump(c,open(f"/tmp/cb/{node}.json","w"))
+  python3 - "$1" "$2" "$3" "$work" "$key" "$ENTREPOT_TEST_REDIS" "Host=127.0.0.1;Port=$pg_port;Username=entrepot;Database=$db" <<'PY'
+import json, sys
+node, port, cluster, work, key, redis, pg = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", *sys.argv[4:]
+x = {"jurisdiction": "DE", "port": port, "signing_key_dir": f"{work}/key"}
+if cluster:
+    x["ledger"] = {"store": "postgres", "connection": pg}
+    x["cluster"] = {"redis": redis, "node_id": node, "nodes": 2, "prefix": "bench:"}
+c = {"exchange": x,
+     "accounts": [{"id": "buyer", "keys": [key], "budget": {"amount": 1000000, "currency": "USD", "period": "month"},
+                   "limits": {"requests_per_minute": 100000000}}],
+     "providers": [{"id": "mock", "kind": "openai", "base_url": "http://127.0.0.1:18080/v1", "jurisdiction": "US",
+                    "models": ["gpt-4o-mini"], "price": {"input": 0.15, "output": 0.6}}]}
+json.dump(c, open(f"{work}/{node}.json", "w"))
 PY
 }
-start() { DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet $E exchange --config /tmp/cb/$1.json --data-dir /tmp/cb/$1 > /tmp/cb/$1.log 2>&1 & echo $!; }
-wait_ready() { for _ in $(seq 1 100); do grep -q ready /tmp/cb/$1.log 2>/dev/null && return; sleep 0.2; done; cat /tmp/cb/$1.log; }
-w() { wrk -t1 -c$2 -d${3}s -s bench/post.lua -H "Authorization: Bearer $key" -H "Content-Type: application/json" http://127.0.0.1:$1/v1/chat/completions | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "non2xx " $4}'; }
-mode=$1
-if [ "$mode" = single ]; then
-  conf single 18610 0; p=$(start single); wait_ready single
-  w 18610 50 4 >/dev/null; echo "single sqlite node, 50 conns: $(w 18610 50 10 | tr '\n' ' ') rps"; kill $p
-else
-  conf a 18611 1; conf b 18612 1; pa=$(start a); wait_ready a; pb=$(start b); wait_ready b
-  w 18611 50 4 >/dev/null; w 18612 50 4 >/dev/null
-  echo "cluster node a alone, 50 conns: $(w 18611 50 10 | tr '\n' ' ') rps"
-  ( w 18611 25 10 > /tmp/cb/wa.txt & w 18612 25 10 > /tmp/cb/wb.txt & wait )
-  echo "cluster a+b together (25 conns each): a $(tr '\n' ' ' < /tmp/cb/wa.txt) b $(tr '\n' ' ' < /tmp/cb/wb.txt)"
-  kill $pa $pb
-  sleep 1; psql -h 127.0.0.1 -p 55499 -U entrepot -d $db -tc "select count(*) from ledger"
-fi
+wait_port() { for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+start() { # node port
+  dotnet "$dll" exchange --config "$work/$1.json" --data-dir "$work/$1" >"$out/$1.log" 2>&1 &
+  pids+=($!)
+  wait_port "$2" || { cat "$out/$1.log"; exit 1; }
+}
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+load() { # port conns seconds -> "rps non2xx"
+  BODY_FILE="$work/bench/bench/body.json" timeout -k 5 $(($3 + 30)) wrk -t1 -c"$2" -d"$3"s -s "$work/bench/bench/post.lua" \
+    -H "Authorization: Bearer $key" "http://127.0.0.1:$1/v1/chat/completions" \
+    | awk '/Requests\/sec/ {r=$2} /Non-2xx/ {n=$4} END {printf "%s req/s, non-2xx %s", r, (n == "" ? 0 : n)}'
+}
+
+say() { echo "$*" | tee -a "$out/report.txt"; }
+say "commit $(git -C "$here" rev-parse --short HEAD)$(git -C "$here" diff --quiet || echo '+changes'), $(nproc) cpus, $conns connections, $duration s a load"
+conf single 18610 0
+start single 18610
+load 18610 "$conns" 4 >/dev/null
+say "single node (SQLite ledger, budgets and limits in memory): $(load 18610 "$conns" "$duration")"
+stop "${pids[-1]}"
+
+conf a 18611 1
+conf b 18612 1
+start a 18611
+pa=${pids[-1]}
+start b 18612
+pb=${pids[-1]}
+load 18611 "$conns" 4 >/dev/null
+load 18612 "$conns" 4 >/dev/null
+say "cluster node a alone (PostgreSQL ledger, Redis budgets and limits): $(load 18611 "$conns" "$duration")"
+load 18611 $((conns / 2)) "$duration" >"$work/a.txt" &
+la=$!
+load 18612 $((conns / 2)) "$duration" >"$work/b.txt" &
+lb=$!
+wait "$la" "$lb"
+say "cluster nodes a and b together ($((conns / 2)) connections each): a $(cat "$work/a.txt"); b $(cat "$work/b.txt")"
+stop "$pa"
+stop "$pb"
+say "ledger entries written by the cluster: $(psql -h 127.0.0.1 -p "$pg_port" -U entrepot -d "$db" -tAc 'select count(*) from ledger')"
+echo "results in $out"
