@@ -39,6 +39,15 @@ public class EmbeddingsTests(DemoFixture demo) : IClassFixture<DemoFixture>
         }
     }
 
+    [Fact]
+    public async Task TheModelList_SaysWhichOffersServeEmbeddings()
+    {
+        var model = await demo.Http.GetStringAsync($"models/{demo.Market.ModelName}");
+        var offers = JsonNode.Parse(model)!["providers"]!.AsArray();
+        Assert.Equal(4, offers.Count);
+        Assert.All(offers, o => Assert.True((bool)o!["embeddings"]!));
+    }
+
     [Theory]
     [InlineData("""{"model":"MODEL","input":""}""", 400, "input")]
     [InlineData("""{"model":"MODEL","input":["a",""]}""", 400, "input[1]")]

@@ -24,7 +24,14 @@ public sealed record ModelOffer(
     [property: JsonPropertyName("currency")] string Currency,
     [property: JsonPropertyName("posted_input_price")] decimal PostedInputPrice,
     [property: JsonPropertyName("posted_output_price")] decimal PostedOutputPrice,
-    [property: JsonPropertyName("load")] double Load);
+    [property: JsonPropertyName("load")] double Load)
+{
+    /// <summary>The seller also serves this model on /v1/embeddings.</summary>
+    [JsonPropertyName("embeddings")] public bool Embeddings { get; init; }
+
+    /// <summary>The doors besides chat completions the seller speaks natively.</summary>
+    [JsonPropertyName("native_apis")] public IReadOnlyList<string> NativeApis { get; init; } = [];
+}
 
 public sealed record NewAccount(
     [property: JsonPropertyName("id")] string? Id,

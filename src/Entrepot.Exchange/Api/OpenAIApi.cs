@@ -65,5 +65,9 @@ public static class OpenAIApi
         routes.ServingModel(model).Select(c => new ModelOffer(
             c.Provider.Id, c.Provider.Jurisdiction, c.Provider.City,
             c.SpotPrice.InputPerMillion, c.SpotPrice.OutputPerMillion, c.SpotPrice.Currency,
-            c.Provider.Price.InputPerMillion, c.Provider.Price.OutputPerMillion, Math.Round(c.Load, 3))).ToList());
+            c.Provider.Price.InputPerMillion, c.Provider.Price.OutputPerMillion, Math.Round(c.Load, 3))
+        {
+            Embeddings = c.Provider.ServesEmbeddings(model),
+            NativeApis = c.Provider.NativeApis,
+        }).ToList());
 }
