@@ -21,6 +21,9 @@ internal sealed record Refusal(int Status, string Message, string Type, string? 
     /// <summary>The Entrepot-Policy header of a refusal at the border.</summary>
     public string? Policy { get; init; }
 
+    /// <summary>The declaration of a refusal at the border (the request went nowhere, and that is declared).</summary>
+    public Core.Metering.BorderRecord? Declaration { get; init; }
+
     public static Refusal Unauthorized() => new(401,
         "Missing or invalid API key. Send it as 'Authorization: Bearer <key>' (or 'x-api-key: <key>').", "authentication_error", null, "invalid_api_key") { Metric = "unauthorized" };
 
@@ -51,11 +54,16 @@ internal sealed record Refusal(int Status, string Message, string Type, string? 
         "invalid_request_error", BorderControl.DataClassHeader, "invalid_data_class") { Metric = "rejected" };
 
     /// <summary>451: every candidate was denied; the request went nowhere (recorded and declared as a trade).</summary>
-    public static Refusal AtTheBorder(BorderCheck check, string model, string rules) =>
-        new(451, check.DenialMessage(model), "invalid_request_error", null, "unavailable_for_legal_reasons")
+    public static Refusal AtTheBorder(BorderCheck check, string model)
+    {
+        var rules = string.Join(",", check.Decisions.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct());
+        var dataClass = check.Inspection.Profile.Effective.Name();
+        return new(451, check.DenialMessage(model), "invalid_request_error", null, "unavailable_for_legal_reasons")
         {
-            Policy = "verdict=deny; class=" + check.Inspection.Profile.Effective.Name() + "; rules=" + rules,
+            Policy = "verdict=deny; class=" + dataClass + "; rules=" + rules,
+            Declaration = new Core.Metering.BorderRecord(dataClass, check.CategoriesSummary(), check.DetectedSummary(), "deny", rules, 0, check.Book.Fingerprint),
         };
+    }
 
     public static Refusal OverBudget(string message) => new(402, message, "insufficient_quota", null, "budget_exceeded") { Metric = "budget_refused" };
 

@@ -112,8 +112,7 @@ internal sealed partial class TradeAdmission(
 
         if (allowed.Count == 0)
         {
-            var rules = string.Join(",", check.Decisions.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct());
-            return new Admission(plan, Refusal.AtTheBorder(check, request.Model, rules));
+            return new Admission(plan, Refusal.AtTheBorder(check, request.Model));
         }
 
         var api = call.Door switch { Door.Responses => "responses", Door.Messages => "messages", _ => null };

@@ -99,11 +99,9 @@ internal sealed partial class TradeRelay(
         {
             // Every candidate was denied: the request went nowhere, and the refusal is declared.
             await atTheBorder.WriteAsync(ctx).ConfigureAwait(false);
-            var check = plan.Border;
             trade.Outcome = Outcome.Refused;
             trade.Status = atTheBorder.Status;
-            trade.Refusal = new BorderRecord(check.Inspection.Profile.Effective.Name(), check.CategoriesSummary(), check.DetectedSummary(), "deny",
-                string.Join(",", check.Decisions.SelectMany(d => d.Deciding).Select(r => r.Rule.Id).Distinct()), 0, check.Book.Fingerprint);
+            trade.Refusal = atTheBorder.Declaration;
             await RecordAsync(trade).ConfigureAwait(false);
             return;
         }
