@@ -110,7 +110,7 @@ internal sealed class AnswerRelay(ExchangeSettings settings)
         try
         {
             var pipe = response.BodyWriter;
-            IBufferWriter<byte> writer = buyerHash is null ? pipe : new HashingWriter(pipe, buyerHash);
+            IBufferWriter<byte> writer = buyerHash is null ? pipe : new ObservingWriter(pipe, buyerHash.AppendData);
             door?.Start(writer);
             while (true)
             {

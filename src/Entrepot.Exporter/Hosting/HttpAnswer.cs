@@ -8,7 +8,7 @@ namespace Entrepot.Exporter.Hosting;
 /// <paramref name="observe"/> when given (the receipt's hash and usage of a stream).</summary>
 public sealed class HttpAnswer(HttpResponse response, Action<ReadOnlySpan<byte>>? observe = null) : EngineAnswer
 {
-    private readonly ObservingWriter? _observed = observe is null ? null : new ObservingWriter(response.BodyWriter, observe);
+    private readonly Core.Protocol.ObservingWriter? _observed = observe is null ? null : new Core.Protocol.ObservingWriter(response.BodyWriter, observe);
 
     public override IBufferWriter<byte> Body => (IBufferWriter<byte>?)_observed ?? response.BodyWriter;
 
@@ -27,20 +27,5 @@ public sealed class HttpAnswer(HttpResponse response, Action<ReadOnlySpan<byte>>
         {
             response.Headers.RetryAfter = RetryAfter;
         }
-    }
-
-    private sealed class ObservingWriter(IBufferWriter<byte> inner, Action<ReadOnlySpan<byte>> observe) : IBufferWriter<byte>
-    {
-        private Memory<byte> _lent;
-
-        public void Advance(int count)
-        {
-            observe(_lent.Span[..count]);
-            inner.Advance(count);
-        }
-
-        public Memory<byte> GetMemory(int sizeHint = 0) => _lent = inner.GetMemory(sizeHint);
-
-        public Span<byte> GetSpan(int sizeHint = 0) => (_lent = inner.GetMemory(sizeHint)).Span;
     }
 }
