@@ -83,8 +83,8 @@ public sealed class ResponsesTranslation(JsonObject request) : DoorTranslation
             w.WriteNull("incomplete_details");
         }
 
-        Echo(w, "instructions");
-        Echo(w, "max_output_tokens");
+        Echo(w, "instructions", request["instructions"], Null);
+        Echo(w, "max_output_tokens", request["max_output_tokens"], Null);
         w.WriteString("model", Model);
         w.WriteStartArray("output");
         foreach (var item in output)
@@ -93,46 +93,25 @@ public sealed class ResponsesTranslation(JsonObject request) : DoorTranslation
         }
 
         w.WriteEndArray();
-        Echo(w, "parallel_tool_calls", true);
+        Echo(w, "parallel_tool_calls", request["parallel_tool_calls"], static w => w.WriteBooleanValue(true));
         w.WriteNull("previous_response_id");
         w.WriteBoolean("store", false);
-        Echo(w, "temperature", 1.0);
-        w.WritePropertyName("text");
-        if (request["text"] is JsonObject text && text["format"] is JsonObject)
-        {
-            text.WriteTo(w);
-        }
-        else
+        Echo(w, "temperature", request["temperature"], One);
+        Echo(w, "text", request["text"] is JsonObject text && text["format"] is JsonObject ? text : null, static w =>
         {
             w.WriteStartObject();
             w.WriteStartObject("format");
             w.WriteString("type", "text");
             w.WriteEndObject();
             w.WriteEndObject();
-        }
-
-        w.WritePropertyName("tool_choice");
-        if (request["tool_choice"] is { } choice)
-        {
-            choice.WriteTo(w);
-        }
-        else
-        {
-            w.WriteStringValue("auto");
-        }
-
-        w.WritePropertyName("tools");
-        if (request["tools"] is JsonArray tools)
-        {
-            tools.WriteTo(w);
-        }
-        else
+        });
+        Echo(w, "tool_choice", request["tool_choice"], static w => w.WriteStringValue("auto"));
+        Echo(w, "tools", request["tools"] as JsonArray, static w =>
         {
             w.WriteStartArray();
             w.WriteEndArray();
-        }
-
-        Echo(w, "top_p", 1.0);
+        });
+        Echo(w, "top_p", request["top_p"], One);
         w.WriteString("truncation", "disabled");
         if (usage is { } u)
         {
@@ -153,39 +132,30 @@ public sealed class ResponsesTranslation(JsonObject request) : DoorTranslation
             w.WriteNull("usage");
         }
 
-        Echo(w, "user");
-        w.WritePropertyName("metadata");
-        if (request["metadata"] is JsonObject metadata)
-        {
-            metadata.WriteTo(w);
-        }
-        else
+        Echo(w, "user", request["user"], Null);
+        Echo(w, "metadata", request["metadata"] as JsonObject, static w =>
         {
             w.WriteStartObject();
             w.WriteEndObject();
-        }
+        });
 
         w.WriteEndObject();
     }
 
-    private void Echo(Utf8JsonWriter w, string name, object? otherwise = null)
+    private static readonly Action<Utf8JsonWriter> Null = static w => w.WriteNullValue();
+    private static readonly Action<Utf8JsonWriter> One = static w => w.WriteNumberValue(1.0);
+
+    /// <summary>A setting of the request as the response echoes it: as the buyer gave it, else the API's default.</summary>
+    private static void Echo(Utf8JsonWriter w, string name, JsonNode? given, Action<Utf8JsonWriter> otherwise)
     {
         w.WritePropertyName(name);
-        if (request[name] is { } value)
+        if (given is not null)
         {
-            value.WriteTo(w);
-        }
-        else if (otherwise is bool b)
-        {
-            w.WriteBooleanValue(b);
-        }
-        else if (otherwise is double d)
-        {
-            w.WriteNumberValue(d);
+            given.WriteTo(w);
         }
         else
         {
-            w.WriteNullValue();
+            otherwise(w);
         }
     }
 }
