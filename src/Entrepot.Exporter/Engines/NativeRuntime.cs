@@ -2,18 +2,17 @@ using LLama.Native;
 
 namespace Entrepot.Exporter.Engines;
 
-/// <summary>Configures llama.cpp's native library once: CPU only, and its log kept out of the console.</summary>
+/// <summary>Configures llama.cpp's native library once: CPU only, and its log kept out of the console.
+/// A caller arriving while another configures waits for it to finish: loading a model before the
+/// configuration is complete would load the library first, and the configuration would then throw.</summary>
 internal static class NativeRuntime
 {
-    private static int _configured;
+    private static readonly Lazy<bool> Configured = new(ConfigureOnce, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    public static void Configure()
+    public static void Configure() => _ = Configured.Value;
+
+    private static bool ConfigureOnce()
     {
-        if (Interlocked.Exchange(ref _configured, 1) == 1)
-        {
-            return;
-        }
-
         NativeLibraryConfig.All.WithCuda(false).WithVulkan(false).WithAutoFallback(true);
         NativeLibraryConfig.All.WithLogCallback((level, message) =>
         {
@@ -22,5 +21,6 @@ internal static class NativeRuntime
                 Console.Error.Write("[llama.cpp] " + message);
             }
         });
+        return true;
     }
 }
