@@ -1,27 +1,36 @@
 #!/usr/bin/env bash
 # The exchange against the bare relay (bench/BareRelay) on the same machine, in the same run: what
 # the exchange costs above a relay that does nothing else is its own work, a figure that holds on any
-# host where absolute requests/s do not. Loopback only; every load is bounded (wrk -d under timeout).
+# host where absolute requests/s do not. Loopback only; every load is bounded (wrk -d, hey -n, both
+# under timeout).
 #
-#   bench/vs-bare.sh [ROUNDS] [DURATION_S] [CONNS]      default 3 rounds, 8 s, 50 connections
-#   BASE_DLL=/path/to/other/entrepot.dll bench/vs-bare.sh   also a second exchange build (say, main
-#                                                           before a change), alternated in the same rounds
-#   MODES="nonstream stream" bench/vs-bare.sh               streaming too (default: nonstream)
+#   bench/vs-bare.sh [ROUNDS] [DURATION_S]       default 3 rounds of 8 s per cell
+#   MODES="nonstream stream"   modes (default both)
+#   CONNS="50 1"               connection counts (default both: throughput and CPU at 50, latency at 1)
+#   TTFB_N=200                 sequential streaming requests per round for time to first byte (0: none)
+#   SETUP=exporter             also an exporter node in front of the mock: the node alone ("node") and
+#                              the exchange in front of it ("via-node": the seller's receipt checked)
+#   PORTKEY=1                  also Portkey (../shared/bench installs it with npm), for the peer ratio
+#   BASE_DLL=/path/entrepot.dll  also a second exchange build (say, main before a change)
 #
-# Per round: the bare relay, then the exchange (then the base build), each after its own warm-up, all
-# in front of the shared harness's mock (../shared/bench). Prints every round, then the medians and
-# the ratios last. Needs wrk (apt-get install wrk), node, the .NET SDK. Results: bench/results/vs-bare-*/.
+# Per round every target in turn, each after its own warm-up, all in front of the shared harness's mock
+# (../shared/bench). Prints every round, then the medians, the goals of docs/PERFORMANCE.md against
+# the bare relay, and the ratios. Needs wrk and hey (apt-get install wrk hey), node, the .NET SDK.
+# Results, raw wrk/hey output included: bench/results/vs-bare-*/.
 set -euo pipefail
 rounds=${1:-3}
 duration=${2:-8}
-conns=${3:-50}
-modes=${MODES:-nonstream}
+modes=${MODES:-nonstream stream}
+conns=${CONNS:-50 1}
+ttfb_n=${TTFB_N:-200}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="$here/../shared/bench"
 [ -d "$shared" ] || { echo "vs-bare: needs ../shared/bench beside the repository" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "vs-bare: needs wrk (apt-get install wrk)" >&2; exit 2; }
-(( rounds >= 1 && rounds <= 10 && duration >= 1 && duration <= 60 && conns >= 1 && conns <= 500 )) \
-  || { echo "vs-bare: 1-10 rounds, 1-60 s, 1-500 connections" >&2; exit 2; }
+if (( ttfb_n > 0 )) && ! command -v hey >/dev/null; then echo "vs-bare: needs hey for TTFB (apt-get install hey), or TTFB_N=0" >&2; exit 2; fi
+(( rounds >= 1 && rounds <= 10 && duration >= 1 && duration <= 60 && ttfb_n >= 0 && ttfb_n <= 2000 )) \
+  || { echo "vs-bare: 1-10 rounds, 1-60 s, TTFB_N 0-2000" >&2; exit 2; }
+for c in $conns; do (( c >= 1 && c <= 500 )) || { echo "vs-bare: 1-500 connections" >&2; exit 2; }; done
 if [ -n "${BASE_DLL:-}" ] && [ ! -f "$BASE_DLL" ]; then echo "vs-bare: no such BASE_DLL $BASE_DLL" >&2; exit 2; fi
 
 work="$(mktemp -d)"
@@ -32,7 +41,7 @@ mkdir -p "$out"
 pids=()
 cleanup() {
   for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
-  (cd "$work/bench" && ./stop.sh mock >/dev/null 2>&1) || true
+  (cd "$work/bench" && ./stop.sh >/dev/null 2>&1) || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -42,66 +51,132 @@ dotnet build "$here/src/Entrepot.Cli" -c Release -v quiet -nologo >/dev/null
 dotnet build "$here/bench/BareRelay" -c Release -v quiet -nologo >/dev/null
 (cd "$work/bench" && ./start-mock.sh >/dev/null)
 key="ent-bench-key-0123456789abcdef"
+node_key="ent-bench-node-key-0123456789abcdef"
+dll="$here/src/Entrepot.Cli/bin/Release/net10.0/entrepot.dll"
 export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
 
+declare -A port=([bare]=18560 [exchange]=18561 [base]=18562 [node]=18563 [via-node]=18564 [portkey]=18787)
+declare -A auth=([bare]="Authorization: Bearer $key" [exchange]="Authorization: Bearer $key" [base]="Authorization: Bearer $key"
+  [node]="Authorization: Bearer $node_key" [via-node]="Authorization: Bearer $key" [portkey]="Authorization: Bearer sk-mock")
 wait_port() { for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; return 1; }
-start_exchange() { # name dll port
-  dotnet "$2" exchange --upstream http://127.0.0.1:18080/v1 --model gpt-4o-mini --api-key "$key" \
-    --port "$3" --data-dir "$work/$1-data" >"$out/$1.log" 2>&1 &
-  pids+=($!)
-  echo $! >"$work/$1.pid"
-  wait_port "$3" || { cat "$out/$1.log"; exit 1; }
+started() { # name pid
+  pids+=("$2")
+  echo "$2" >"$work/$1.pid"
+  wait_port "${port[$1]}" || { cat "$out/$1.log"; exit 1; }
 }
-dotnet "$here/bench/BareRelay/bin/Release/net10.0/BareRelay.dll" http://127.0.0.1:18080/v1/ 18560 "$key" >"$out/bare.log" 2>&1 &
-pids+=($!)
-echo $! >"$work/bare.pid"
-wait_port 18560 || { cat "$out/bare.log"; exit 1; }
-start_exchange exchange "$here/src/Entrepot.Cli/bin/Release/net10.0/entrepot.dll" 18561
+start_exchange() { # name dll
+  dotnet "$2" exchange --upstream http://127.0.0.1:18080/v1 --model gpt-4o-mini --api-key "$key" \
+    --port "${port[$1]}" --data-dir "$work/$1-data" >"$out/$1.log" 2>&1 &
+  started "$1" $!
+}
+
+dotnet "$here/bench/BareRelay/bin/Release/net10.0/BareRelay.dll" http://127.0.0.1:18080/v1/ "${port[bare]}" "$key" >"$out/bare.log" 2>&1 &
+started bare $!
+start_exchange exchange "$dll"
 targets=(bare exchange)
-declare -A port=([bare]=18560 [exchange]=18561 [base]=18562)
 if [ -n "${BASE_DLL:-}" ]; then
-  start_exchange base "$BASE_DLL" 18562
+  start_exchange base "$BASE_DLL"
   targets+=(base)
 fi
-echo "commit $(git -C "$here" rev-parse --short HEAD)$(git -C "$here" diff --quiet || echo '+changes'), $(nproc) cpus, $conns connections, $rounds rounds of $duration s" | tee "$out/config.txt"
+if [ "${SETUP:-}" = exporter ]; then
+  # An exporter node in front of the mock (the seller's side), and a configured exchange in front of
+  # the node with the node's receipt key pinned: every answer's receipt is checked and countersigned.
+  cat >"$work/node.json" <<EOF
+{ "node": { "id": "bench-node", "jurisdiction": "US", "host": "127.0.0.1", "port": ${port[node]} },
+  "engine": { "kind": "upstream", "base_url": "http://127.0.0.1:18080/v1", "models": ["gpt-4o-mini"] },
+  "admission": { "max_concurrency": 512, "max_queue": 1024 },
+  "exchange_keys": ["$node_key"] }
+EOF
+  dotnet "$dll" exporter --config "$work/node.json" --data-dir "$work/node-data" >"$out/node.log" 2>&1 &
+  started node $!
+  public_key=$(curl -s "http://127.0.0.1:${port[node]}/.well-known/entrepot/keys" | sed -n 's/.*"public_key":"\([^"]*\)".*/\1/p')
+  [ -n "$public_key" ] || { echo "vs-bare: the node published no key" >&2; exit 1; }
+  cat >"$work/via-node.json" <<EOF
+{ "exchange": { "jurisdiction": "US", "host": "127.0.0.1", "port": ${port[via-node]} },
+  "accounts": [ { "id": "bench", "name": "Bench buyer", "home_jurisdiction": "US", "currency": "USD", "keys": ["$key"] } ],
+  "providers": [ { "id": "bench-node", "kind": "exporter", "base_url": "http://127.0.0.1:${port[node]}/v1", "api_key": "$node_key",
+    "jurisdiction": "US", "ownership": "US", "models": ["gpt-4o-mini"], "price": { "input": 0.15, "output": 0.60, "currency": "USD" },
+    "capacity": 1024, "receipt_public_key": "$public_key" } ] }
+EOF
+  dotnet "$dll" exchange --config "$work/via-node.json" --data-dir "$work/via-node-data" >"$out/via-node.log" 2>&1 &
+  started via-node $!
+  targets+=(node via-node)
+fi
+portkey_headers=()
+if [ "${PORTKEY:-}" = 1 ]; then
+  (cd "$work/bench" && ./start-portkey.sh >"$out/portkey.log" 2>&1) || { cat "$out/portkey.log"; exit 1; }
+  cp "$work/bench/run/portkey.pid" "$work/portkey.pid"
+  portkey_headers=(-H "x-portkey-provider: openai" -H "x-portkey-custom-host: http://127.0.0.1:18080/v1")
+  targets+=(portkey)
+fi
+echo "commit $(git -C "$here" rev-parse --short HEAD)$(git -C "$here" diff --quiet || echo '+changes'), $(nproc) cpus, connections '$conns', $rounds rounds of $duration s, modes '$modes', TTFB $ttfb_n" | tee "$out/config.txt"
 
-for mode in $modes; do
-  for r in $(seq 1 "$rounds"); do
+for r in $(seq 1 "$rounds"); do
+  for mode in $modes; do
     for t in "${targets[@]}"; do
+      extra=()
+      [ "$t" = portkey ] && extra=("${portkey_headers[@]}")
+      n=0; [ "$mode" = stream ] && n=$ttfb_n
       (cd "$work/bench" && ./bench.sh -n "$t-$mode-r$r" -u "http://127.0.0.1:${port[$t]}/v1/chat/completions" \
-        -H "Authorization: Bearer $key" -p "$(cat "$work/$t.pid")" -m "$mode" -c "$conns" -d "$duration" -r 1 -w 3 -T 0 \
-        -o "$out/$t-$mode-r$r" | grep -E 'req/s' || true)
+        -H "${auth[$t]}" "${extra[@]+"${extra[@]}"}" -p "$(cat "$work/$t.pid")" -m "$mode" -c "$conns" -d "$duration" -r 1 -w 3 -T "$n" \
+        -o "$out/$t-$mode-r$r" | grep -E 'req/s|ttfb' || true)
     done
   done
 done
 
-# summary.tsv columns: 6 rps, 8 p50_ms, 10 p99_ms, 17 non2xx, 18 cpu us/req, 19 peak RSS MB
-median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "NA"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}}'; }
-col() { # target mode column
-  for d in "$out/$1-$2-r"*; do awk -F'\t' -v c="$3" 'NR==2 {print $c}' "$d/summary.tsv"; done
+# summary.tsv columns: 3 conns, 6 rps, 8 p50_ms, 10 p99_ms, 17 non2xx, 18 cpu us/req, 19 peak RSS MB;
+# ttfb.tsv: 6 p50 ms, 8 p99 ms.
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "NA"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}}'; }
+col() { # target mode conns column
+  for d in "$out/$1-$2-r"*; do awk -F'\t' -v c="$4" -v n="$3" 'NR>1 && $3==n {print $c}' "$d/summary.tsv"; done | median
 }
+ttfb() { # target mode column
+  for d in "$out/$1-$2-r"*; do [ -f "$d/ttfb.tsv" ] && awk -F'\t' -v c="$3" 'NR>1 {print $c}' "$d/ttfb.tsv"; done | median
+}
+hi=$(echo $conns | tr ' ' '\n' | sort -n | tail -1)
+lo=$(echo $conns | tr ' ' '\n' | sort -n | head -1)
 {
   echo
-  echo "medians of $rounds alternated rounds ($conns connections, $duration s each):"
-  printf "  %-9s %-9s %10s %12s %9s %9s %9s\n" target mode "req/s" "cpu us/req" "p50 ms" "p99 ms" "peak MB"
+  echo "medians of $rounds alternated rounds ($duration s each): req/s, CPU and peak memory at $hi connections, latency at $lo"
+  printf "  %-9s %-9s %9s %11s %8s %9s %9s %10s %10s %7s\n" target mode "req/s" "cpu us/req" "peak MB" "p50 ms" "p99 ms" "ttfb p50" "ttfb p99" non2xx
   for mode in $modes; do
     for t in "${targets[@]}"; do
-      printf "  %-9s %-9s %10s %12s %9s %9s %9s\n" "$t" "$mode" "$(col "$t" "$mode" 6 | median)" "$(col "$t" "$mode" 18 | median)" \
-        "$(col "$t" "$mode" 8 | median)" "$(col "$t" "$mode" 10 | median)" "$(col "$t" "$mode" 19 | median)"
+      errors=$(for d in "$out/$t-$mode-r"*; do awk -F'\t' 'NR>1 {s+=$17} END {print s+0}' "$d/summary.tsv"; done | awk '{s+=$1} END {print s+0}')
+      printf "  %-9s %-9s %9s %11s %8s %9s %9s %10s %10s %7s\n" "$t" "$mode" "$(col "$t" "$mode" "$hi" 6)" "$(col "$t" "$mode" "$hi" 18)" \
+        "$(col "$t" "$mode" "$hi" 19)" "$(col "$t" "$mode" "$lo" 8)" "$(col "$t" "$mode" "$lo" 10)" \
+        "$([ "$mode" = stream ] && ttfb "$t" "$mode" 6 || echo -)" "$([ "$mode" = stream ] && ttfb "$t" "$mode" 8 || echo -)" "$errors"
     done
   done
   echo
-  echo "ratios (medians):"
+  echo "goals (docs/PERFORMANCE.md), exchange against bare:"
   for mode in $modes; do
-    br=$(col bare "$mode" 6 | median); bc=$(col bare "$mode" 18 | median)
-    er=$(col exchange "$mode" 6 | median); ec=$(col exchange "$mode" 18 | median)
-    awk -v m="$mode" -v br="$br" -v bc="$bc" -v er="$er" -v ec="$ec" 'BEGIN {
-      printf "  %-9s exchange req/s = %.1f %% of bare; exchange cpu/req = bare + %.0f us (%.2f x)\n", m, 100*er/br, ec-bc, ec/bc }'
-    if [ -n "${BASE_DLL:-}" ]; then
-      sr=$(col base "$mode" 6 | median); sc=$(col base "$mode" 18 | median)
-      awk -v m="$mode" -v br="$br" -v sr="$sr" -v sc="$sc" -v er="$er" -v ec="$ec" 'BEGIN {
-        printf "  %-9s base req/s = %.1f %% of bare; exchange vs base: req/s %+.1f %%, cpu/req %+.1f %%\n", m, 100*sr/br, 100*(er-sr)/sr, 100*(ec-sc)/sc }'
-    fi
+    awk -v m="$mode" -v br="$(col bare "$mode" "$hi" 6)" -v er="$(col exchange "$mode" "$hi" 6)" \
+      -v bc="$(col bare "$mode" "$hi" 18)" -v ec="$(col exchange "$mode" "$hi" 18)" \
+      -v b50="$(col bare "$mode" "$lo" 8)" -v e50="$(col exchange "$mode" "$lo" 8)" \
+      -v b99="$(col bare "$mode" "$lo" 10)" -v e99="$(col exchange "$mode" "$lo" 10)" \
+      -v em="$(col exchange "$mode" "$hi" 19)" \
+      -v bt="$([ "$mode" = stream ] && ttfb bare "$mode" 6 || echo NA)" -v et="$([ "$mode" = stream ] && ttfb exchange "$mode" 6 || echo NA)" '
+      function verdict(ok) { return ok ? "met" : "MISSED" }
+      BEGIN {
+        printf "  %-9s req/s %.1f %% of bare (>= 90 %%: %s); cpu/req bare + %.0f us (<= 30: %s); p50 bare + %.3f ms (<= 0.05: %s); p99 bare + %.3f ms (<= 0.3: %s); peak %.0f MB (<= 150: %s)",
+          m, 100*er/br, verdict(er >= 0.9*br), ec-bc, verdict(ec-bc <= 30), e50-b50, verdict(e50-b50 <= 0.05), e99-b99, verdict(e99-b99 <= 0.3), em, verdict(em <= 150)
+        if (bt != "NA" && et != "NA") printf "; ttfb bare + %.2f ms (<= 0.2: %s)", et-bt, verdict(et-bt <= 0.2)
+        printf "\n"
+      }'
+  done
+  for other in base via-node portkey; do
+    [[ " ${targets[*]} " == *" $other "* ]] || continue
+    echo
+    echo "$other:"
+    for mode in $modes; do
+      awk -v m="$mode" -v t="$other" -v br="$(col bare "$mode" "$hi" 6)" -v er="$(col exchange "$mode" "$hi" 6)" -v ec="$(col exchange "$mode" "$hi" 18)" \
+        -v sr="$(col "$other" "$mode" "$hi" 6)" -v sc="$(col "$other" "$mode" "$hi" 18)" \
+        -v nr="$(col node "$mode" "$hi" 6)" -v nc="$(col node "$mode" "$hi" 18)" 'BEGIN {
+        if (t == "base") printf "  %-9s base req/s %.1f %% of bare; exchange against base: req/s %+.1f %%, cpu/req %+.1f %%\n", m, 100*sr/br, 100*(er-sr)/sr, 100*(ec-sc)/sc
+        if (t == "via-node") printf "  %-9s exchange via the node: %.0f req/s, exchange cpu/req %.0f us (quick start %.0f us); the node alone: %.0f req/s, node cpu/req %.0f us\n", m, sr, sc, ec, nr, nc
+        if (t == "portkey") printf "  %-9s bare relay = %.1f x Portkey; exchange = %.1f x Portkey (req/s)\n", m, br/sr, er/sr
+      }'
+    done
   done
 } | tee "$out/report.txt"
 echo "results in $out"

@@ -22,7 +22,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
     {
         var day = DateOnly.FromDateTime(trade.Now.UtcDateTime);
         var outcomes = new List<RuleOutcome>();
-        foreach (var rule in book.Rules)
+        foreach (var rule in book.RulesBetween(trade.Origin, seller.Jurisdiction))
         {
             if (!rule.InForce(day) || !Matches(rule.Match, trade, seller, day))
             {
@@ -136,10 +136,7 @@ public sealed class PolicyEngine(ISubjectCounter counter)
     {
         // A party known only by its country may be in any of its regions a rule names (a buyer in
         // "UA" may be in Crimea): the rule is taken to apply, as the worst case would have it.
-        if ((m.Origin is not null && !m.Origin.MightContain(trade.Origin)) ||
-            (m.OriginNot is not null && m.OriginNot.Contains(trade.Origin)) ||
-            (m.Destination is not null && !m.Destination.MightContain(seller.Jurisdiction)) ||
-            (m.DestinationNot is not null && m.DestinationNot.Contains(seller.Jurisdiction)))
+        if (!RuleBook.CanHold(m, trade.Origin, seller.Jurisdiction))
         {
             return false;
         }

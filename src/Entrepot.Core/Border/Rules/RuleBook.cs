@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -36,6 +37,37 @@ public sealed class RuleBook
 
     /// <summary>Whether any rule counts data subjects (deciding it may need the subject counts).</summary>
     public bool HasThresholds { get; }
+
+    private const int MaxPairs = 4096;
+    private readonly ConcurrentDictionary<(string?, string?), PolicyRule[]> _byPair = new();
+
+    /// <summary>
+    /// The rules whose origin and destination conditions can hold between these two places, in book
+    /// order: the only ones worth matching against a trade between them. Every trade between the
+    /// same two places asks again; remembered for the first few thousand pairs.
+    /// </summary>
+    public IReadOnlyList<PolicyRule> RulesBetween(string? origin, string? destination)
+    {
+        if (_byPair.TryGetValue((origin, destination), out var rules))
+        {
+            return rules;
+        }
+
+        rules = Rules.Where(r => CanHold(r.Match, origin, destination)).ToArray();
+        if (_byPair.Count < MaxPairs)
+        {
+            _byPair.TryAdd((origin, destination), rules);
+        }
+
+        return rules;
+    }
+
+    /// <summary>The place conditions of a match, as the policy engine reads them.</summary>
+    public static bool CanHold(RuleMatch m, string? origin, string? destination) =>
+        (m.Origin is null || m.Origin.MightContain(origin)) &&
+        (m.OriginNot is null || !m.OriginNot.Contains(origin)) &&
+        (m.Destination is null || m.Destination.MightContain(destination)) &&
+        (m.DestinationNot is null || !m.DestinationNot.Contains(destination));
 
     public static string Hash(IEnumerable<(string Name, string Content)> files)
     {
