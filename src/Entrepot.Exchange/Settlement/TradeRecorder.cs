@@ -19,6 +19,15 @@ public sealed partial class TradeRecorder : IUsageSink, IHostedService, IAsyncDi
     /// <summary>Trades a batch commits at most.</summary>
     public const int MaxBatch = 1024;
 
+    /// <summary>
+    /// Trades waiting for the writer at most; beyond, requests wait for room. Each holds its prompt
+    /// texts and receipt (about 6 KB), so the queue's bound is the exchange's memory when sellers'
+    /// receipts arrive faster than they can be checked (each is an Ed25519 verification and
+    /// countersignature): with 65,536 the exchange in front of an exporter node peaked at 490 MB.
+    /// Room for a second of the busiest load measured, enough to ride out a slow commit.
+    /// </summary>
+    public const int DefaultCapacity = 8_192;
+
     private readonly SqliteTradeStore _store;
     private readonly SqliteDeadLetters _deadLetters;
     private readonly Core.Metering.Settlement _settlement;
@@ -35,7 +44,7 @@ public sealed partial class TradeRecorder : IUsageSink, IHostedService, IAsyncDi
 
     public TradeRecorder(SqliteTradeStore store, SqliteDeadLetters deadLetters, Core.Metering.Settlement settlement, ILedgerStore ledger,
         LedgerPoster? poster, LedgerAvailability availability, SellerDisputes disputes, Core.Market.ExchangeRates? rates, TimeProvider time,
-        ILogger<TradeRecorder> log, string dataDir, int capacity = 65_536, TimeSpan? linger = null, TimeSpan? stopWithin = null)
+        ILogger<TradeRecorder> log, string dataDir, int capacity = DefaultCapacity, TimeSpan? linger = null, TimeSpan? stopWithin = null)
     {
         _store = store;
         _deadLetters = deadLetters;
