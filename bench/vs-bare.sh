@@ -11,6 +11,7 @@
 #   SETUP=exporter             also an exporter node in front of the mock: the node alone ("node") and
 #                              the exchange in front of it ("via-node": the seller's receipt checked)
 #   PORTKEY=1                  also Portkey (../shared/bench installs it with npm), for the peer ratio
+#                              (2 rounds at least: each process's first round is a cold start)
 #   BASE_DLL=/path/entrepot.dll  also a second exchange build (say, main before a change)
 #
 # Per round every target in turn, each after its own warm-up, all in front of the shared harness's mock
@@ -128,7 +129,7 @@ done
 # ttfb.tsv: 6 p50 ms, 8 p99 ms.
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "NA"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}}'; }
 col() { # target mode conns column
-  for d in "$out/$1-$2-r"*; do awk -F'\t' -v c="$4" -v n="$3" 'NR>1 && $3==n {print $c}' "$d/summary.tsv"; done | median
+  for d in "$out/$1-$2-r"*; do [ -f "$d/summary.tsv" ] && awk -F'\t' -v c="$4" -v n="$3" 'NR>1 && $3==n {print $c}' "$d/summary.tsv"; done | median
 }
 ttfb() { # target mode column
   for d in "$out/$1-$2-r"*; do [ -f "$d/ttfb.tsv" ] && awk -F'\t' -v c="$3" 'NR>1 {print $c}' "$d/ttfb.tsv"; done | median
