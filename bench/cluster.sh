@@ -3,7 +3,8 @@
 # one exchange node with its SQLite ledger and in-memory budgets, then two cluster nodes sharing a
 # throw-away Redis and PostgreSQL: node a alone, then a and b together. The shared bench's mock is
 # the seller. Every service it needs it starts itself and stops by process id when it ends (or is
-# stopped); every load is bounded (wrk -d under timeout).
+# stopped); every load is bounded (wrk -d under timeout). Each load also says where the machine's CPU
+# went per request: the exchange node(s), Redis, PostgreSQL (all its processes) and the mock seller.
 #
 #   bench/cluster.sh [DURATION_S] [CONNS]     default 10 s per load, 50 connections
 #
@@ -78,11 +79,23 @@ load() { # port conns seconds -> "rps non2xx"
 }
 
 say() { echo "$*" | tee -a "$out/report.txt"; }
+# Where the machine's CPU goes per request: utime + stime of every process (all threads) of a part.
+ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); done; echo "$t"; }
+pg_pids() { local pm; pm=$(head -1 "${services_pg_dir:-/nonexistent}/data/postmaster.pid" 2>/dev/null) || return 0; echo "$pm $(pgrep -P "$pm" | tr '\n' ' ')"; }
+mock_pid() { cat "$work/bench/run/mock.pid" 2>/dev/null; }
+snapshot() { echo "$(ticks "$@") $(ticks ${services_redis_pid:-}) $(ticks $(pg_pids)) $(ticks $(mock_pid))"; }
+cpu_per_request() { # before after requests -> text
+  awk -v b="$1" -v a="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(b, x, " "); split(a, y, " "); u = 1e6 / hz / n
+    printf "CPU per request: exchange %.0f us, Redis %.0f us, PostgreSQL %.0f us, mock %.0f us", (y[1]-x[1])*u, (y[2]-x[2])*u, (y[3]-x[3])*u, (y[4]-x[4])*u }'
+}
 say "commit $(git -C "$here" rev-parse --short HEAD)$(git -C "$here" diff --quiet || echo '+changes'), $(nproc) cpus, $conns connections, $duration s a load"
 conf single 18610 0
 start single 18610
 load 18610 "$conns" 4 >/dev/null
-say "single node (SQLite ledger, budgets and limits in memory): $(load 18610 "$conns" "$duration")"
+before=$(snapshot "${pids[-1]}")
+result=$(load 18610 "$conns" "$duration")
+say "single node (SQLite ledger, budgets and limits in memory): $result; $(cpu_per_request "$before" "$(snapshot "${pids[-1]}")" "$(awk -v d="$duration" '{printf "%d", $1 * d}' <<<"$result")")"
 stop "${pids[-1]}"
 
 conf a 18611 1
@@ -93,13 +106,17 @@ start b 18612
 pb=${pids[-1]}
 load 18611 "$conns" 4 >/dev/null
 load 18612 "$conns" 4 >/dev/null
-say "cluster node a alone (PostgreSQL ledger, Redis budgets and limits): $(load 18611 "$conns" "$duration")"
+before=$(snapshot "$pa")
+result=$(load 18611 "$conns" "$duration")
+say "cluster node a alone (PostgreSQL ledger, Redis budgets and limits): $result; $(cpu_per_request "$before" "$(snapshot "$pa")" "$(awk -v d="$duration" '{printf "%d", $1 * d}' <<<"$result")")"
+before=$(snapshot "$pa" "$pb")
 load 18611 $((conns / 2)) "$duration" >"$work/a.txt" &
 la=$!
 load 18612 $((conns / 2)) "$duration" >"$work/b.txt" &
 lb=$!
 wait "$la" "$lb"
-say "cluster nodes a and b together ($((conns / 2)) connections each): a $(cat "$work/a.txt"); b $(cat "$work/b.txt")"
+after=$(snapshot "$pa" "$pb")
+say "cluster nodes a and b together ($((conns / 2)) connections each): a $(cat "$work/a.txt"); b $(cat "$work/b.txt"); $(cpu_per_request "$before" "$after" "$(cat "$work/a.txt" "$work/b.txt" | awk -v d="$duration" '{s += $1 * d} END {printf "%d", s}')")"
 stop "$pa"
 stop "$pb"
 say "ledger entries written by the cluster: $(psql -h 127.0.0.1 -p "$pg_port" -U entrepot -d "$db" -tAc 'select count(*) from ledger')"
