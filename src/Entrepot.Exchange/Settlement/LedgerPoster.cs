@@ -105,20 +105,34 @@ public sealed partial class LedgerPoster(ILedgerStore ledger, ITradeArchive? arc
 
     private static DateTimeOffset Earlier(DateTimeOffset? stored, DateTimeOffset here) => stored is { } s && s < here ? s : here;
 
+    /// <summary>
+    /// Rounds start at most this often: each is a transaction under the ledger's lock in PostgreSQL,
+    /// whose fixed cost, paid per trade-writer batch (every 5 ms), made two busy nodes spend 4.5
+    /// times the database CPU per trade of one (`bench/cluster.sh`, docs/PERFORMANCE.md).
+    /// </summary>
+    private const int GatherMs = 25;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var lastSeal = Environment.TickCount64;
+        var lastRound = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await _signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+                var since = Environment.TickCount64 - lastRound;
+                if (since < GatherMs)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(GatherMs - since), stoppingToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {
                 break;
             }
 
+            lastRound = Environment.TickCount64;
             Round(ref lastSeal);
         }
     }
