@@ -64,18 +64,20 @@ public static class CompletionText
     {
         while (at < json.Length)
         {
-            var rest = json[at..];
-            var content = rest.IndexOf("\"content\""u8);
-            var text = rest.IndexOf("\"text\""u8);
-            if (content < 0 && text < 0)
+            // Both names end in t": one pass finds either (two searches per name found rescanned the
+            // rest of the body for the other name each time, quadratic in a body full of one of them).
+            var end = json[at..].IndexOf("t\""u8);
+            if (end < 0)
             {
                 break;
             }
 
-            var (found, keyLength) = text < 0 || (content >= 0 && content < text) ? (content, 9) : (text, 6);
-            var key = at + found;
-            at = key + keyLength;
-            if (Escaped(json, key))
+            end += at;
+            at = end + 2;
+            var key = json[..(end + 2)].EndsWith("\"content\""u8) ? end - 7
+                : json[..(end + 2)].EndsWith("\"text\""u8) ? end - 4
+                : -1;
+            if (key < 0 || Escaped(json, key))
             {
                 continue;
             }

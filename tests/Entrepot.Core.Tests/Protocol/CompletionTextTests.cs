@@ -81,6 +81,22 @@ public sealed class CompletionTextTests
         Assert.True(escapedQuotes > 100, $"only {escapedQuotes} generated bodies had an escaped quote");
     }
 
+    [Fact]
+    public void A_seller_body_of_many_choices_is_read_whole()
+    {
+        // 100,000 choices with content and a last one with text: each name is found once, in one pass.
+        var body = new StringBuilder("{\"choices\":[");
+        for (var i = 0; i < 100_000; i++)
+        {
+            body.Append("{\"message\":{\"content\":\"a\"}},");
+        }
+
+        body.Append("{\"text\":\"b\"}]}");
+        var json = Encoding.UTF8.GetBytes(body.ToString());
+        Assert.Equal(new string('a', 100_000) + "b", CompletionText.Extract(json));
+        Assert.Equal(FullRead(json), CompletionText.Extract(json));
+    }
+
     private static string FullRead(byte[] json)
     {
         var text = new StringBuilder();
