@@ -25,11 +25,11 @@ public sealed class BytePairCounter
     private readonly int[] _slots;   // open addressing: entry + 1, 0 empty
     private readonly int _mask;
     private readonly PreTokenizer _preTokenizer;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _special;
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _special;
     private readonly bool _hasSpecial;
     private readonly int _heapFrom;
 
-    private BytePairCounter(byte[] bytes, int[] starts, int[] ranks, int[] slots, PreTokenizer preTokenizer, Dictionary<string, int> special, int heapFrom)
+    private BytePairCounter(byte[] bytes, int[] starts, int[] ranks, int[] slots, PreTokenizer preTokenizer, HashSet<string> special, int heapFrom)
     {
         _bytes = bytes;
         _starts = starts;
@@ -115,11 +115,8 @@ public sealed class BytePairCounter
             slots[slot] = entry + 1;
         }
 
-        var special = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (text, id) in specialTokens ?? new Dictionary<string, int>())
-        {
-            special[text] = id;
-        }
+        // Only whether a piece is one matters to a count (each is one token), not its id.
+        var special = new HashSet<string>(specialTokens?.Keys ?? [], StringComparer.Ordinal);
 
         return new BytePairCounter(all, startArray, ranks.ToArray(), slots, preTokenizer, special, heapFrom);
     }
@@ -138,7 +135,7 @@ public sealed class BytePairCounter
         foreach (var (offset, length) in _preTokenizer.PreTokenize(text))
         {
             var piece = text.AsSpan(offset, length);
-            if (_hasSpecial && piece.Length > 2 && piece[0] == '<' && _special.ContainsKey(piece))
+            if (_hasSpecial && piece.Length > 2 && piece[0] == '<' && _special.Contains(piece))
             {
                 n++;
                 continue;
