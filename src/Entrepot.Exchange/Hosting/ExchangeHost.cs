@@ -341,7 +341,9 @@ public sealed class ExchangeHost : IAsyncDisposable
         var redis = _app.Services.GetService<StackExchange.Redis.ConnectionMultiplexer>();
         var shared = _app.Services.GetService<Storage.Postgres.PostgresDatabase>();
         var ledger = _app.Services.GetRequiredService<Storage.ILedgerStore>();
+        var limits = _app.Services.GetRequiredService<Relay.RateLimits>();
         await _app.DisposeAsync().ConfigureAwait(false);
+        limits.Dispose(); // a cluster node gives back its unused shared permits while Redis is still connected
         ledger.Dispose(); // its last checkpoint, after the recorder and the poster wrote their last entries
         if (redis is not null)
         {

@@ -118,7 +118,7 @@ internal static class ExchangeServices
         var x = p.Exchange;
         var redis = p.Redis;
         var nodeId = x.Cluster?.NodeId ?? $"{Environment.MachineName}:{p.Settings.Port}";
-        Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(p.Time) : new Storage.Redis.RedisBudgetBook(redis, p.Time, x.Cluster!.Prefix, nodeId);
+        Core.Budgets.IBudgetBook budgets = redis is null ? new Core.Budgets.BudgetBook(p.Time) : new Storage.Redis.RedisBudgetBook(redis, p.Time, x.Cluster!.Prefix, nodeId, x.Cluster.Nodes);
         var spending = new BudgetSpending((scope, since, currency) => SpentLedger.SpentSince(p.Db, scope, since, currency, x.FeePercent, p.Settings.Rates));
         s.AddSingleton(budgets);
         if (redis is not null)
@@ -131,7 +131,7 @@ internal static class ExchangeServices
         s.AddSingleton(spending);
         var limits = new RateLimits
         {
-            Shared = redis is null ? null : new Storage.Redis.RedisRateWindow(redis, p.Time, x.Cluster!.Prefix),
+            Shared = redis is null ? null : new Storage.Redis.RedisRateWindow(redis, p.Time, x.Cluster!.Prefix, x.Cluster.Nodes),
             Nodes = x.Cluster?.Nodes ?? 1,
         };
         s.AddSingleton(limits);

@@ -157,6 +157,7 @@ public sealed class RateLimits : IDisposable
 
     public void Dispose()
     {
+        Shared?.Dispose();
         foreach (var l in _limits.Values)
         {
             l.Requests?.Dispose();

@@ -19,36 +19,91 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
 {
     private const decimal Unit = 1_000_000_000m;
 
+    // ARGV: amount, definitions, the scopes (one per key), this node's holds record, the hold's id,
+    // the lease wanted (0: none) and the number of nodes. A lease is taken only while it is a small
+    // part of what every covering budget has left (a quarter of a node's share) and covers at least
+    // eight such requests; else the request holds exactly its amount, as near a budget's end.
     private const string HoldScript = """
         if redis.call('EXISTS', ARGV[2]) == 0 then
           return {-1}
         end
         local amount = tonumber(ARGV[1])
-        for i = 1, #KEYS do
+        local n = #KEYS
+        local lease = tonumber(ARGV[5 + n])
+        local nodes = tonumber(ARGV[6 + n])
+        local defined = {}
+        for i = 1, n do
           local def = redis.call('HGET', ARGV[2], ARGV[2 + i])
           if def then
+            defined[i] = true
             local limit = tonumber(string.match(def, '^(%-?%d+)'))
             local spent = tonumber(redis.call('HGET', KEYS[i], 'spent') or '0')
             local held = tonumber(redis.call('HGET', KEYS[i], 'held') or '0')
             if amount > limit - spent - held then
-              return {i, limit, spent, held}
+              return {i, limit, spent, held, tonumber(redis.call('HGET', KEYS[i], 'leased') or '0')}
             end
+            lease = math.min(lease, math.floor((limit - spent - held) / (4 * nodes)))
           end
         end
+        if lease >= 8 * amount and lease > 0 then
+          for i = 1, n do
+            if defined[i] then
+              redis.call('HINCRBY', KEYS[i], 'held', lease)
+              redis.call('HINCRBY', KEYS[i], 'leased', lease)
+              if ARGV[3 + n] ~= '' then
+                local field = 'lease:' .. KEYS[i]
+                local record = redis.call('HGET', ARGV[3 + n], field)
+                local units = lease + (record and tonumber(string.match(record, '^(%-?%d+)')) or 0)
+                redis.call('HSET', ARGV[3 + n], field, units .. '|' .. KEYS[i])
+              end
+            end
+          end
+          return {0, lease}
+        end
         local held = {}
-        for i = 1, #KEYS do
-          if redis.call('HEXISTS', ARGV[2], ARGV[2 + i]) == 1 then
+        for i = 1, n do
+          if defined[i] then
             redis.call('HINCRBY', KEYS[i], 'held', amount)
             table.insert(held, KEYS[i])
           end
         end
-        if ARGV[3 + #KEYS] ~= '' then
-          redis.call('HSET', ARGV[3 + #KEYS], ARGV[4 + #KEYS], ARGV[1] .. '|' .. table.concat(held, ' '))
+        if ARGV[3 + n] ~= '' then
+          redis.call('HSET', ARGV[3 + n], ARGV[4 + n], ARGV[1] .. '|' .. table.concat(held, ' '))
         end
-        return {0}
+        return {0, 0}
         """;
 
+    // A lease's spending moved from held to spent (ARGV[1]), spending beyond it (ARGV[2]), and its
+    // free part given back (ARGV[3]); this node's record of the lease shrinks by as much. Without the
+    // record (Redis restarted without its data) nothing is moved, as for a hold.
+    private const string LeaseFlushScript = """
+        local out = tonumber(ARGV[1]) + tonumber(ARGV[3])
+        if ARGV[4] ~= '' and redis.call('HEXISTS', ARGV[4], ARGV[5]) == 0 then
+          return 0
+        end
+        redis.call('HINCRBY', KEYS[1], 'held', -out)
+        redis.call('HINCRBY', KEYS[1], 'leased', -out)
+        redis.call('HINCRBY', KEYS[1], 'spent', tonumber(ARGV[1]) + tonumber(ARGV[2]))
+        if ARGV[4] ~= '' then
+          local record = redis.call('HGET', ARGV[4], ARGV[5])
+          if record then
+            local units = tonumber(string.match(record, '^(%-?%d+)')) - out
+            if units > 0 then
+              redis.call('HSET', ARGV[4], ARGV[5], units .. '|' .. KEYS[1])
+            else
+              redis.call('HDEL', ARGV[4], ARGV[5])
+            end
+          end
+        end
+        return 1
+        """;
+
+    // A hold this node's record does not know (Redis restarted without its data, so the counters are
+    // gone too and come back from the ledger) is not settled: taking it off another hold could overspend.
     private const string SettleScript = """
+        if ARGV[3] ~= '' and redis.call('HEXISTS', ARGV[3], ARGV[4]) == 0 then
+          return 0
+        end
         for i = 1, #KEYS do
           redis.call('HINCRBY', KEYS[i], 'held', -tonumber(ARGV[1]))
           redis.call('HINCRBY', KEYS[i], 'spent', tonumber(ARGV[2]))
@@ -80,7 +135,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         return 1
         """;
 
-    // A hold left by this node's previous process (it died with its requests): charged in full as
+    // A hold or lease left by this node's previous process (it died with its requests): charged in full as
     // spent. Its trade may have happened, and its real cost is not known here, so the budget counts
     // the most it could have cost; never less (the ledger still bills the buyer the real cost).
     private const string RecoverScript = """
@@ -90,31 +145,60 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         for key in string.gmatch(keys, '%S+') do
           redis.call('HINCRBY', key, 'held', -tonumber(units))
           redis.call('HINCRBY', key, 'spent', tonumber(units))
+          if string.sub(ARGV[1], 1, 6) == 'lease:' then
+            redis.call('HINCRBY', key, 'leased', -tonumber(units))
+          end
         end
         redis.call('HDEL', KEYS[1], ARGV[1])
         return 1
         """;
 
+    /// <summary>How long a lease may sit unused before its free part goes back.</summary>
+    private const long IdleMs = 1000;
+
+    /// <summary>How long after a node was refused while leases stood in the way no node leases that budget.</summary>
+    private const long ReclaimMs = 10_000;
+
+    /// <summary>How many of a request's maximum cost a lease is asked for (the script may grant less, or none).</summary>
+    private const long LeaseHolds = 64;
+
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
     private readonly string _prefix;
+    private readonly int _nodes;
     private readonly ConcurrentDictionary<string, Budget> _definitions = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<(string[] Keys, long Held, long Spent, string HoldId)> _unsettled = new();
+    private readonly ConcurrentQueue<(string Script, RedisKey[] Keys, RedisValue[] Args)> _unsettled = new();
     private readonly string _holdsKey;
     private readonly Timer _retry;
+    private readonly Timer _flush;
+    private readonly BudgetLeases _leases = new();
+    private readonly RedisChannel _reclaims;
+    private int _flushing;
+    private volatile bool _disposed;
 
-    /// <param name="nodeId">This exchange node's stable name: its holds are recorded under it, and
-    /// those its previous process left (killed with requests in flight) are charged at start.</param>
-    public RedisBudgetBook(IConnectionMultiplexer redis, TimeProvider time, string prefix = "entrepot:", string? nodeId = null)
+    /// <param name="nodeId">This exchange node's stable name: its holds and leases are recorded under it,
+    /// and those its previous process left (killed with requests in flight) are charged at start.</param>
+    /// <param name="nodes">How many nodes share the budgets: a lease is at most a small part of one node's share.</param>
+    public RedisBudgetBook(IConnectionMultiplexer redis, TimeProvider time, string prefix = "entrepot:", string? nodeId = null, int nodes = 1)
     {
         _redis = redis;
         _time = time;
         _prefix = prefix;
+        _nodes = Math.Max(1, nodes);
         _holdsKey = nodeId is null ? "" : prefix + "holds:" + nodeId;
+        _reclaims = RedisChannel.Literal(prefix + "budget-reclaims");
         Reload();
         Recovered = RecoverHolds();
         _retry = new Timer(_ => RetrySettlements(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _flush = new Timer(_ => FlushLeases(), null, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20));
+        _redis.GetSubscriber().Subscribe(_reclaims, (_, key) => OnReclaim(key!));
+        // Losing Redis ends the leases: their spending and the rest are sent back when it answers
+        // again (and dropped if it came back without this node's records), and new ones are taken.
+        _redis.ConnectionFailed += EndLeases;
+        _redis.ConnectionRestored += EndLeases;
     }
+
+    private void EndLeases(object? sender, ConnectionFailedEventArgs e) => FlushLeases(giveBackAll: true);
 
     private RedisKey Definitions => _prefix + "budgets";
 
@@ -170,13 +254,19 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         }
 
         db.HashSet(StateKey(budget.Scope, budget.Period), "spent", Units(spentThisPeriod), When.NotExists);
+        var changed = !_definitions.TryGetValue(budget.Scope, out var before) || before != budget;
         _definitions[budget.Scope] = budget;
+        if (changed)
+        {
+            FlushLeases(giveBackAll: true); // leases were taken under the old limit
+        }
     }
 
     public void Remove(string scope, long upToVersion = long.MaxValue)
     {
         _redis.GetDatabase().ScriptEvaluate(UndefineScript, [Definitions], [scope, upToVersion]);
         Refresh(scope);
+        FlushLeases(giveBackAll: true);
     }
 
     public IReadOnlyList<Budget> All() => _definitions.Values.ToList();
@@ -224,14 +314,38 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             return (new BudgetHold(this, [], amount, (Array.Empty<string>(), "")), null);
         }
 
-        var keys = covering.Select(b => StateKey(b.Scope, b.Period).ToString()).ToArray();
+        var keys = new string[covering.Count];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = StateKey(covering[i].Scope, covering[i].Period);
+        }
+
         var units = Units(amount);
+        var now = Environment.TickCount64;
+        // Out of a lease only while Redis is there: a Redis that comes back empty has lost the leases.
+        if (!_disposed && _redis.IsConnected && _leases.TryTake(keys, units, now))
+        {
+            return (new BudgetHold(this, Scopes(covering), amount, new LeasedHold(keys, units)), null);
+        }
+
+        var lease = !_disposed && units > 0 && keys.All(k => _leases.MayLease(k, now)) ? units * LeaseHolds : 0;
         var holdId = Guid.CreateVersion7().ToString("N");
+        var args = new RedisValue[covering.Count + 6];
+        args[0] = units;
+        args[1] = Definitions.ToString();
+        for (var i = 0; i < covering.Count; i++)
+        {
+            args[2 + i] = covering[i].Scope;
+        }
+
+        args[^4] = _holdsKey;
+        args[^3] = holdId;
+        args[^2] = lease;
+        args[^1] = _nodes;
         RedisResult result;
         try
         {
-            result = await _redis.GetDatabase().ScriptEvaluateAsync(HoldScript, keys.Select(k => (RedisKey)k).ToArray(),
-                [units, (RedisValue)Definitions.ToString(), .. covering.Select(b => (RedisValue)b.Scope), _holdsKey, holdId]).ConfigureAwait(false);
+            result = await _redis.GetDatabase().ScriptEvaluateAsync(HoldScript, Array.ConvertAll(keys, k => (RedisKey)k), args).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -251,48 +365,143 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         {
             var b = covering[index - 1];
             decimal limit = (long)values[1] / Unit, spent = (long)values[2] / Unit, held = (long)values[3] / Unit;
+            if ((long)values[4] > 0)
+            {
+                // Leases (this node's or others') stand in the way: every node gives back what it has
+                // not used of them and holds exactly for a while; the caller may wait and try again.
+                Reclaim(keys[index - 1]);
+            }
+
             var available = limit - spent - held;
             return (null, $"The {b.Period.ToString().ToLowerInvariant()} budget of {b.Scope} ({limit} {b.Currency}) has {Math.Max(0, available):0.######} left " +
-                $"({spent:0.######} spent, {held:0.######} held by requests in flight on every exchange node); this request may cost up to {amount:0.######}.");
+                $"({spent:0.######} spent, {held:0.######} held by requests in flight and leased by exchange nodes); this request may cost up to {amount:0.######}.");
         }
 
-        return (new BudgetHold(this, covering.Select(b => b.Scope).ToArray(), amount, (keys, holdId)), null);
+        var granted = (long)values[1];
+        if (granted > 0)
+        {
+            _leases.Add(keys, granted, units, now);
+            return (new BudgetHold(this, Scopes(covering), amount, new LeasedHold(keys, units)), null);
+        }
+
+        return (new BudgetHold(this, Scopes(covering), amount, (keys, holdId)), null);
     }
+
+    private static string[] Scopes(IReadOnlyList<Budget> covering)
+    {
+        var scopes = new string[covering.Count];
+        for (var i = 0; i < scopes.Length; i++)
+        {
+            scopes[i] = covering[i].Scope;
+        }
+
+        return scopes;
+    }
+
+    /// <summary>A request's hold taken out of this node's leases on <paramref name="Keys"/>.</summary>
+    private sealed record LeasedHold(string[] Keys, long Units);
 
     public void Settle(BudgetHold hold, decimal actual)
     {
+        if (hold.StoreState is LeasedHold leased)
+        {
+            _leases.Settle(leased.Keys, leased.Units, Units(actual), Environment.TickCount64);
+            if (_disposed)
+            {
+                FlushLeases(giveBackAll: true); // after the timers stopped: straight to Redis
+            }
+
+            return;
+        }
+
         var (keys, holdId) = ((string[], string))hold.StoreState!;
         if (keys.Length == 0)
         {
             return;
         }
 
-        var item = (keys, Units(hold.Amount), Units(actual), holdId);
         Interlocked.Increment(ref _settling);
-        _ = SettleAsync(item);
+        _ = SendAsync(SettleScript, Array.ConvertAll(keys, k => (RedisKey)k), [Units(hold.Amount), Units(actual), _holdsKey, holdId]);
     }
 
     private int _settling;
 
-    /// <summary>Settlements sent and not yet answered, or waiting for Redis to be back.</summary>
-    public int Settling => Volatile.Read(ref _settling) + _unsettled.Count;
+    /// <summary>Settlements and lease spending sent and not yet answered, waiting for the next flush,
+    /// or waiting for Redis to be back.</summary>
+    public int Settling => Volatile.Read(ref _settling) + _unsettled.Count + _leases.Dirty;
 
-    /// <summary>Settles without blocking the request's thread; what fails waits for the retry timer.</summary>
-    private async Task SettleAsync((string[] Keys, long Held, long Spent, string HoldId) item)
+    /// <summary>The free part of this node's lease on <paramref name="scope"/>'s budget this period (0: none).</summary>
+    public decimal Leased(string scope) =>
+        _definitions.TryGetValue(scope, out var b) ? _leases.FreeOn(StateKey(scope, b.Period)) / Unit : 0;
+
+    /// <summary>Sends a script without blocking the caller; what fails waits for the retry timer.</summary>
+    private async Task SendAsync(string script, RedisKey[] keys, RedisValue[] args)
     {
         try
         {
-            await _redis.GetDatabase().ScriptEvaluateAsync(SettleScript, item.Keys.Select(k => (RedisKey)k).ToArray(),
-                [item.Held, item.Spent, _holdsKey, item.HoldId]).ConfigureAwait(false);
+            await _redis.GetDatabase().ScriptEvaluateAsync(script, keys, args).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            _unsettled.Enqueue(item);
+            _unsettled.Enqueue((script, keys, args));
         }
         finally
         {
             Interlocked.Decrement(ref _settling);
         }
+    }
+
+    /// <summary>Moves the leases' spending to Redis and gives back what idle or reclaimed leases hold
+    /// free; every 20 ms, so a budget's shared figures trail its trades by about that much.</summary>
+    private void FlushLeases(bool giveBackAll = false, string? giveBack = null)
+    {
+        if (Interlocked.Exchange(ref _flushing, 1) == 1 && !giveBackAll && giveBack is null)
+        {
+            return; // the previous tick is still draining
+        }
+
+        try
+        {
+            var flushes = _leases.Drain(Environment.TickCount64, IdleMs, giveBackAll ? _ => true : giveBack is null ? null : k => k == giveBack);
+            foreach (var f in flushes)
+            {
+                var keys = new RedisKey[] { f.Key };
+                RedisValue[] args = [f.Moved, f.Extra, f.Returned, _holdsKey, "lease:" + f.Key];
+                if (_disposed)
+                {
+                    TrySend(LeaseFlushScript, keys, args, queue: true); // the connection may be about to close: send now
+                }
+                else
+                {
+                    Interlocked.Increment(ref _settling);
+                    _ = SendAsync(LeaseFlushScript, keys, args);
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _flushing, 0);
+        }
+    }
+
+    /// <summary>Asks every node (this one too) to give back the free part of its lease on <paramref name="key"/>.</summary>
+    private void Reclaim(string key)
+    {
+        OnReclaim(key);
+        try
+        {
+            _redis.GetSubscriber().Publish(_reclaims, key, CommandFlags.FireAndForget);
+        }
+        catch (RedisException)
+        {
+            // Redis just answered the hold; if it is gone now, the next hold says so.
+        }
+    }
+
+    private void OnReclaim(string key)
+    {
+        _leases.Suppress(key, Environment.TickCount64 + ReclaimMs);
+        FlushLeases(giveBack: key);
     }
 
     public (decimal Spent, decimal Held, decimal Limit)? Status(string scope)
@@ -317,17 +526,47 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         return ((long)(state[0].IsNull ? 0 : (long)state[0]) / Unit, (long)(state[1].IsNull ? 0 : (long)state[1]) / Unit, b.Limit);
     }
 
-    public void Dispose() => _retry.Dispose();
+    /// <summary>Stops the timers and gives back every lease's free part (what requests still in
+    /// flight hold goes back as each settles).</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
 
-    private bool TrySettle((string[] Keys, long Held, long Spent, string HoldId) item)
+        _disposed = true;
+        _redis.ConnectionFailed -= EndLeases;
+        _redis.ConnectionRestored -= EndLeases;
+        _flush.Dispose();
+        _retry.Dispose();
+        try
+        {
+            _redis.GetSubscriber().Unsubscribe(_reclaims);
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException)
+        {
+            // The connection is gone already: nothing to unsubscribe from.
+        }
+
+        FlushLeases(giveBackAll: true);
+        RetrySettlements();
+    }
+
+    private bool TrySend(string script, RedisKey[] keys, RedisValue[] args, bool queue = false)
     {
         try
         {
-            _redis.GetDatabase().ScriptEvaluate(SettleScript, item.Keys.Select(k => (RedisKey)k).ToArray(), [item.Held, item.Spent, _holdsKey, item.HoldId]);
+            _redis.GetDatabase().ScriptEvaluate(script, keys, args);
             return true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
+            if (queue)
+            {
+                _unsettled.Enqueue((script, keys, args));
+            }
+
             return false;
         }
     }
@@ -337,7 +576,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         var n = _unsettled.Count;
         while (n-- > 0 && _unsettled.TryPeek(out var item))
         {
-            if (!TrySettle(item))
+            if (!TrySend(item.Script, item.Keys, item.Args))
             {
                 return; // still down: keep the order, try again next second
             }
@@ -346,7 +585,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         }
     }
 
-    private RedisKey StateKey(string scope, BudgetPeriod period) =>
+    private string StateKey(string scope, BudgetPeriod period) =>
         $"{_prefix}budget:{scope}:{period.Start(_time.GetUtcNow()).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
 
     private static long Units(decimal amount) => (long)Math.Ceiling(amount * Unit);

@@ -1,0 +1,186 @@
+namespace Entrepot.Storage.Redis;
+
+/// <summary>
+/// The parts of shared budgets this exchange node has leased from Redis, and what its requests hold
+/// and spend out of them. In Redis a lease is held on the budget like one large request's hold (so
+/// every node's leases and holds together still never exceed the limit) and recorded under the node,
+/// so a node that dies with a lease has it charged in full at its restart, as any hold it left.
+/// Locally a request holds on its lease without a round trip; what it spends is moved to the shared
+/// counters every few milliseconds, and what is left of an idle lease goes back.
+/// All amounts are billionths of the currency unit, as in Redis.
+/// </summary>
+public sealed class BudgetLeases
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Lease> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _noLeaseUntil = new(StringComparer.Ordinal);
+    private int _dirty;
+
+    private sealed class Lease
+    {
+        /// <summary>What this node holds in Redis for the lease.</summary>
+        public long Granted;
+
+        /// <summary>Held out of it by this node's requests in flight.</summary>
+        public long InFlight;
+
+        /// <summary>Spent out of it and not yet moved to the shared spent counter.</summary>
+        public long Spent;
+
+        public long LastUse;
+
+        public long Free => Granted - InFlight - Spent;
+    }
+
+    /// <summary>What one flush sends to Redis for one budget period key: <paramref name="Moved"/> goes from
+    /// held to spent, <paramref name="Extra"/> is spent beyond what the lease held (a trade that cost more
+    /// than its hold), <paramref name="Returned"/> goes back to the budget.</summary>
+    public readonly record struct Flush(string Key, long Moved, long Extra, long Returned);
+
+    /// <summary>Leases with spending not yet moved to Redis.</summary>
+    public int Dirty => Volatile.Read(ref _dirty);
+
+    /// <summary>Holds <paramref name="units"/> on the leases of every key, or on none.</summary>
+    public bool TryTake(string[] keys, long units, long now)
+    {
+        lock (_gate)
+        {
+            foreach (var key in keys)
+            {
+                if (!_byKey.TryGetValue(key, out var lease) || lease.Free < units)
+                {
+                    return false;
+                }
+            }
+
+            foreach (var key in keys)
+            {
+                var lease = _byKey[key];
+                lease.InFlight += units;
+                lease.LastUse = now;
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Adds a lease Redis granted on each key, with this request's <paramref name="units"/> held out of it.</summary>
+    public void Add(string[] keys, long granted, long units, long now)
+    {
+        lock (_gate)
+        {
+            foreach (var key in keys)
+            {
+                if (!_byKey.TryGetValue(key, out var lease))
+                {
+                    _byKey[key] = lease = new Lease();
+                }
+
+                lease.Granted += granted;
+                lease.InFlight += units;
+                lease.LastUse = now;
+            }
+        }
+    }
+
+    /// <summary>A request held on leases has ended: it spent <paramref name="spent"/> of its <paramref name="held"/>.</summary>
+    public void Settle(string[] keys, long held, long spent, long now)
+    {
+        lock (_gate)
+        {
+            foreach (var key in keys)
+            {
+                var lease = _byKey[key];
+                lease.InFlight -= held;
+                if (lease.Spent == 0 && spent > 0)
+                {
+                    _dirty++;
+                }
+
+                lease.Spent += spent;
+                lease.LastUse = now;
+            }
+        }
+    }
+
+    /// <summary>Whether a new lease may be asked for on <paramref name="key"/> (not while another node asks for leases back).</summary>
+    public bool MayLease(string key, long now)
+    {
+        lock (_gate)
+        {
+            return !_noLeaseUntil.TryGetValue(key, out var until) || until <= now;
+        }
+    }
+
+    /// <summary>No new lease on <paramref name="key"/> until <paramref name="until"/>: a node was refused
+    /// while leases stood in the way, so the budget is nearly used and every node holds exactly again.</summary>
+    public void Suppress(string key, long until)
+    {
+        lock (_gate)
+        {
+            _noLeaseUntil[key] = until;
+            if (_noLeaseUntil.Count > 1024)
+            {
+                foreach (var (k, u) in _noLeaseUntil.Where(e => e.Value < until - 60_000).ToList())
+                {
+                    _noLeaseUntil.Remove(k);
+                }
+            }
+        }
+    }
+
+    /// <summary>Takes what is to be sent to Redis: every lease's spending, and the free part of the
+    /// leases idle for <paramref name="idleMs"/>, suppressed, or chosen by <paramref name="giveBack"/>.
+    /// The local figures change at once, so nothing taken here can be held again meanwhile.</summary>
+    public List<Flush> Drain(long now, long idleMs, Func<string, bool>? giveBack = null)
+    {
+        var flushes = new List<Flush>();
+        lock (_gate)
+        {
+            List<string>? gone = null;
+            foreach (var (key, lease) in _byKey)
+            {
+                var moved = Math.Min(lease.Spent, Math.Max(0, lease.Granted - lease.InFlight));
+                var extra = lease.Spent - moved;
+                lease.Granted -= moved;
+                lease.Spent = 0;
+                long returned = 0;
+                if (lease.InFlight == 0 && now - lease.LastUse >= idleMs
+                    || _noLeaseUntil.TryGetValue(key, out var until) && until > now
+                    || giveBack?.Invoke(key) == true)
+                {
+                    returned = lease.Granted - lease.InFlight;
+                    lease.Granted -= returned;
+                }
+
+                if (moved + extra + returned != 0)
+                {
+                    flushes.Add(new Flush(key, moved, extra, returned));
+                }
+
+                if (lease.Granted == 0 && lease.InFlight == 0)
+                {
+                    (gone ??= []).Add(key);
+                }
+            }
+
+            foreach (var key in gone ?? [])
+            {
+                _byKey.Remove(key);
+            }
+
+            _dirty = 0;
+        }
+
+        return flushes;
+    }
+
+    /// <summary>The free part of this node's lease on <paramref name="key"/> (tests and status).</summary>
+    public long FreeOn(string key)
+    {
+        lock (_gate)
+        {
+            return _byKey.TryGetValue(key, out var lease) ? lease.Free : 0;
+        }
+    }
+}

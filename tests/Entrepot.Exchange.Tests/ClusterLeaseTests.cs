@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Text;
+using Entrepot.Core.Budgets;
+using Entrepot.Storage.Redis;
+using StackExchange.Redis;
+
+namespace Entrepot.Exchange.Tests;
+
+/// <summary>
+/// Budget leases and rate-permit batches of cluster nodes, against the real Redis the test command
+/// starts: a node holds and admits out of what it took without a round trip, yet the nodes together
+/// never spend or admit more than the limits, a lease's unused part goes back, and a node that dies
+/// with one has it charged in full.
+/// </summary>
+public class ClusterLeaseTests
+{
+    private static string Redis => Environment.GetEnvironmentVariable("ENTREPOT_TEST_REDIS")
+        ?? throw new InvalidOperationException("ENTREPOT_TEST_REDIS is not set: run the tests with ./test.sh, which starts a throw-away Redis.");
+
+    private static string NewPrefix() => "lease-" + Guid.NewGuid().ToString("N")[..8] + ":";
+
+    private static async Task Until(Func<bool> done, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!done())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), what);
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task ANodeHoldsOutOfItsLease_WithoutARoundTrip_ItsSpendingReachesRedis_AndTheRestGoesBackWhenIdle()
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var prefix = NewPrefix();
+        using var a = new RedisBudgetBook(redis, TimeProvider.System, prefix, "a", nodes: 2);
+        using var b = new RedisBudgetBook(redis, TimeProvider.System, prefix, "b", nodes: 2);
+        a.Set(new Budget("account:x", 1000m, "USD", BudgetPeriod.Month));
+        b.Reload();
+
+        // The first hold takes a lease of 64 such holds (well within a quarter of a node's share of 1,000).
+        var first = (await a.TryHoldAsync(["account:x"], 1m)).Hold!;
+        Assert.Equal((0m, 64m, 1000m), b.Status("account:x"));
+        Assert.Equal(63m, a.Leased("account:x"));
+
+        // Fifty more holds and settlements change nothing in Redis until the flush: they never left the node.
+        var holds = new List<BudgetHold> { first };
+        for (var i = 0; i < 50; i++)
+        {
+            holds.Add((await a.TryHoldAsync(["account:x"], 1m)).Hold!);
+        }
+
+        Assert.Equal((0m, 64m, 1000m), b.Status("account:x"));
+        foreach (var hold in holds.Skip(1))
+        {
+            hold.Settle(0.25m);
+        }
+
+        await Until(() => a.Settling == 0, "the lease's spending never reached Redis");
+        var (spent, held, _) = b.Status("account:x")!.Value;
+        Assert.Equal(50 * 0.25m, spent); // exact: each settlement is counted once, to the billionth
+        Assert.Equal(64m - spent, held); // the rest of the lease is still this node's (one request is in flight)
+        first.Settle(0.25m);
+
+        // Idle for a second: the free part goes back, and the budget reads as spent alone.
+        await Until(() => b.Status("account:x")!.Value.Held == 0, "an idle lease was never given back");
+        Assert.Equal((51 * 0.25m, 0m, 1000m), b.Status("account:x"));
+        Assert.Equal(0m, a.Leased("account:x"));
+    }
+
+    [Fact]
+    public async Task TwoNodesLeasingOneBudget_NeverSpendMoreThanIt_AndUseItUpToWithinOneHold()
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var prefix = NewPrefix();
+        using var a = new RedisBudgetBook(redis, TimeProvider.System, prefix, "a", nodes: 2);
+        using var b = new RedisBudgetBook(redis, TimeProvider.System, prefix, "b", nodes: 2);
+        // 100 with holds of 1: a lease is at most a quarter of a node's share of what is left (12 at
+        // first), so both nodes lease, and near the end they hold exactly.
+        a.Set(new Budget("key:k", 100m, "USD", BudgetPeriod.Total));
+        b.Reload();
+        var spentLocally = 0m;
+        var refusedInARow = 0;
+        var leasedOnce = false;
+        for (var i = 0; refusedInARow < 2; i++)
+        {
+            Assert.True(i < 2000, "the budget never ran out");
+            var book = i % 2 == 0 ? a : b;
+            var (hold, refusal) = await book.TryHoldAsync(["key:k"], 1m);
+            leasedOnce |= a.Leased("key:k") > 0 && b.Leased("key:k") > 0;
+            if (hold is null)
+            {
+                Assert.Contains("leased by exchange nodes", refusal);
+                // What the exchange does when only holds and leases stand in the way: wait a little and try again.
+                var watch = Stopwatch.StartNew();
+                while (hold is null && watch.ElapsedMilliseconds < 3000 && b.Status("key:k")!.Value is var s && s.Limit - s.Spent >= 1m)
+                {
+                    await Task.Delay(10);
+                    (hold, _) = await book.TryHoldAsync(["key:k"], 1m);
+                }
+
+                if (hold is null)
+                {
+                    refusedInARow++;
+                    continue;
+                }
+            }
+
+            refusedInARow = 0;
+            hold.Settle(0.9m);
+            spentLocally += 0.9m;
+        }
+
+        Assert.True(leasedOnce, "the nodes never held leases at once: the test did not test leases");
+        await Until(() => a.Settling == 0 && b.Settling == 0, "spending never reached Redis");
+        var (spent, _, limit) = a.Status("key:k")!.Value;
+        Assert.Equal(spentLocally, spent);
+        Assert.True(spent <= limit, $"spent {spent} of {limit}");
+        Assert.True(spent > limit - 1m, $"only {spent} of {limit} spent when both nodes refused: leases kept the rest");
+        await Until(() => a.Status("key:k")!.Value.Held == 0, "leases were never given back");
+    }
+
+    [Fact]
+    public async Task ANodeThatDiesWithALease_HasItChargedInFull_WhenItRestarts()
+    {
+        var prefix = NewPrefix();
+        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);
+        // The node that will die has its own connection, cut before it can give anything back.
+        var doomedConnection = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var doomed = new RedisBudgetBook(doomedConnection, TimeProvider.System, prefix, "a", nodes: 1);
+        doomed.Set(new Budget("account:x", 1000m, "USD", BudgetPeriod.Total));
+        var settled = (await doomed.TryHoldAsync(["account:x"], 2m)).Hold!; // leases 128
+        settled.Settle(0.5m);
+        var inFlight = (await doomed.TryHoldAsync(["account:x"], 3m)).Hold; // out of the lease, in flight when it dies
+        Assert.NotNull(inFlight);
+        await Until(() => doomed.Settling == 0, "the settlement never reached Redis");
+        using var observer = new RedisBudgetBook(redis, TimeProvider.System, prefix, "observer");
+        Assert.Equal((0.5m, 127.5m, 1000m), observer.Status("account:x"));
+        await doomedConnection.CloseAsync(allowCommandsToComplete: false); // the process is gone
+
+        using var restarted = new RedisBudgetBook(redis, TimeProvider.System, prefix, "a");
+        Assert.Equal(1, restarted.Recovered);
+        // Its trades may have spent any of the lease: the budget counts all of it, never less.
+        Assert.Equal((128m, 0m, 1000m), restarted.Status("account:x"));
+        doomed.Dispose();
+        doomedConnection.Dispose();
+    }
+
+    [Fact]
+    public async Task ANodeShutDownCleanly_GivesItsLeaseBack_AndWhatWasInFlightAsItSettles()
+    {
+        var prefix = NewPrefix();
+        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var node = new RedisBudgetBook(redis, TimeProvider.System, prefix, "a", nodes: 1);
+        node.Set(new Budget("account:x", 1000m, "USD", BudgetPeriod.Total));
+        var inFlight = (await node.TryHoldAsync(["account:x"], 2m)).Hold!;
+        node.Dispose();
+        using var observer = new RedisBudgetBook(redis, TimeProvider.System, prefix, "observer");
+        Assert.Equal((0m, 2m, 1000m), observer.Status("account:x")); // only the request still in flight
+        inFlight.Settle(1.5m);
+        Assert.Equal((1.5m, 0m, 1000m), observer.Status("account:x"));
+        using var restarted = new RedisBudgetBook(redis, TimeProvider.System, prefix, "a");
+        Assert.Equal(0, restarted.Recovered); // nothing left to charge
+    }
+
+    [Fact]
+    public async Task RatePermitsTakenInBatches_NeverAdmitMoreThanTheLimitAcrossNodes_AndUnusedOnesGoBack()
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var prefix = NewPrefix();
+        using var a = new RedisRateWindow(redis, TimeProvider.System, prefix, nodes: 2);
+        using var b = new RedisRateWindow(redis, TimeProvider.System, prefix, nodes: 2);
+        const int rpm = 2000; // batches of 2000 / (2 nodes x 50) = 20
+        for (var attempt = 0; ; attempt++)
+        {
+            var scope = "account:" + Guid.NewGuid().ToString("N")[..8];
+            var minute = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60;
+            var admitted = 0;
+            var refused = 0;
+            for (var i = 0; refused < 2; i++)
+            {
+                Assert.True(i < 5000, "the limit never refused");
+                if (await (i % 2 == 0 ? a : b).AdmitAsync(scope, rpm, 0, 0) == 0)
+                {
+                    admitted++;
+                    refused = 0;
+                }
+                else
+                {
+                    refused++;
+                }
+            }
+
+            if (DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60 != minute && attempt < 2)
+            {
+                continue; // the minute turned mid-count: the window moved, count again
+            }
+
+            Assert.InRange(admitted, rpm - 2 * 20, rpm); // at most one node's last batch unused, never over
+            var counted = (long)await redis.GetDatabase().StringGetAsync($"{prefix}rate:{scope}:req:{minute}");
+            Assert.Equal(rpm, counted);
+            break;
+        }
+
+        // A node that stops asking gives its unused permits back within about two seconds.
+        var quiet = "account:" + Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(0, await a.AdmitAsync(quiet, rpm, 0, 0));
+        }
+
+        Assert.Equal((15L, 0L), a.Unused(quiet));
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60;
+        await Until(() => a.Unused(quiet).Requests == 0, "unused permits were never given back");
+        var left = redis.GetDatabase().StringGet($"{prefix}rate:{quiet}:req:{now}");
+        Assert.True(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60 != now || (long)left == 5, $"counted {left} for 5 requests");
+    }
+
+    [Fact]
+    public async Task SmallLimits_AreCountedOneRequestAtATime()
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var prefix = NewPrefix();
+        using var a = new RedisRateWindow(redis, TimeProvider.System, prefix, nodes: 2);
+        var scope = "account:small";
+        Assert.Equal(0, await a.AdmitAsync(scope, 60, 600, 100));
+        Assert.Equal((0L, 0L), a.Unused(scope)); // 60 a minute over two nodes is too few to batch
+        var minute = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60;
+        var tokens = redis.GetDatabase().StringGet($"{prefix}rate:{scope}:tok:{minute}");
+        Assert.True(DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60 != minute || (long)tokens == 100);
+        Assert.Equal(2, await a.AdmitAsync(scope, 60, 600, 600)); // 100 + 600 > 600 tokens a minute
+    }
+}
