@@ -166,6 +166,72 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task TwoNodesServingOutOfBudgetLeases_SpendTheBudgetToWithinOneHold_NeverBeyondIt()
+    {
+        var cluster = NewCluster();
+        await using var seller = await FaultyUpstream.StartAsync();
+        var buyer = "buyer-" + Guid.NewGuid().ToString("N")[..8];
+        const string key = "ent-cluster-lease-key-0000000";
+        seller.Behaviour = async (_, ctx) =>
+        {
+            await Task.Delay(5);
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync("""{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":256,"completion_tokens":1,"total_tokens":257}}""");
+        };
+        // As in the test above a trade costs 0.262 and a hold 1.29; a budget of 400 lets each node lease
+        // up to about forty holds' worth (a quarter of its share of what is left) until near the end, where
+        // the leases shrink below eight holds and every node holds exactly; about 1,520 trades in all.
+        var prompt = string.Concat(Enumerable.Repeat("a ", 500));
+        const decimal limit = 400m;
+        AccountSpec[] accounts = [new() { Id = buyer, Keys = [key], Budget = new BudgetSpec { Amount = limit, Currency = "USD", Period = "total" } }];
+        await using var a = await StartNode(cluster, "a", [Seller("s", seller, 1000m)], accounts, fee: 2);
+        await using var b = await StartNode(cluster, "b", [Seller("s", seller, 1000m)], accounts, fee: 2);
+        using var ha = Client(a, key);
+        using var hb = Client(b, key);
+        var bookA = (Storage.Redis.RedisBudgetBook)a.Services.GetService(typeof(Core.Budgets.IBudgetBook))!;
+        var bookB = (Storage.Redis.RedisBudgetBook)b.Services.GetService(typeof(Core.Budgets.IBudgetBook))!;
+
+        var leasedByBoth = false;
+        using var gate = new SemaphoreSlim(16);
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 1800).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var status = (int)(await Chat(i % 2 == 0 ? ha : hb, prompt)).StatusCode;
+                leasedByBoth |= bookA.Leased("account:" + buyer) > 0 && bookB.Leased("account:" + buyer) > 0;
+                return status;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        Assert.True(statuses.All(s => s is 200 or 402), string.Join(",", statuses.GroupBy(s => s).Select(g => $"{g.Key}x{g.Count()}")));
+        Assert.True(leasedByBoth, "the nodes never served out of leases at once: the test did not test leases");
+
+        await a.FlushAsync();
+        await b.FlushAsync();
+        var rows = a.Trades.Recent(2000).Concat(b.Trades.Recent(2000)).Where(r => r.Outcome == "completed").ToList();
+        Assert.Equal(statuses.Count(s => s == 200), rows.Count);
+        var charged = rows.Sum(r => r.Cost) * 1.02m;
+        Assert.True(charged <= limit, $"charged {charged} of {limit}");
+        Assert.True(charged > limit - 1.3m, $"charged only {charged} of {limit} when the budget refused: leases kept the rest");
+
+        // The leases go back once idle, and both nodes read what was spent, to the billionth per trade.
+        var watch = Stopwatch.StartNew();
+        while (bookA.Status("account:" + buyer)!.Value.Held != 0)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the leases were never given back");
+            await Task.Delay(20);
+        }
+
+        var (spent, held, _) = bookB.Status("account:" + buyer)!.Value;
+        Assert.Equal(0m, held);
+        Assert.InRange(spent, charged, charged + rows.Count * 1e-9m);
+    }
+
+    [Fact]
     public async Task ASellerThatFailsOnOneNode_IsAvoidedByTheOther_WithinASecond()
     {
         var cluster = NewCluster();
