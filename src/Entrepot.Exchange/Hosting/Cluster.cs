@@ -11,7 +11,7 @@ namespace Entrepot.Exchange.Hosting;
 /// seller opens tells the others, which open theirs until the same time (so the seller is avoided
 /// everywhere within one message's latency); a success that closes it is told too. Changes made
 /// through one node's admin API (providers, keys, budgets, limits, caps, cable faults) are announced
-/// so the others reload. Budget holds are shared through Redis directly; subject counts live in PostgreSQL.
+/// so the others reload. Budget holds and leases are shared through Redis directly; subject counts live in PostgreSQL.
 /// </summary>
 public sealed class Cluster : IDisposable
 {

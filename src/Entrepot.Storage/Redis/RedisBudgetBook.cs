@@ -9,10 +9,12 @@ namespace Entrepot.Storage.Redis;
 /// Budget holds shared by every exchange node, in Redis. A hold is one Lua script: it reads each
 /// covering budget's limit and this period's spent and held amounts, and either adds the amount to
 /// every one of them or to none, atomically, so two nodes cannot both take the last of a budget.
+/// While a budget has plenty left, that script grants this node a lease of many holds instead
+/// (<see cref="BudgetLeases"/>), and the next requests hold out of it without a round trip.
 /// Amounts are kept as integers in billionths of the currency unit (holds rounded up), exact for
 /// budgets up to nine million units. Definitions live in one hash (authoritative for every node);
 /// each node keeps a copy to know which requests need a hold at all, refreshed on change notices.
-/// When Redis is unreachable, holds throw <see cref="BudgetStoreUnavailableException"/> (the request is
+/// When Redis is unreachable, holds (leases included) throw <see cref="BudgetStoreUnavailableException"/> (the request is
 /// refused) and settlements wait in a queue that is retried, so spending is never lost or doubled.
 /// </summary>
 public sealed class RedisBudgetBook : IBudgetBook, IDisposable
