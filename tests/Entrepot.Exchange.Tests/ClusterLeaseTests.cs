@@ -165,6 +165,46 @@ public class ClusterLeaseTests
     }
 
     [Fact]
+    public async Task LargeBudgets_AreCountedExactly_AndALostNodesLargeLeaseIsChargedInFull()
+    {
+        // 128,000 units are 1.28 x 10^14 billionths: Redis's Lua would write such a number as "1.28e+14".
+        var prefix = NewPrefix();
+        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var doomedConnection = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var doomed = new RedisBudgetBook(doomedConnection, TimeProvider.System, prefix, "a", nodes: 1);
+        doomed.Set(new Budget("account:big", 5_000_000m, "USD", BudgetPeriod.Total));
+        var first = (await doomed.TryHoldAsync(["account:big"], 2_000m)).Hold!; // leases 128,000
+        var second = (await doomed.TryHoldAsync(["account:big"], 2_000m)).Hold!; // out of the lease
+        first.Settle(1_234.567891234m);
+        await Until(() => doomed.Settling == 0, "the spending never reached Redis");
+        using var observer = new RedisBudgetBook(redis, TimeProvider.System, prefix, "observer");
+        Assert.Equal((1_234.567891234m, 128_000m - 1_234.567891234m, 5_000_000m), observer.Status("account:big"));
+        await doomedConnection.CloseAsync(allowCommandsToComplete: false);
+        GC.KeepAlive(second); // in flight when the node dies
+
+        using var restarted = new RedisBudgetBook(redis, TimeProvider.System, prefix, "a");
+        Assert.Equal(1, restarted.Recovered);
+        Assert.Equal((128_000m, 0m, 5_000_000m), restarted.Status("account:big"));
+        doomed.Dispose();
+        doomedConnection.Dispose();
+    }
+
+    [Fact]
+    public async Task AFreeRequest_HeldWhileItsLeaseIsGivenBack_SettlesWithoutError()
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var prefix = NewPrefix();
+        using var a = new RedisBudgetBook(redis, TimeProvider.System, prefix, "a", nodes: 1);
+        a.Set(new Budget("account:x", 1000m, "USD", BudgetPeriod.Total));
+        (await a.TryHoldAsync(["account:x"], 1m)).Hold!.Settle(1m); // a lease of 64
+        var free = (await a.TryHoldAsync(["account:x"], 0m)).Hold!; // a seller at price 0
+        await Until(() => a.Status("account:x")!.Value.Held == 0, "the idle lease was never given back");
+        free.Settle(0m);
+        await Until(() => a.Settling == 0, "the settlement never reached Redis");
+        Assert.Equal((1m, 0m, 1000m), a.Status("account:x"));
+    }
+
+    [Fact]
     public async Task RatePermitsTakenInBatches_NeverAdmitMoreThanTheLimitAcrossNodes_AndUnusedOnesGoBack()
     {
         using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);

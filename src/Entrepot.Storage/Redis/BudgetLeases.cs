@@ -13,23 +13,30 @@ public sealed class BudgetLeases
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Lease> _byKey = new(StringComparer.Ordinal);
+    // Leases closed while requests still held out of them (Redis was lost): nothing more is taken out
+    // of them, and they are drained once those requests have settled.
+    private readonly List<Lease> _closed = [];
     private readonly Dictionary<string, long> _noLeaseUntil = new(StringComparer.Ordinal);
     private int _dirty;
 
-    private sealed class Lease
+    /// <summary>One lease on one budget period key. A request's hold keeps the leases it was taken
+    /// out of, so it settles on them even after they were closed.</summary>
+    public sealed class Lease(string key)
     {
+        public string Key { get; } = key;
+
         /// <summary>What this node holds in Redis for the lease.</summary>
-        public long Granted;
+        internal long Granted;
 
         /// <summary>Held out of it by this node's requests in flight.</summary>
-        public long InFlight;
+        internal long InFlight;
 
         /// <summary>Spent out of it and not yet moved to the shared spent counter.</summary>
-        public long Spent;
+        internal long Spent;
 
-        public long LastUse;
+        internal long LastUse;
 
-        public long Free => Granted - InFlight - Spent;
+        internal long Free => Granted - InFlight - Spent;
     }
 
     /// <summary>What one flush sends to Redis for one budget period key: <paramref name="Moved"/> goes from
@@ -40,8 +47,8 @@ public sealed class BudgetLeases
     /// <summary>Leases with spending not yet moved to Redis.</summary>
     public int Dirty => Volatile.Read(ref _dirty);
 
-    /// <summary>Holds <paramref name="units"/> on the leases of every key, or on none.</summary>
-    public bool TryTake(string[] keys, long units, long now)
+    /// <summary>Holds <paramref name="units"/> (more than zero) on the open leases of every key, or on none.</summary>
+    public Lease[]? TryTake(string[] keys, long units, long now)
     {
         lock (_gate)
         {
@@ -49,48 +56,52 @@ public sealed class BudgetLeases
             {
                 if (!_byKey.TryGetValue(key, out var lease) || lease.Free < units)
                 {
-                    return false;
+                    return null;
                 }
             }
 
-            foreach (var key in keys)
+            var taken = new Lease[keys.Length];
+            for (var i = 0; i < keys.Length; i++)
             {
-                var lease = _byKey[key];
+                var lease = taken[i] = _byKey[keys[i]];
                 lease.InFlight += units;
                 lease.LastUse = now;
             }
 
-            return true;
+            return taken;
         }
     }
 
     /// <summary>Adds a lease Redis granted on each key, with this request's <paramref name="units"/> held out of it.</summary>
-    public void Add(string[] keys, long granted, long units, long now)
+    public Lease[] Add(string[] keys, long granted, long units, long now)
     {
         lock (_gate)
         {
-            foreach (var key in keys)
+            var taken = new Lease[keys.Length];
+            for (var i = 0; i < keys.Length; i++)
             {
-                if (!_byKey.TryGetValue(key, out var lease))
+                if (!_byKey.TryGetValue(keys[i], out var lease))
                 {
-                    _byKey[key] = lease = new Lease();
+                    _byKey[keys[i]] = lease = new Lease(keys[i]);
                 }
 
                 lease.Granted += granted;
                 lease.InFlight += units;
                 lease.LastUse = now;
+                taken[i] = lease;
             }
+
+            return taken;
         }
     }
 
     /// <summary>A request held on leases has ended: it spent <paramref name="spent"/> of its <paramref name="held"/>.</summary>
-    public void Settle(string[] keys, long held, long spent, long now)
+    public void Settle(Lease[] leases, long held, long spent, long now)
     {
         lock (_gate)
         {
-            foreach (var key in keys)
+            foreach (var lease in leases)
             {
-                var lease = _byKey[key];
                 lease.InFlight -= held;
                 if (lease.Spent == 0 && spent > 0)
                 {
@@ -100,6 +111,17 @@ public sealed class BudgetLeases
                 lease.Spent += spent;
                 lease.LastUse = now;
             }
+        }
+    }
+
+    /// <summary>Closes every lease: nothing more is held out of them, and the next drains give back
+    /// all of each but what requests in flight hold, then that too as they settle.</summary>
+    public void CloseAll()
+    {
+        lock (_gate)
+        {
+            _closed.AddRange(_byKey.Values);
+            _byKey.Clear();
         }
     }
 
@@ -130,7 +152,7 @@ public sealed class BudgetLeases
     }
 
     /// <summary>Takes what is to be sent to Redis: every lease's spending, and the free part of the
-    /// leases idle for <paramref name="idleMs"/>, suppressed, or chosen by <paramref name="giveBack"/>.
+    /// leases idle for <paramref name="idleMs"/>, suppressed, closed, or chosen by <paramref name="giveBack"/>.
     /// The local figures change at once, so nothing taken here can be held again meanwhile.</summary>
     public List<Flush> Drain(long now, long idleMs, Func<string, bool>? giveBack = null)
     {
@@ -140,25 +162,9 @@ public sealed class BudgetLeases
             List<string>? gone = null;
             foreach (var (key, lease) in _byKey)
             {
-                var moved = Math.Min(lease.Spent, Math.Max(0, lease.Granted - lease.InFlight));
-                var extra = lease.Spent - moved;
-                lease.Granted -= moved;
-                lease.Spent = 0;
-                long returned = 0;
-                if (lease.InFlight == 0 && now - lease.LastUse >= idleMs
+                if (Drain(lease, now, lease.InFlight == 0 && now - lease.LastUse >= idleMs
                     || _noLeaseUntil.TryGetValue(key, out var until) && until > now
-                    || giveBack?.Invoke(key) == true)
-                {
-                    returned = lease.Granted - lease.InFlight;
-                    lease.Granted -= returned;
-                }
-
-                if (moved + extra + returned != 0)
-                {
-                    flushes.Add(new Flush(key, moved, extra, returned));
-                }
-
-                if (lease.Granted == 0 && lease.InFlight == 0)
+                    || giveBack?.Invoke(key) == true, flushes))
                 {
                     (gone ??= []).Add(key);
                 }
@@ -169,13 +175,36 @@ public sealed class BudgetLeases
                 _byKey.Remove(key);
             }
 
+            _closed.RemoveAll(lease => Drain(lease, now, giveBack: true, flushes));
             _dirty = 0;
         }
 
         return flushes;
     }
 
-    /// <summary>The free part of this node's lease on <paramref name="key"/> (tests and status).</summary>
+    /// <summary>One lease's flush; true when it is used up and can be forgotten.</summary>
+    private static bool Drain(Lease lease, long now, bool giveBack, List<Flush> flushes)
+    {
+        var moved = Math.Min(lease.Spent, Math.Max(0, lease.Granted - lease.InFlight));
+        var extra = lease.Spent - moved;
+        lease.Granted -= moved;
+        lease.Spent = 0;
+        long returned = 0;
+        if (giveBack)
+        {
+            returned = lease.Granted - lease.InFlight;
+            lease.Granted -= returned;
+        }
+
+        if (moved + extra + returned != 0)
+        {
+            flushes.Add(new Flush(lease.Key, moved, extra, returned));
+        }
+
+        return lease.Granted == 0 && lease.InFlight == 0;
+    }
+
+    /// <summary>The free part of this node's open lease on <paramref name="key"/> (tests and status).</summary>
     public long FreeOn(string key)
     {
         lock (_gate)

@@ -21,20 +21,25 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
 {
     private const decimal Unit = 1_000_000_000m;
 
+    // Numbers go back to Redis through string.format('%d'): Redis's Lua writes a number joined to a
+    // string or passed to a command as %.14g, so 10^14 billionths (100,000 units) would become "1e+14".
+
     // ARGV: amount, definitions, the scopes (one per key), this node's holds record, the hold's id,
-    // the lease wanted (0: none) and the number of nodes. A lease is taken only while it is a small
-    // part of what every covering budget has left (a quarter of a node's share) and covers at least
-    // eight such requests; else the request holds exactly its amount, as near a budget's end.
+    // the lease wanted (0: none) and the number of nodes. A lease is taken only while every key's
+    // budget is defined and it is a small part of what each has left (a quarter of a node's share)
+    // covering at least eight such requests; else the request holds exactly its amount, as near a budget's end.
     private const string HoldScript = """
+        local function n(x) return string.format('%d', x) end
         if redis.call('EXISTS', ARGV[2]) == 0 then
           return {-1}
         end
         local amount = tonumber(ARGV[1])
-        local n = #KEYS
-        local lease = tonumber(ARGV[5 + n])
-        local nodes = tonumber(ARGV[6 + n])
+        local count = #KEYS
+        local lease = tonumber(ARGV[5 + count])
+        local nodes = tonumber(ARGV[6 + count])
         local defined = {}
-        for i = 1, n do
+        local all = true
+        for i = 1, count do
           local def = redis.call('HGET', ARGV[2], ARGV[2 + i])
           if def then
             defined[i] = true
@@ -45,70 +50,83 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
               return {i, limit, spent, held, tonumber(redis.call('HGET', KEYS[i], 'leased') or '0')}
             end
             lease = math.min(lease, math.floor((limit - spent - held) / (4 * nodes)))
+          else
+            all = false
           end
         end
-        if lease >= 8 * amount and lease > 0 then
-          for i = 1, n do
-            if defined[i] then
-              redis.call('HINCRBY', KEYS[i], 'held', lease)
-              redis.call('HINCRBY', KEYS[i], 'leased', lease)
-              if ARGV[3 + n] ~= '' then
-                local field = 'lease:' .. KEYS[i]
-                local record = redis.call('HGET', ARGV[3 + n], field)
-                local units = lease + (record and tonumber(string.match(record, '^(%-?%d+)')) or 0)
-                redis.call('HSET', ARGV[3 + n], field, units .. '|' .. KEYS[i])
-              end
+        if all and lease >= 8 * amount and lease > 0 then
+          for i = 1, count do
+            redis.call('HINCRBY', KEYS[i], 'held', n(lease))
+            redis.call('HINCRBY', KEYS[i], 'leased', n(lease))
+            if ARGV[3 + count] ~= '' then
+              local field = 'lease:' .. KEYS[i]
+              local record = redis.call('HGET', ARGV[3 + count], field)
+              local units = lease + (record and tonumber(string.match(record, '^(%-?%d+)')) or 0)
+              redis.call('HSET', ARGV[3 + count], field, n(units) .. '|' .. KEYS[i])
             end
           end
           return {0, lease}
         end
         local held = {}
-        for i = 1, n do
+        for i = 1, count do
           if defined[i] then
-            redis.call('HINCRBY', KEYS[i], 'held', amount)
+            redis.call('HINCRBY', KEYS[i], 'held', ARGV[1])
             table.insert(held, KEYS[i])
           end
         end
-        if ARGV[3 + n] ~= '' then
-          redis.call('HSET', ARGV[3 + n], ARGV[4 + n], ARGV[1] .. '|' .. table.concat(held, ' '))
+        if ARGV[3 + count] ~= '' then
+          redis.call('HSET', ARGV[3 + count], ARGV[4 + count], ARGV[1] .. '|' .. table.concat(held, ' '))
         end
         return {0, 0}
         """;
 
     // A lease's spending moved from held to spent (ARGV[1]), spending beyond it (ARGV[2]), and its
     // free part given back (ARGV[3]); this node's record of the lease shrinks by as much. Without the
-    // record (Redis restarted without its data) nothing is moved, as for a hold.
+    // record (Redis restarted without its data) nothing is moved, as for a hold. Each flush carries
+    // an id (ARGV[6]) kept an hour: a flush retried after its answer was lost is not applied twice.
     private const string LeaseFlushScript = """
+        local function n(x) return string.format('%d', x) end
         local out = tonumber(ARGV[1]) + tonumber(ARGV[3])
         if ARGV[4] ~= '' and redis.call('HEXISTS', ARGV[4], ARGV[5]) == 0 then
           return 0
         end
-        redis.call('HINCRBY', KEYS[1], 'held', -out)
-        redis.call('HINCRBY', KEYS[1], 'leased', -out)
-        redis.call('HINCRBY', KEYS[1], 'spent', tonumber(ARGV[1]) + tonumber(ARGV[2]))
+        if not redis.call('SET', ARGV[6], '1', 'NX', 'EX', '3600') then
+          return 0
+        end
+        redis.call('HINCRBY', KEYS[1], 'held', n(-out))
+        redis.call('HINCRBY', KEYS[1], 'leased', n(-out))
+        redis.call('HINCRBY', KEYS[1], 'spent', n(tonumber(ARGV[1]) + tonumber(ARGV[2])))
         if ARGV[4] ~= '' then
           local record = redis.call('HGET', ARGV[4], ARGV[5])
-          if record then
-            local units = tonumber(string.match(record, '^(%-?%d+)')) - out
-            if units > 0 then
-              redis.call('HSET', ARGV[4], ARGV[5], units .. '|' .. KEYS[1])
-            else
-              redis.call('HDEL', ARGV[4], ARGV[5])
-            end
+          local units = tonumber(string.match(record, '^(%-?%d+)')) - out
+          if units > 0 then
+            redis.call('HSET', ARGV[4], ARGV[5], n(units) .. '|' .. KEYS[1])
+          else
+            redis.call('HDEL', ARGV[4], ARGV[5])
           end
         end
         return 1
         """;
 
     // A hold this node's record does not know (Redis restarted without its data, so the counters are
-    // gone too and come back from the ledger) is not settled: taking it off another hold could overspend.
+    // gone too and come back from the ledger; or it was settled already) is not settled: taking it off
+    // another hold could overspend. The keys are the record's, those the hold was really taken on.
     private const string SettleScript = """
-        if ARGV[3] ~= '' and redis.call('HEXISTS', ARGV[3], ARGV[4]) == 0 then
-          return 0
+        local function n(x) return string.format('%d', x) end
+        local keys = KEYS
+        if ARGV[3] ~= '' then
+          local record = redis.call('HGET', ARGV[3], ARGV[4])
+          if not record then
+            return 0
+          end
+          keys = {}
+          for key in string.gmatch(string.match(record, '^%-?%d+|(.*)$') or '', '%S+') do
+            table.insert(keys, key)
+          end
         end
-        for i = 1, #KEYS do
-          redis.call('HINCRBY', KEYS[i], 'held', -tonumber(ARGV[1]))
-          redis.call('HINCRBY', KEYS[i], 'spent', tonumber(ARGV[2]))
+        for i = 1, #keys do
+          redis.call('HINCRBY', keys[i], 'held', n(-tonumber(ARGV[1])))
+          redis.call('HINCRBY', keys[i], 'spent', ARGV[2])
         end
         if ARGV[3] ~= '' then
           redis.call('HDEL', ARGV[3], ARGV[4])
@@ -144,11 +162,16 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         local value = redis.call('HGET', KEYS[1], ARGV[1])
         if not value then return 0 end
         local units, keys = string.match(value, '^(%-?%d+)|(.*)$')
+        if not units then
+          redis.call('HDEL', KEYS[1], ARGV[1])
+          return 0
+        end
+        local back = string.format('%d', -tonumber(units))
         for key in string.gmatch(keys, '%S+') do
-          redis.call('HINCRBY', key, 'held', -tonumber(units))
-          redis.call('HINCRBY', key, 'spent', tonumber(units))
+          redis.call('HINCRBY', key, 'held', back)
+          redis.call('HINCRBY', key, 'spent', units)
           if string.sub(ARGV[1], 1, 6) == 'lease:' then
-            redis.call('HINCRBY', key, 'leased', -tonumber(units))
+            redis.call('HINCRBY', key, 'leased', back)
           end
         end
         redis.call('HDEL', KEYS[1], ARGV[1])
@@ -174,6 +197,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     private readonly Timer _retry;
     private readonly Timer _flush;
     private readonly BudgetLeases _leases = new();
+    private readonly ConcurrentDictionary<string, long> _lastReclaim = new(StringComparer.Ordinal);
     private readonly RedisChannel _reclaims;
     private int _flushing;
     private volatile bool _disposed;
@@ -200,7 +224,11 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         _redis.ConnectionRestored += EndLeases;
     }
 
-    private void EndLeases(object? sender, ConnectionFailedEventArgs e) => FlushLeases(giveBackAll: true);
+    private void EndLeases(object? sender, ConnectionFailedEventArgs e)
+    {
+        _leases.CloseAll();
+        FlushLeases();
+    }
 
     private RedisKey Definitions => _prefix + "budgets";
 
@@ -325,9 +353,9 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         var units = Units(amount);
         var now = Environment.TickCount64;
         // Out of a lease only while Redis is there: a Redis that comes back empty has lost the leases.
-        if (!_disposed && _redis.IsConnected && _leases.TryTake(keys, units, now))
+        if (!_disposed && units > 0 && _redis.IsConnected && _leases.TryTake(keys, units, now) is { } taken)
         {
-            return (new BudgetHold(this, Scopes(covering), amount, new LeasedHold(keys, units)), null);
+            return (new BudgetHold(this, Scopes(covering), amount, new LeasedHold(taken, units)), null);
         }
 
         var lease = !_disposed && units > 0 && keys.All(k => _leases.MayLease(k, now)) ? units * LeaseHolds : 0;
@@ -349,7 +377,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         {
             result = await _redis.GetDatabase().ScriptEvaluateAsync(HoldScript, Array.ConvertAll(keys, k => (RedisKey)k), args).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             throw new BudgetStoreUnavailableException("The shared budget store (Redis) cannot be reached, so no budget can be held; paid requests are refused until it is back.", e);
         }
@@ -382,8 +410,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         var granted = (long)values[1];
         if (granted > 0)
         {
-            _leases.Add(keys, granted, units, now);
-            return (new BudgetHold(this, Scopes(covering), amount, new LeasedHold(keys, units)), null);
+            return (new BudgetHold(this, Scopes(covering), amount, new LeasedHold(_leases.Add(keys, granted, units, now), units)), null);
         }
 
         return (new BudgetHold(this, Scopes(covering), amount, (keys, holdId)), null);
@@ -401,13 +428,13 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     }
 
     /// <summary>A request's hold taken out of this node's leases on <paramref name="Keys"/>.</summary>
-    private sealed record LeasedHold(string[] Keys, long Units);
+    private sealed record LeasedHold(BudgetLeases.Lease[] Leases, long Units);
 
     public void Settle(BudgetHold hold, decimal actual)
     {
         if (hold.StoreState is LeasedHold leased)
         {
-            _leases.Settle(leased.Keys, leased.Units, Units(actual), Environment.TickCount64);
+            _leases.Settle(leased.Leases, leased.Units, Units(actual), Environment.TickCount64);
             if (_disposed)
             {
                 FlushLeases(giveBackAll: true); // after the timers stopped: straight to Redis
@@ -468,7 +495,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             foreach (var f in flushes)
             {
                 var keys = new RedisKey[] { f.Key };
-                RedisValue[] args = [f.Moved, f.Extra, f.Returned, _holdsKey, "lease:" + f.Key];
+                RedisValue[] args = [f.Moved, f.Extra, f.Returned, _holdsKey, "lease:" + f.Key, _prefix + "flush:" + Guid.CreateVersion7().ToString("N")];
                 if (_disposed)
                 {
                     TrySend(LeaseFlushScript, keys, args, queue: true); // the connection may be about to close: send now
@@ -489,6 +516,22 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     /// <summary>Asks every node (this one too) to give back the free part of its lease on <paramref name="key"/>.</summary>
     private void Reclaim(string key)
     {
+        // Requests waiting for a nearly used budget retry every few milliseconds: one call a key every 50 ms is enough.
+        var now = Environment.TickCount64;
+        if (_lastReclaim.TryGetValue(key, out var last) && now - last < 50)
+        {
+            return;
+        }
+
+        _lastReclaim[key] = now;
+        if (_lastReclaim.Count > 1024)
+        {
+            foreach (var old in _lastReclaim.Where(e => now - e.Value > 60_000).Select(e => e.Key).ToList())
+            {
+                _lastReclaim.TryRemove(old, out _);
+            }
+        }
+
         OnReclaim(key);
         try
         {

@@ -135,13 +135,12 @@ public sealed class RedisRateWindow : IDisposable
             long grantedRequests = (long)result[1], grantedTokens = (long)result[2];
             lock (_gate)
             {
-                var batch = _batches[scope];
                 if (attempt >= 8)
                 {
                     return 0; // granted exactly this request's permits
                 }
 
-                if (batch.Minute == minute)
+                if (_batches.TryGetValue(scope, out var batch) && batch.Minute == minute)
                 {
                     batch.Requests += grantedRequests;
                     batch.Tokens += grantedTokens;
@@ -160,6 +159,7 @@ public sealed class RedisRateWindow : IDisposable
         List<(string Scope, long Minute, long Requests, long Tokens)> back = [];
         lock (_gate)
         {
+            List<string>? gone = null;
             foreach (var (scope, batch) in _batches)
             {
                 if (tick - batch.LastUse >= idleMs && (batch.Requests > 0 || batch.Tokens > 0))
@@ -167,6 +167,15 @@ public sealed class RedisRateWindow : IDisposable
                     back.Add((scope, batch.Minute, batch.Requests, batch.Tokens));
                     (batch.Requests, batch.Tokens) = (0, 0);
                 }
+                else if (tick - batch.LastUse > 120_000)
+                {
+                    (gone ??= []).Add(scope); // a scope no request asked for in two minutes
+                }
+            }
+
+            foreach (var scope in gone ?? [])
+            {
+                _batches.Remove(scope);
             }
         }
 
