@@ -205,6 +205,32 @@ public class ClusterLeaseTests
     }
 
     [Fact]
+    public async Task ALeaseGrantedWhoseAnswerWasLost_IsGivenBackByTheNextComparison_NotKeptHeldUntilARestart()
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);
+        var prefix = NewPrefix();
+        using var a = new RedisBudgetBook(redis, TimeProvider.System, prefix, "a", nodes: 1);
+        a.Set(new Budget("account:x", 1000m, "USD", BudgetPeriod.Total));
+        var inFlight = (await a.TryHoldAsync(["account:x"], 1m)).Hold!; // a lease of 64, kept busy
+        var db = redis.GetDatabase();
+        var field = (await db.HashKeysAsync(prefix + "holds:a")).Select(k => k.ToString()).Single(k => k.StartsWith("lease:", StringComparison.Ordinal));
+        var key = field["lease:".Length..];
+        // What a second grant does in Redis when its answer never reaches the node (a timeout): 100 more
+        // held and leased under this node's record, which the node itself does not know of.
+        await db.HashIncrementAsync(key, "held", 100_000_000_000);
+        await db.HashIncrementAsync(key, "leased", 100_000_000_000);
+        await db.HashSetAsync(prefix + "holds:a", field, $"{164_000_000_000}|{key}");
+        Assert.Equal((0m, 164m, 1000m), a.Status("account:x"));
+
+        await Until(() => a.Status("account:x")!.Value.Held == 64m, "the lost grant was never given back");
+        Assert.Equal($"{64_000_000_000}|{key}", (string?)await db.HashGetAsync(prefix + "holds:a", field)); // the lease in use is kept
+        inFlight.Settle(1m);
+        await Until(() => a.Status("account:x")!.Value.Held == 0, "the idle lease was never given back");
+        Assert.Equal((1m, 0m, 1000m), a.Status("account:x"));
+        Assert.False(await db.HashExistsAsync(prefix + "holds:a", field));
+    }
+
+    [Fact]
     public async Task RatePermitsTakenInBatches_NeverAdmitMoreThanTheLimitAcrossNodes_AndUnusedOnesGoBack()
     {
         using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);

@@ -18,6 +18,10 @@ public sealed class BudgetLeases
     private readonly List<Lease> _closed = [];
     private readonly Dictionary<string, long> _noLeaseUntil = new(StringComparer.Ordinal);
     private int _dirty;
+    // Changes of what this node holds in Redis (a lease added or drained), and the flushes taken and
+    // not yet answered: a comparison with the node's record in Redis is valid only across neither.
+    private long _epoch;
+    private int _pending;
 
     /// <summary>One lease on one budget period key. A request's hold keeps the leases it was taken
     /// out of, so it settles on them even after they were closed.</summary>
@@ -91,6 +95,7 @@ public sealed class BudgetLeases
                 taken[i] = lease;
             }
 
+            _epoch++;
             return taken;
         }
     }
@@ -177,9 +182,44 @@ public sealed class BudgetLeases
 
             _closed.RemoveAll(lease => Drain(lease, now, giveBack: true, flushes));
             _dirty = 0;
+            if (flushes.Count > 0)
+            {
+                _epoch++;
+                _pending += flushes.Count;
+            }
         }
 
         return flushes;
+    }
+
+    /// <summary>A flush taken by <see cref="Drain"/> was answered by Redis (or queued for a retry).</summary>
+    public void Acknowledge()
+    {
+        lock (_gate)
+        {
+            _pending--;
+        }
+    }
+
+    /// <summary>What this node holds in Redis per key by its own figures, with the change count, or
+    /// null while flushes are on their way (the record in Redis and these figures then differ).</summary>
+    public (long Epoch, Dictionary<string, long> Granted)? Snapshot()
+    {
+        lock (_gate)
+        {
+            if (_pending > 0)
+            {
+                return null;
+            }
+
+            var granted = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var lease in _byKey.Values.Concat(_closed))
+            {
+                granted[lease.Key] = granted.GetValueOrDefault(lease.Key) + lease.Granted;
+            }
+
+            return (_epoch, granted);
+        }
     }
 
     /// <summary>One lease's flush; true when it is used up and can be forgotten.</summary>

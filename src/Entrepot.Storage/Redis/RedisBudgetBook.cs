@@ -200,6 +200,8 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     private readonly ConcurrentDictionary<string, long> _lastReclaim = new(StringComparer.Ordinal);
     private readonly RedisChannel _reclaims;
     private int _flushing;
+    private int _granting;
+    private readonly Timer _reconcile;
     private volatile bool _disposed;
 
     /// <param name="nodeId">This exchange node's stable name: its holds and leases are recorded under it,
@@ -217,6 +219,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         Recovered = RecoverHolds();
         _retry = new Timer(_ => RetrySettlements(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         _flush = new Timer(_ => FlushLeases(), null, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20));
+        _reconcile = new Timer(_ => ReconcileLeases(), null, ReconcileEvery, ReconcileEvery);
         _redis.GetSubscriber().Subscribe(_reclaims, (_, key) => OnReclaim(key!));
         // Losing Redis ends the leases: their spending and the rest are sent back when it answers
         // again (and dropped if it came back without this node's records), and new ones are taken.
@@ -373,16 +376,29 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         args[^2] = lease;
         args[^1] = _nodes;
         RedisResult result;
+        Interlocked.Increment(ref _granting);
         try
         {
             result = await _redis.GetDatabase().ScriptEvaluateAsync(HoldScript, Array.ConvertAll(keys, k => (RedisKey)k), args).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
+            Interlocked.Decrement(ref _granting);
             throw new BudgetStoreUnavailableException("The shared budget store (Redis) cannot be reached, so no budget can be held; paid requests are refused until it is back.", e);
         }
 
-        var values = (RedisResult[])result!;
+        try
+        {
+            return Held(covering, keys, units, amount, holdId, now, (RedisResult[])result!);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _granting); // after the lease is in this node's figures
+        }
+    }
+
+    private (BudgetHold? Hold, string? Refusal) Held(IReadOnlyList<Budget> covering, string[] keys, long units, decimal amount, string holdId, long now, RedisResult[] values)
+    {
         var index = (int)values[0];
         if (index < 0)
         {
@@ -464,7 +480,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         _definitions.TryGetValue(scope, out var b) ? _leases.FreeOn(StateKey(scope, b.Period)) / Unit : 0;
 
     /// <summary>Sends a script without blocking the caller; what fails waits for the retry timer.</summary>
-    private async Task SendAsync(string script, RedisKey[] keys, RedisValue[] args)
+    private async Task SendAsync(string script, RedisKey[] keys, RedisValue[] args, bool leaseFlush = false)
     {
         try
         {
@@ -476,6 +492,11 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         }
         finally
         {
+            if (leaseFlush)
+            {
+                _leases.Acknowledge();
+            }
+
             Interlocked.Decrement(ref _settling);
         }
     }
@@ -499,17 +520,89 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
                 if (_disposed)
                 {
                     TrySend(LeaseFlushScript, keys, args, queue: true); // the connection may be about to close: send now
+                    _leases.Acknowledge();
                 }
                 else
                 {
                     Interlocked.Increment(ref _settling);
-                    _ = SendAsync(LeaseFlushScript, keys, args);
+                    _ = SendAsync(LeaseFlushScript, keys, args, leaseFlush: true);
                 }
             }
         }
         finally
         {
             Volatile.Write(ref _flushing, 0);
+        }
+    }
+
+    /// <summary>How often this node's lease records in Redis are compared with its own figures.</summary>
+    private static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gives back what this node's lease records in Redis hold beyond its own figures: a lease granted
+    /// by a script whose answer never came (a timeout) is held in Redis but unknown here, and would
+    /// otherwise stay held until the node restarts. Compared only while no grant or flush is on its
+    /// way and nothing changed between the two looks, so a lease in use is never given back.
+    /// </summary>
+    private void ReconcileLeases()
+    {
+        if (_disposed || _holdsKey.Length == 0 || Interlocked.Exchange(ref _reconciling, 1) == 1)
+        {
+            return; // the previous comparison or what it gave back is still on its way
+        }
+
+        try
+        {
+            Reconcile();
+        }
+        finally
+        {
+            Volatile.Write(ref _reconciling, 0);
+        }
+    }
+
+    private int _reconciling;
+
+    private void Reconcile()
+    {
+        if (Volatile.Read(ref _granting) > 0 || !_unsettled.IsEmpty || _leases.Snapshot() is not { } before)
+        {
+            return;
+        }
+
+        HashEntry[] records;
+        try
+        {
+            records = _redis.GetDatabase().HashGetAll(_holdsKey);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _granting) > 0 || _leases.Snapshot() is not { } after || after.Epoch != before.Epoch)
+        {
+            return;
+        }
+
+        foreach (var record in records)
+        {
+            var field = record.Name.ToString();
+            var value = record.Value.ToString();
+            var bar = value.IndexOf('|');
+            if (!field.StartsWith("lease:", StringComparison.Ordinal) || bar < 0
+                || !long.TryParse(value.AsSpan(0, bar), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var units))
+            {
+                continue;
+            }
+
+            var key = field["lease:".Length..];
+            var extra = units - after.Granted.GetValueOrDefault(key);
+            if (extra > 0)
+            {
+                // Sent and answered before the next comparison can start (it waits for this one).
+                TrySend(LeaseFlushScript, [key], [0, 0, extra, _holdsKey, field, _prefix + "flush:" + Guid.CreateVersion7().ToString("N")], queue: true);
+            }
         }
     }
 
@@ -584,6 +677,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         _redis.ConnectionFailed -= EndLeases;
         _redis.ConnectionRestored -= EndLeases;
         _flush.Dispose();
+        _reconcile.Dispose();
         _retry.Dispose();
         try
         {
