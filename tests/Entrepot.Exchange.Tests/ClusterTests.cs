@@ -72,6 +72,15 @@ public class ClusterTests
         return http.SendAsync(request);
     }
 
+    /// <summary>A seller that answers after <paramref name="delayMs"/> with one output token, reporting the
+    /// 256 input tokens the exchange counts for the budget tests' 1,000-byte prompt.</summary>
+    private static Func<int, HttpContext, Task> AnswersA256TokenPrompt(int delayMs) => async (_, ctx) =>
+    {
+        await Task.Delay(delayMs);
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.WriteAsync("""{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":256,"completion_tokens":1,"total_tokens":257}}""");
+    };
+
     [Fact]
     public async Task ThreeHundredConcurrentRequests_SplitOverTwoNodes_SmallBudget_OverspendIsExactlyZero()
     {
@@ -83,12 +92,7 @@ public class ClusterTests
         // and the seller reports as much, plus 1 output token; a hold assumes the prompt's bytes + 256 +
         // 8 + max_tokens = 1,265. At 1,000 per million plus the 2% fee a trade costs 0.262, a hold 1.29.
         // A budget of 10 lets about 7 requests hold at once and about 38 trade in all, on whichever node.
-        seller.Behaviour = async (_, ctx) =>
-        {
-            await Task.Delay(50);
-            ctx.Response.ContentType = "application/json";
-            await ctx.Response.WriteAsync("""{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":256,"completion_tokens":1,"total_tokens":257}}""");
-        };
+        seller.Behaviour = AnswersA256TokenPrompt(delayMs: 50);
         var prompt = string.Concat(Enumerable.Repeat("a ", 500));
         const decimal limit = 10m;
         AccountSpec[] accounts = [new() { Id = buyer, Keys = [key], Budget = new BudgetSpec { Amount = limit, Currency = "USD", Period = "total" } }];
@@ -172,12 +176,7 @@ public class ClusterTests
         await using var seller = await FaultyUpstream.StartAsync();
         var buyer = "buyer-" + Guid.NewGuid().ToString("N")[..8];
         const string key = "ent-cluster-lease-key-0000000";
-        seller.Behaviour = async (_, ctx) =>
-        {
-            await Task.Delay(5);
-            ctx.Response.ContentType = "application/json";
-            await ctx.Response.WriteAsync("""{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":256,"completion_tokens":1,"total_tokens":257}}""");
-        };
+        seller.Behaviour = AnswersA256TokenPrompt(delayMs: 5);
         // As in the test above a trade costs 0.262 and a hold 1.29; a budget of 400 lets each node lease
         // up to about forty holds' worth (a quarter of its share of what is left) until near the end, where
         // the leases shrink below eight holds and every node holds exactly; about 1,520 trades in all.
