@@ -731,7 +731,7 @@ public class ClusterTests
         }
     }
 
-    private static RedisProcess StartRedis(int port)
+    internal static RedisProcess StartRedis(int port)
     {
         var p = Process.Start(new ProcessStartInfo("redis-server", ["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no"])
         {
@@ -757,7 +757,7 @@ public class ClusterTests
     }
 
     /// <summary>A Redis of the test's own: stopped when the test ends, whether it passed or not.</summary>
-    private sealed class RedisProcess(Process process) : IDisposable
+    internal sealed class RedisProcess(Process process) : IDisposable
     {
         /// <summary>Stops it now, as a crash would.</summary>
         public async Task KillAsync()

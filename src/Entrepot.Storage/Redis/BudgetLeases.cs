@@ -77,14 +77,20 @@ public sealed class BudgetLeases
     }
 
     /// <summary>Adds a lease Redis granted on each key, with this request's <paramref name="units"/> held out of it.</summary>
-    public Lease[] Add(string[] keys, long granted, long units, long now)
+    /// <param name="closed">Granted by a call sent before Redis was lost: closed at once, drained as the request settles.</param>
+    public Lease[] Add(string[] keys, long granted, long units, long now, bool closed = false)
     {
         lock (_gate)
         {
             var taken = new Lease[keys.Length];
             for (var i = 0; i < keys.Length; i++)
             {
-                if (!_byKey.TryGetValue(keys[i], out var lease))
+                Lease? lease;
+                if (closed)
+                {
+                    _closed.Add(lease = new Lease(keys[i]));
+                }
+                else if (!_byKey.TryGetValue(keys[i], out lease))
                 {
                     _byKey[keys[i]] = lease = new Lease(keys[i]);
                 }
@@ -185,14 +191,14 @@ public sealed class BudgetLeases
             if (flushes.Count > 0)
             {
                 _epoch++;
-                _pending += flushes.Count;
+                _pending++; // one round, sent as one script
             }
         }
 
         return flushes;
     }
 
-    /// <summary>A flush taken by <see cref="Drain"/> was answered by Redis (or queued for a retry).</summary>
+    /// <summary>A round of flushes taken by <see cref="Drain"/> was applied by Redis.</summary>
     public void Acknowledge()
     {
         lock (_gate)

@@ -80,29 +80,33 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         return {0, 0}
         """;
 
-    // A lease's spending moved from held to spent (ARGV[1]), spending beyond it (ARGV[2]), and its
-    // free part given back (ARGV[3]); this node's record of the lease shrinks by as much. Without the
-    // record (Redis restarted without its data) nothing is moved, as for a hold. Each flush carries
-    // an id (ARGV[6]) kept an hour: a flush retried after its answer was lost is not applied twice.
+    // Every lease flushed in one round: for key i, its spending moved from held to spent (ARGV[3i]),
+    // spending beyond it (ARGV[3i+1]) and its free part given back (ARGV[3i+2]); this node's record of
+    // the lease (ARGV[1], field 'lease:' .. key) shrinks by as much. A key without its record (Redis
+    // restarted without its data) is skipped, as a hold's settlement is. The round's id (ARGV[2]) is
+    // kept ten minutes, so a round retried after its answer was lost is not applied twice.
     private const string LeaseFlushScript = """
         local function n(x) return string.format('%d', x) end
-        local out = tonumber(ARGV[1]) + tonumber(ARGV[3])
-        if ARGV[4] ~= '' and redis.call('HEXISTS', ARGV[4], ARGV[5]) == 0 then
+        if not redis.call('SET', ARGV[2], '1', 'NX', 'EX', '600') then
           return 0
         end
-        if not redis.call('SET', ARGV[6], '1', 'NX', 'EX', '3600') then
-          return 0
-        end
-        redis.call('HINCRBY', KEYS[1], 'held', n(-out))
-        redis.call('HINCRBY', KEYS[1], 'leased', n(-out))
-        redis.call('HINCRBY', KEYS[1], 'spent', n(tonumber(ARGV[1]) + tonumber(ARGV[2])))
-        if ARGV[4] ~= '' then
-          local record = redis.call('HGET', ARGV[4], ARGV[5])
-          local units = tonumber(string.match(record, '^(%-?%d+)')) - out
-          if units > 0 then
-            redis.call('HSET', ARGV[4], ARGV[5], n(units) .. '|' .. KEYS[1])
-          else
-            redis.call('HDEL', ARGV[4], ARGV[5])
+        for i = 1, #KEYS do
+          local moved, extra, returned = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
+          local out = moved + returned
+          local field = 'lease:' .. KEYS[i]
+          local record = ARGV[1] ~= '' and redis.call('HGET', ARGV[1], field) or nil
+          if ARGV[1] == '' or record then
+            redis.call('HINCRBY', KEYS[i], 'held', n(-out))
+            redis.call('HINCRBY', KEYS[i], 'leased', n(-out))
+            redis.call('HINCRBY', KEYS[i], 'spent', n(moved + extra))
+            if record then
+              local units = tonumber(string.match(record, '^(%-?%d+)')) - out
+              if units > 0 then
+                redis.call('HSET', ARGV[1], field, n(units) .. '|' .. KEYS[i])
+              else
+                redis.call('HDEL', ARGV[1], field)
+              end
+            end
           end
         end
         return 1
@@ -192,7 +196,8 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     private readonly string _prefix;
     private readonly int _nodes;
     private readonly ConcurrentDictionary<string, Budget> _definitions = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<(string Script, RedisKey[] Keys, RedisValue[] Args)> _unsettled = new();
+    // Scripts sent and failed, retried in order; a lease flush counts as on its way until it is applied.
+    private readonly ConcurrentQueue<(string Script, RedisKey[] Keys, RedisValue[] Args, bool LeaseFlush)> _unsettled = new();
     private readonly string _holdsKey;
     private readonly Timer _retry;
     private readonly Timer _flush;
@@ -227,8 +232,15 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         _redis.ConnectionRestored += EndLeases;
     }
 
+    private int _connectionChanges;
+
+    /// <summary>Lease sizes asked for by hold scripts whose answer was lost, per key.</summary>
+    private readonly ConcurrentDictionary<string, long> _unknownGrants = new(StringComparer.Ordinal);
+
     private void EndLeases(object? sender, ConnectionFailedEventArgs e)
     {
+        // A grant answered after this (sent before) is closed at once too: Redis may have lost it.
+        Interlocked.Increment(ref _connectionChanges);
         _leases.CloseAll();
         FlushLeases();
     }
@@ -377,19 +389,30 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         args[^1] = _nodes;
         RedisResult result;
         Interlocked.Increment(ref _granting);
+        var connection = Volatile.Read(ref _connectionChanges);
         try
         {
             result = await _redis.GetDatabase().ScriptEvaluateAsync(HoldScript, Array.ConvertAll(keys, k => (RedisKey)k), args).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
+            if (lease > 0)
+            {
+                // Redis may have granted the lease before the answer was lost: the only thing the
+                // comparison with this node's record may give back (see ReconcileLeases).
+                foreach (var key in keys)
+                {
+                    _unknownGrants.AddOrUpdate(key, lease, (_, had) => had + lease);
+                }
+            }
+
             Interlocked.Decrement(ref _granting);
             throw new BudgetStoreUnavailableException("The shared budget store (Redis) cannot be reached, so no budget can be held; paid requests are refused until it is back.", e);
         }
 
         try
         {
-            return Held(covering, keys, units, amount, holdId, now, (RedisResult[])result!);
+            return Held(covering, keys, units, amount, holdId, now, (RedisResult[])result!, closed: connection != Volatile.Read(ref _connectionChanges));
         }
         finally
         {
@@ -397,7 +420,8 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         }
     }
 
-    private (BudgetHold? Hold, string? Refusal) Held(IReadOnlyList<Budget> covering, string[] keys, long units, decimal amount, string holdId, long now, RedisResult[] values)
+    private (BudgetHold? Hold, string? Refusal) Held(IReadOnlyList<Budget> covering, string[] keys, long units, decimal amount, string holdId, long now, RedisResult[] values,
+        bool closed)
     {
         var index = (int)values[0];
         if (index < 0)
@@ -426,7 +450,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         var granted = (long)values[1];
         if (granted > 0)
         {
-            return (new BudgetHold(this, Scopes(covering), amount, new LeasedHold(_leases.Add(keys, granted, units, now), units)), null);
+            return (new BudgetHold(this, Scopes(covering), amount, new LeasedHold(_leases.Add(keys, granted, units, now, closed), units)), null);
         }
 
         return (new BudgetHold(this, Scopes(covering), amount, (keys, holdId)), null);
@@ -485,18 +509,17 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         try
         {
             await _redis.GetDatabase().ScriptEvaluateAsync(script, keys, args).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            _unsettled.Enqueue((script, keys, args));
-        }
-        finally
-        {
             if (leaseFlush)
             {
                 _leases.Acknowledge();
             }
-
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            _unsettled.Enqueue((script, keys, args, leaseFlush)); // still on its way: acknowledged when the retry applies it
+        }
+        finally
+        {
             Interlocked.Decrement(ref _settling);
         }
     }
@@ -510,27 +533,35 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             return; // the previous tick is still draining
         }
 
+        // Counted as settling from before the drain, so Settling never reads 0 between the two.
+        Interlocked.Increment(ref _settling);
+        var sent = false;
         try
         {
             var flushes = _leases.Drain(Environment.TickCount64, IdleMs, giveBackAll ? _ => true : giveBack is null ? null : k => k == giveBack);
-            foreach (var f in flushes)
+            if (flushes.Count == 0)
             {
-                var keys = new RedisKey[] { f.Key };
-                RedisValue[] args = [f.Moved, f.Extra, f.Returned, _holdsKey, "lease:" + f.Key, _prefix + "flush:" + Guid.CreateVersion7().ToString("N")];
-                if (_disposed)
-                {
-                    TrySend(LeaseFlushScript, keys, args, queue: true); // the connection may be about to close: send now
-                    _leases.Acknowledge();
-                }
-                else
-                {
-                    Interlocked.Increment(ref _settling);
-                    _ = SendAsync(LeaseFlushScript, keys, args, leaseFlush: true);
-                }
+                return;
+            }
+
+            var (keys, args) = FlushRound(flushes.Select(f => (f.Key, f.Moved, f.Extra, f.Returned)).ToList());
+            if (_disposed)
+            {
+                TrySend(LeaseFlushScript, keys, args, leaseFlush: true, queue: true); // the connection may be about to close: send now
+            }
+            else
+            {
+                sent = true;
+                _ = SendAsync(LeaseFlushScript, keys, args, leaseFlush: true); // it decrements the count when answered
             }
         }
         finally
         {
+            if (!sent)
+            {
+                Interlocked.Decrement(ref _settling);
+            }
+
             Volatile.Write(ref _flushing, 0);
         }
     }
@@ -565,9 +596,9 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
 
     private void Reconcile()
     {
-        if (Volatile.Read(ref _granting) > 0 || !_unsettled.IsEmpty || _leases.Snapshot() is not { } before)
+        if (_unknownGrants.IsEmpty || Volatile.Read(ref _granting) > 0 || _leases.Snapshot() is not { } before || !_unsettled.IsEmpty)
         {
-            return;
+            return; // nothing lost to look for, or something on its way
         }
 
         HashEntry[] records;
@@ -580,29 +611,45 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             return;
         }
 
-        if (Volatile.Read(ref _granting) > 0 || _leases.Snapshot() is not { } after || after.Epoch != before.Epoch)
+        if (Volatile.Read(ref _granting) > 0 || _leases.Snapshot() is not { } after || after.Epoch != before.Epoch || !_unsettled.IsEmpty)
         {
             return;
         }
 
+        var recorded = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var record in records)
         {
             var field = record.Name.ToString();
             var value = record.Value.ToString();
             var bar = value.IndexOf('|');
-            if (!field.StartsWith("lease:", StringComparison.Ordinal) || bar < 0
-                || !long.TryParse(value.AsSpan(0, bar), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var units))
+            if (field.StartsWith("lease:", StringComparison.Ordinal) && bar > 0
+                && long.TryParse(value.AsSpan(0, bar), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var units))
             {
-                continue;
+                recorded[field["lease:".Length..]] = units;
             }
+        }
 
-            var key = field["lease:".Length..];
-            var extra = units - after.Granted.GetValueOrDefault(key);
+        var giveBack = new List<(string Key, long Moved, long Extra, long Returned)>();
+        foreach (var (key, unknown) in _unknownGrants)
+        {
+            // What Redis holds beyond this node's figures, up to what lost answers may have granted;
+            // beyond that (a flush Redis lost in a crash, another process under the same node id) the
+            // budget stays charged, never freed on a guess.
+            var extra = Math.Min(unknown, recorded.GetValueOrDefault(key) - after.Granted.GetValueOrDefault(key));
             if (extra > 0)
             {
-                // Sent and answered before the next comparison can start (it waits for this one).
-                TrySend(LeaseFlushScript, [key], [0, 0, extra, _holdsKey, field, _prefix + "flush:" + Guid.CreateVersion7().ToString("N")], queue: true);
+                giveBack.Add((key, 0, 0, extra));
             }
+
+            // Looked at once: a grant not applied by now is not in the record (one lost meanwhile stays for the next look).
+            _unknownGrants.TryRemove(new KeyValuePair<string, long>(key, unknown));
+        }
+
+        if (giveBack.Count > 0)
+        {
+            // Sent and answered before the next comparison can start (it waits for this one).
+            var (keys, args) = FlushRound(giveBack);
+            TrySend(LeaseFlushScript, keys, args, queue: true);
         }
     }
 
@@ -692,36 +739,72 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         RetrySettlements();
     }
 
-    private bool TrySend(string script, RedisKey[] keys, RedisValue[] args, bool queue = false)
+    private bool TrySend(string script, RedisKey[] keys, RedisValue[] args, bool leaseFlush = false, bool queue = false)
     {
         try
         {
             _redis.GetDatabase().ScriptEvaluate(script, keys, args);
+            if (leaseFlush)
+            {
+                _leases.Acknowledge();
+            }
+
             return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             if (queue)
             {
-                _unsettled.Enqueue((script, keys, args));
+                _unsettled.Enqueue((script, keys, args, leaseFlush));
             }
 
             return false;
         }
     }
 
+    private int _retrying;
+
+    /// <summary>Sends what failed, in order, by one caller at a time (the timer, or Dispose).</summary>
     private void RetrySettlements()
     {
-        var n = _unsettled.Count;
-        while (n-- > 0 && _unsettled.TryPeek(out var item))
+        if (Interlocked.Exchange(ref _retrying, 1) == 1)
         {
-            if (!TrySend(item.Script, item.Keys, item.Args))
-            {
-                return; // still down: keep the order, try again next second
-            }
-
-            _unsettled.TryDequeue(out _);
+            return;
         }
+
+        try
+        {
+            var n = _unsettled.Count;
+            while (n-- > 0 && _unsettled.TryPeek(out var item))
+            {
+                if (!TrySend(item.Script, item.Keys, item.Args, item.LeaseFlush))
+                {
+                    return; // still down: keep the order, try again next second
+                }
+
+                _unsettled.TryDequeue(out _);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _retrying, 0);
+        }
+    }
+
+    /// <summary>One round of lease flushes as the script's keys and arguments, with the round's id.</summary>
+    private (RedisKey[] Keys, RedisValue[] Args) FlushRound(List<(string Key, long Moved, long Extra, long Returned)> flushes)
+    {
+        var keys = new RedisKey[flushes.Count];
+        var args = new RedisValue[2 + 3 * flushes.Count];
+        args[0] = _holdsKey;
+        args[1] = _prefix + "flush:" + Guid.CreateVersion7().ToString("N");
+        for (var i = 0; i < flushes.Count; i++)
+        {
+            keys[i] = flushes[i].Key;
+            (args[2 + 3 * i], args[3 + 3 * i], args[4 + 3 * i]) = (flushes[i].Moved, flushes[i].Extra, flushes[i].Returned);
+        }
+
+        return (keys, args);
     }
 
     private string StateKey(string scope, BudgetPeriod period) =>
