@@ -572,8 +572,9 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     /// <summary>
     /// Gives back what this node's lease records in Redis hold beyond its own figures: a lease granted
     /// by a script whose answer never came (a timeout) is held in Redis but unknown here, and would
-    /// otherwise stay held until the node restarts. Compared only while no grant or flush is on its
-    /// way and nothing changed between the two looks, so a lease in use is never given back.
+    /// otherwise stay held until the node restarts. Compared only after such a lost answer, only while
+    /// no grant or flush is on its way and nothing changed between the two looks (so a lease in use is
+    /// never given back), and never more than the lost answers asked for.
     /// </summary>
     private void ReconcileLeases()
     {
