@@ -247,6 +247,37 @@ public class ClusterLeaseTests
     }
 
     [Fact]
+    public async Task AnExactHoldWhoseAnswerWasLost_IsReleased_ItsRequestHavingBeenRefused()
+    {
+        var port = Entrepot.Tests.ProcessSetup.FreePort();
+        using var server = ClusterTests.StartRedis(port);
+        var address = $"127.0.0.1:{port}";
+        using var redis = await ConnectionMultiplexer.ConnectAsync(address);
+        var impatient = ConfigurationOptions.Parse(address);
+        impatient.AsyncTimeout = 100;
+        using var nodeConnection = await ConnectionMultiplexer.ConnectAsync(impatient);
+        var prefix = NewPrefix();
+        using var a = new RedisBudgetBook(nodeConnection, TimeProvider.System, prefix, "a", nodes: 1);
+        a.Set(new Budget("account:x", 10m, "USD", BudgetPeriod.Total)); // too small to lease: holds are exact
+
+        var busy = redis.GetDatabase().ScriptEvaluateAsync("""
+            local t = redis.call('TIME')
+            local start = t[1] * 1000000 + t[2]
+            repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 2500000
+            return 1
+            """);
+        await Task.Delay(50);
+        await Assert.ThrowsAsync<BudgetStoreUnavailableException>(async () => await a.TryHoldAsync(["account:x"], 2m));
+        await busy;
+        await Until(() => a.Status("account:x")!.Value.Held == 2m, "the lost hold never reached Redis: the test did not test a lost answer");
+
+        // Its request was refused (503): the hold is released, nothing is charged.
+        await Until(() => a.Status("account:x")!.Value.Held == 0, "the lost hold was never released");
+        Assert.Equal((0m, 0m, 10m), a.Status("account:x"));
+        Assert.Empty(await redis.GetDatabase().HashKeysAsync(prefix + "holds:a"));
+    }
+
+    [Fact]
     public async Task RatePermitsTakenInBatches_NeverAdmitMoreThanTheLimitAcrossNodes_AndUnusedOnesGoBack()
     {
         using var redis = await ConnectionMultiplexer.ConnectAsync(Redis);

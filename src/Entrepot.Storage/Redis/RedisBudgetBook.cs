@@ -406,6 +406,13 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
                 }
             }
 
+            // Or it held the amount exactly: the request is refused, so that hold is released once it
+            // is sure to have been applied or dropped (ReleaseLostHolds; the record says which).
+            if (_holdsKey.Length > 0)
+            {
+                _lostHolds.Enqueue((Array.ConvertAll(keys, k => (RedisKey)k), units, holdId, Environment.TickCount64));
+            }
+
             Interlocked.Decrement(ref _granting);
             throw new BudgetStoreUnavailableException("The shared budget store (Redis) cannot be reached, so no budget can be held; paid requests are refused until it is back.", e);
         }
@@ -595,8 +602,31 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
 
     private int _reconciling;
 
+    /// <summary>Exact holds whose script's answer was lost: (keys, units, hold id, when).</summary>
+    private readonly ConcurrentQueue<(RedisKey[] Keys, long Units, string HoldId, long Since)> _lostHolds = new();
+
+    /// <summary>
+    /// Releases the exact holds whose answer was lost, ten seconds on (a script sent is applied within
+    /// that or never): their requests were refused, so nothing was spent. The settlement finds the
+    /// hold by its record, so one Redis never applied changes nothing, and none is released twice.
+    /// </summary>
+    private void ReleaseLostHolds()
+    {
+        var now = Environment.TickCount64;
+        while (_lostHolds.TryPeek(out var lost) && now - lost.Since >= 10_000)
+        {
+            if (!TrySend(SettleScript, lost.Keys, [lost.Units, 0, _holdsKey, lost.HoldId]))
+            {
+                return; // Redis still away: the next pass tries again
+            }
+
+            _lostHolds.TryDequeue(out _);
+        }
+    }
+
     private void Reconcile()
     {
+        ReleaseLostHolds();
         if (_unknownGrants.IsEmpty || Volatile.Read(ref _granting) > 0 || _leases.Snapshot() is not { } before || !_unsettled.IsEmpty)
         {
             return; // nothing lost to look for, or something on its way
