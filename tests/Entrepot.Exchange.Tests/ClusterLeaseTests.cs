@@ -29,6 +29,66 @@ public class ClusterLeaseTests
         }
     }
 
+    /// <summary>
+    /// A Redis of a test's own (kept busy for seconds, which other tests must not feel), with a client
+    /// connection and a node connection that gives up on an answer after 100 ms (checked by the client
+    /// about every second), so a script sent while Redis is busy is applied after its sender gave up.
+    /// </summary>
+    private sealed class OwnRedis : IAsyncDisposable
+    {
+        private readonly IDisposable _server;
+
+        private OwnRedis(IDisposable server, ConnectionMultiplexer client, ConnectionMultiplexer impatient, ConnectionMultiplexer probe) =>
+            (_server, Client, Impatient, Probe) = (server, client, impatient, probe);
+
+        public ConnectionMultiplexer Client { get; }
+        public ConnectionMultiplexer Impatient { get; }
+        private ConnectionMultiplexer Probe { get; }
+
+        public static async Task<OwnRedis> StartAsync()
+        {
+            var port = Entrepot.Tests.ProcessSetup.FreePort();
+            var server = ClusterTests.StartRedis(port);
+            var address = $"127.0.0.1:{port}";
+            var impatient = ConfigurationOptions.Parse(address);
+            impatient.AsyncTimeout = 100;
+            return new OwnRedis(server, await ConnectionMultiplexer.ConnectAsync(address), await ConnectionMultiplexer.ConnectAsync(impatient),
+                await ConnectionMultiplexer.ConnectAsync(address));
+        }
+
+        /// <summary>Starts a 2.5 s script and returns once Redis is running it (a ping is not answered);
+        /// the task it returns ends with the script.</summary>
+        public async Task<Task> KeepBusyAsync()
+        {
+            var busy = Client.GetDatabase().ScriptEvaluateAsync("""
+                local t = redis.call('TIME')
+                local start = t[1] * 1000000 + t[2]
+                repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 2500000
+                return 1
+                """);
+            var watch = Stopwatch.StartNew();
+            while (true)
+            {
+                Assert.False(busy.IsCompleted, "the busy script ended before Redis was seen busy");
+                var ping = Probe.GetDatabase().PingAsync();
+                if (await Task.WhenAny(ping, Task.Delay(200)) != ping)
+                {
+                    return busy; // no answer within 200 ms on an idle loopback: Redis is running the script
+                }
+
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), "Redis never became busy");
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            await Impatient.DisposeAsync();
+            await Probe.DisposeAsync();
+            _server.Dispose();
+        }
+    }
+
     [Fact]
     public async Task ANodeHoldsOutOfItsLease_WithoutARoundTrip_ItsSpendingReachesRedis_AndTheRestGoesBackWhenIdle()
     {
@@ -207,14 +267,8 @@ public class ClusterLeaseTests
     [Fact]
     public async Task ALeaseGrantedWhoseAnswerWasLost_IsGivenBackByTheNextComparison_NotKeptHeldUntilARestart()
     {
-        // A Redis of its own: the test keeps it busy for seconds, which other tests must not feel.
-        var port = Entrepot.Tests.ProcessSetup.FreePort();
-        using var server = ClusterTests.StartRedis(port);
-        var address = $"127.0.0.1:{port}";
-        using var redis = await ConnectionMultiplexer.ConnectAsync(address);
-        var impatient = ConfigurationOptions.Parse(address);
-        impatient.AsyncTimeout = 100; // gives up on an answer long before a busy Redis sends it
-        using var nodeConnection = await ConnectionMultiplexer.ConnectAsync(impatient);
+        await using var own = await OwnRedis.StartAsync();
+        var (redis, nodeConnection) = (own.Client, own.Impatient);
         var prefix = NewPrefix();
         using var a = new RedisBudgetBook(nodeConnection, TimeProvider.System, prefix, "a", nodes: 1);
         a.Set(new Budget("account:x", 100_000m, "USD", BudgetPeriod.Total));
@@ -224,13 +278,7 @@ public class ClusterLeaseTests
         // 70 does not fit the lease, so it asks for 64 x 70 more) waits behind it, the node stops
         // waiting at its next timeout check (100 ms, checked about every second), and Redis grants it
         // afterwards, to nobody.
-        var busy = redis.GetDatabase().ScriptEvaluateAsync("""
-            local t = redis.call('TIME')
-            local start = t[1] * 1000000 + t[2]
-            repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 2500000
-            return 1
-            """);
-        await Task.Delay(50);
+        var busy = await own.KeepBusyAsync();
         await Assert.ThrowsAsync<BudgetStoreUnavailableException>(async () => await a.TryHoldAsync(["account:x"], 70m));
         await busy;
         await Until(() => a.Status("account:x")!.Value.Held == 64m + 4_480m, "the lost grant never reached Redis: the test did not test a lost answer");
@@ -249,24 +297,13 @@ public class ClusterLeaseTests
     [Fact]
     public async Task AnExactHoldWhoseAnswerWasLost_IsReleased_ItsRequestHavingBeenRefused()
     {
-        var port = Entrepot.Tests.ProcessSetup.FreePort();
-        using var server = ClusterTests.StartRedis(port);
-        var address = $"127.0.0.1:{port}";
-        using var redis = await ConnectionMultiplexer.ConnectAsync(address);
-        var impatient = ConfigurationOptions.Parse(address);
-        impatient.AsyncTimeout = 100;
-        using var nodeConnection = await ConnectionMultiplexer.ConnectAsync(impatient);
+        await using var own = await OwnRedis.StartAsync();
+        var (redis, nodeConnection) = (own.Client, own.Impatient);
         var prefix = NewPrefix();
         using var a = new RedisBudgetBook(nodeConnection, TimeProvider.System, prefix, "a", nodes: 1);
         a.Set(new Budget("account:x", 10m, "USD", BudgetPeriod.Total)); // too small to lease: holds are exact
 
-        var busy = redis.GetDatabase().ScriptEvaluateAsync("""
-            local t = redis.call('TIME')
-            local start = t[1] * 1000000 + t[2]
-            repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 2500000
-            return 1
-            """);
-        await Task.Delay(50);
+        var busy = await own.KeepBusyAsync();
         await Assert.ThrowsAsync<BudgetStoreUnavailableException>(async () => await a.TryHoldAsync(["account:x"], 2m));
         await busy;
         await Until(() => a.Status("account:x")!.Value.Held == 2m, "the lost hold never reached Redis: the test did not test a lost answer");

@@ -474,7 +474,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         return scopes;
     }
 
-    /// <summary>A request's hold taken out of this node's leases on <paramref name="Keys"/>.</summary>
+    /// <summary>A request's hold of <paramref name="Units"/> taken out of this node's <paramref name="Leases"/> (one per covering budget).</summary>
     private sealed record LeasedHold(BudgetLeases.Lease[] Leases, long Units);
 
     public void Settle(BudgetHold hold, decimal actual)
@@ -551,7 +551,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
                 return;
             }
 
-            var (keys, args) = FlushRound(flushes.Select(f => (f.Key, f.Moved, f.Extra, f.Returned)).ToList());
+            var (keys, args) = FlushRound(flushes);
             if (_disposed)
             {
                 TrySend(LeaseFlushScript, keys, args, leaseFlush: true, queue: true); // the connection may be about to close: send now
@@ -660,7 +660,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             }
         }
 
-        var giveBack = new List<(string Key, long Moved, long Extra, long Returned)>();
+        var giveBack = new List<BudgetLeases.Flush>();
         foreach (var (key, unknown) in _unknownGrants)
         {
             // What Redis holds beyond this node's figures, up to what lost answers may have granted;
@@ -669,7 +669,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             var extra = Math.Min(unknown, recorded.GetValueOrDefault(key) - after.Granted.GetValueOrDefault(key));
             if (extra > 0)
             {
-                giveBack.Add((key, 0, 0, extra));
+                giveBack.Add(new BudgetLeases.Flush(key, 0, 0, extra));
             }
 
             // Looked at once: a grant not applied by now is not in the record (one lost meanwhile stays for the next look).
@@ -823,7 +823,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
     }
 
     /// <summary>One round of lease flushes as the script's keys and arguments, with the round's id.</summary>
-    private (RedisKey[] Keys, RedisValue[] Args) FlushRound(List<(string Key, long Moved, long Extra, long Returned)> flushes)
+    private (RedisKey[] Keys, RedisValue[] Args) FlushRound(List<BudgetLeases.Flush> flushes)
     {
         var keys = new RedisKey[flushes.Count];
         var args = new RedisValue[2 + 3 * flushes.Count];
