@@ -204,4 +204,102 @@ public sealed class BatchWriterTests
             await Task.Delay(10);
         }
     }
+
+    /// <summary>A writer whose batches do <paramref name="workPerRecord"/> of work per record and step
+    /// aside between records, noting per batch its size, the writer's backlog at its start and the
+    /// yields it made.</summary>
+    private sealed class PacedSink(TimeSpan workPerRecord)
+    {
+        public readonly List<(int Size, int Backlog, long Yields, TimeSpan Took)> Batches = [];
+        public readonly TaskCompletionSource Entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public BatchWriter<int>? Writer { get; set; }
+
+        public void Write(List<int> batch)
+        {
+            Entered.TrySetResult();
+            Gate.Task.Wait(TimeSpan.FromSeconds(10));
+            var backlog = Writer!.Backlog;
+            var before = WriterPace.Yields;
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            foreach (var _ in batch)
+            {
+                var until = started.Elapsed + workPerRecord;
+                while (started.Elapsed < until)
+                {
+                    // busy: a record's settlement and insert
+                }
+
+                WriterPace.Between();
+            }
+
+            lock (Batches)
+            {
+                Batches.Add((batch.Count, backlog, WriterPace.Yields - before, started.Elapsed));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_writer_with_a_short_queue_steps_aside_between_records_at_most_once_an_interval()
+    {
+        var sink = new PacedSink(TimeSpan.FromMicroseconds(20));
+        sink.Gate.SetResult();
+        await using var writer = new BatchWriter<int>(sink.Write, "paced writer", linger: TimeSpan.FromMilliseconds(1));
+        sink.Writer = writer;
+        for (int i = 0; i < 200; i++)
+        {
+            await writer.EnqueueAsync(i);
+        }
+
+        await writer.FlushAsync();
+
+        var batches = sink.Batches.ToList();
+        Assert.Equal(200, batches.Sum(b => b.Size));
+        var yields = batches.Sum(b => b.Yields);
+        var worked = TimeSpan.FromTicks(batches.Sum(b => b.Took.Ticks));
+        // 200 records of 20 µs: 4 ms of work, so about 80 yields at one each 50 µs; never more than
+        // one per interval of the time the batches took.
+        Assert.True(yields >= 20, $"{yields} yields in {worked.TotalMilliseconds:F1} ms of batch work");
+        Assert.True(yields <= worked / WriterPace.Interval + batches.Count, $"{yields} yields in {worked.TotalMilliseconds:F1} ms of batch work");
+    }
+
+    [Fact]
+    public async Task A_writer_behind_its_queue_does_not_step_aside()
+    {
+        var sink = new PacedSink(TimeSpan.FromMicroseconds(20));
+        await using var writer = new BatchWriter<int>(sink.Write, "busy writer", maxBatch: 64, linger: TimeSpan.FromMilliseconds(1));
+        sink.Writer = writer;
+        await writer.EnqueueAsync(0);
+        await sink.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        for (int i = 1; i <= 2_000; i++)
+        {
+            await writer.EnqueueAsync(i);
+        }
+
+        sink.Gate.SetResult();
+        await writer.FlushAsync();
+
+        var batches = sink.Batches.ToList();
+        Assert.Equal(2_001, batches.Sum(b => b.Size));
+        // Every batch that started with WriterPace.YieldBelow or more records still queued ran straight through.
+        var behind = batches.Where(b => b.Backlog >= WriterPace.YieldBelow).ToList();
+        Assert.NotEmpty(behind);
+        Assert.All(behind, b => Assert.Equal(0, b.Yields));
+        // Once it caught up, it stepped aside again.
+        Assert.Contains(batches, b => b.Backlog < WriterPace.YieldBelow && b.Yields > 0);
+    }
+
+    [Fact]
+    public void Outside_a_writer_stepping_aside_does_nothing()
+    {
+        var before = WriterPace.Yields;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (started.Elapsed < TimeSpan.FromMilliseconds(2))
+        {
+            WriterPace.Between();
+        }
+
+        Assert.Equal(before, WriterPace.Yields);
+    }
 }

@@ -132,6 +132,7 @@ public sealed partial class TradeRecorder : IUsageSink, IHostedService, IAsyncDi
             var p = batch[i];
             // Settled once: a batch tried again keeps its settlement (and its hold's charge).
             p.Settled ??= Settle(p.Record!);
+            WriterPace.Between();
 
             trades.Add(p.Settled!);
             if (p.DeadLetterId != 0)

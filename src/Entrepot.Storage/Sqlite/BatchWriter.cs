@@ -199,6 +199,7 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     {
         Volatile.Write(ref _tid, _idleClass ? BackgroundPriority.CurrentThreadId() : 0);
         LowerSelf();
+        WriterPace.Attach(() => Volatile.Read(ref _count));
         var batch = new List<T>(_maxBatch);
         while (true)
         {
@@ -281,6 +282,7 @@ public sealed class BatchWriter<T> : IAsyncDisposable
     {
         try
         {
+            WriterPace.Batch();
             _write(batch);
             _failures = 0;
             return true;

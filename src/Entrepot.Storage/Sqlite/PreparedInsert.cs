@@ -33,6 +33,7 @@ internal sealed class PreparedInsert(SqliteDatabase db, string sql) : IDisposabl
             {
                 bind(item, _statement!);
                 _statement!.Execute();
+                WriterPace.Between();
             }
 
             var committed = alsoInTransaction?.Invoke(_connection, tx);

@@ -126,6 +126,7 @@ public sealed class SqliteLedger : ILedgerStore
             seq++;
             hash = entryHash;
             added++;
+            WriterPace.Between();
             if (seq - checkpointed >= LedgerCheckpoint.Every)
             {
                 Checkpoint(c, tx, seq, hash);
