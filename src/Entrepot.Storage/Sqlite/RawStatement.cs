@@ -9,6 +9,13 @@ namespace Entrepot.Storage.Sqlite;
 /// trade; through <see cref="SqliteCommand"/> each insert allocated about 3.7 KB (parameter boxing,
 /// UTF-8 copies, a data reader per execution) and cost about 15 µs, binding spans here costs a
 /// fraction of that (docs/PERFORMANCE.md, trade writer). Used by one thread at a time.
+/// <para>
+/// SQLite keeps a statement's bindings across executions, so a value equal to the one already bound
+/// at its position is not bound again: most of a trade row's 40 values (the buyer, the model, the
+/// seller, a domestic trade's border columns, a receipt-less trade's nulls) repeat from row to row,
+/// and each bind is a transcoding, a call through a safe handle and SQLite's mutex (together about 12 %
+/// of the trade writer's time in a profile at 50 connections, docs/PERFORMANCE.md).
+/// </para>
 /// </summary>
 internal sealed class RawStatement : IDisposable
 {
@@ -16,10 +23,28 @@ internal sealed class RawStatement : IDisposable
     private readonly sqlite3_stmt _stmt;
     private byte[] _utf8 = new byte[512];
 
+    // What each position holds now, where it is known: a bind that fails or binds a span forgets it.
+    private readonly Bound[] _kind;
+    private readonly string?[] _text;
+    private readonly long[] _number;
+
+    private enum Bound : byte
+    {
+        Unknown,
+        Null,
+        Text,
+        Int,
+        Real,
+    }
+
     public RawStatement(SqliteConnection connection, string sql)
     {
         _db = connection.Handle!;
         Check(raw.sqlite3_prepare_v2(_db, sql, out _stmt));
+        var n = raw.sqlite3_bind_parameter_count(_stmt);
+        _kind = new Bound[n];
+        _text = new string?[n];
+        _number = new long[n];
     }
 
     /// <summary>Binds parameter <paramref name="i"/> (0-based, in the order of the SQL text).</summary>
@@ -28,6 +53,13 @@ internal sealed class RawStatement : IDisposable
     /// its side, which showed in profiles. The scratch buffer is reused; SQLite copies the bytes.
     /// </remarks>
     public void Text(int i, ReadOnlySpan<char> value)
+    {
+        _kind[i] = Bound.Unknown;
+        _text[i] = null;
+        BindText(i, value);
+    }
+
+    private void BindText(int i, ReadOnlySpan<char> value)
     {
         int max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
         if (_utf8.Length < max)
@@ -44,20 +76,70 @@ internal sealed class RawStatement : IDisposable
         if (value is null)
         {
             Null(i);
+            return;
         }
-        else
+
+        if (_kind[i] == Bound.Text && string.Equals(_text[i], value, StringComparison.Ordinal))
         {
-            Text(i, value.AsSpan());
+            return;
         }
+
+        _kind[i] = Bound.Unknown;
+        BindText(i, value);
+        _kind[i] = Bound.Text;
+        _text[i] = value;
     }
 
-    public void Int(int i, long value) => Check(raw.sqlite3_bind_int64(_stmt, i + 1, value));
+    public void Int(int i, long value)
+    {
+        if (_kind[i] == Bound.Int && _number[i] == value)
+        {
+            return;
+        }
 
-    public void Real(int i, double value) => Check(raw.sqlite3_bind_double(_stmt, i + 1, value));
+        _kind[i] = Bound.Unknown;
+        Check(raw.sqlite3_bind_int64(_stmt, i + 1, value));
+        Known(i, Bound.Int, value);
+    }
 
-    public void Blob(int i, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_blob(_stmt, i + 1, value));
+    public void Real(int i, double value)
+    {
+        var bits = BitConverter.DoubleToInt64Bits(value);
+        if (_kind[i] == Bound.Real && _number[i] == bits)
+        {
+            return;
+        }
 
-    public void Null(int i) => Check(raw.sqlite3_bind_null(_stmt, i + 1));
+        _kind[i] = Bound.Unknown;
+        Check(raw.sqlite3_bind_double(_stmt, i + 1, value));
+        Known(i, Bound.Real, bits);
+    }
+
+    public void Blob(int i, ReadOnlySpan<byte> value)
+    {
+        _kind[i] = Bound.Unknown;
+        _text[i] = null;
+        Check(raw.sqlite3_bind_blob(_stmt, i + 1, value));
+    }
+
+    public void Null(int i)
+    {
+        if (_kind[i] == Bound.Null)
+        {
+            return;
+        }
+
+        _kind[i] = Bound.Unknown;
+        Check(raw.sqlite3_bind_null(_stmt, i + 1));
+        Known(i, Bound.Null, 0);
+    }
+
+    private void Known(int i, Bound kind, long number)
+    {
+        _kind[i] = kind;
+        _number[i] = number;
+        _text[i] = null;
+    }
 
     /// <summary>Runs the bound statement; returns the rows it changed (0 for an INSERT OR IGNORE that ignored).</summary>
     public int Execute()
