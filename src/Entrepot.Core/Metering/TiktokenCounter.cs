@@ -12,18 +12,26 @@ namespace Entrepot.Core.Metering;
 /// </summary>
 public sealed class TiktokenCounter : ITokenCounter
 {
+    /// <summary>The roles a chat message can have: counted once each, not looked up per message.</summary>
+    private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
+
     private readonly Lazy<BytePairCounter> _counter;
     private readonly TokenCountCache _cache = new();
+    private readonly Func<string, int> _count;
+    private readonly int[] _roleTokens = new int[Roles.Length];
 
     public TiktokenCounter(string encoding)
     {
         Encoding = encoding;
         _counter = new Lazy<BytePairCounter>(() => BytePairCounter.ForEncoding(encoding), LazyThreadSafetyMode.ExecutionAndPublication);
+        _count = text => _counter.Value.Count(text);
+        Description = $"tiktoken {encoding}, OpenAI chat format (3 per message + role, content, name; 3 to answer)";
+        Array.Fill(_roleTokens, -1);
     }
 
     public string Encoding { get; }
 
-    public string Description => $"tiktoken {Encoding}, OpenAI chat format (3 per message + role, content, name; 3 to answer)";
+    public string Description { get; }
 
     public bool Exact => true;
 
@@ -43,7 +51,25 @@ public sealed class TiktokenCounter : ITokenCounter
         return m.StartsWith("gpt-4", StringComparison.Ordinal) || m.StartsWith("gpt-3.5", StringComparison.Ordinal) ? "cl100k_base" : null;
     }
 
-    private int Tokens(string text) => _cache.Count(text, t => _counter.Value.Count(t));
+    private int Tokens(string text) => _cache.Count(text, _count);
+
+    private int RoleTokens(string role)
+    {
+        var i = Array.IndexOf(Roles, role);
+        if (i < 0)
+        {
+            return Tokens(role);
+        }
+
+        var n = Volatile.Read(ref _roleTokens[i]);
+        if (n < 0)
+        {
+            n = _counter.Value.Count(role);
+            Volatile.Write(ref _roleTokens[i], n);
+        }
+
+        return n;
+    }
 
     public long CountPrompt(PromptContent prompt)
     {
@@ -61,7 +87,7 @@ public sealed class TiktokenCounter : ITokenCounter
         long n = 3;
         foreach (var m in prompt.Messages)
         {
-            n += 3 + Tokens(m.Role);
+            n += 3 + RoleTokens(m.Role);
             for (int i = m.FirstText; i < m.FirstText + m.TextCount; i++)
             {
                 n += Tokens(prompt.Texts[i]);
