@@ -112,4 +112,20 @@ public class RequestPathBenchmarks
         relay.Complete(_output);
         return relay.CompletionTokens;
     }
+
+    /// <summary>The same stream as the exchange relays it: hashed for the seller's receipt and its text kept for the own count.</summary>
+    [Benchmark]
+    public long RelayStream22EventsHashed()
+    {
+        _output.ResetWrittenCount();
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var relay = new SseRelay(forwardUsageChunk: false) { Hasher = hash, CaptureText = true };
+        for (var i = 0; i < _stream.Length; i += 1024)
+        {
+            relay.Process(_stream.AsSpan(i, Math.Min(1024, _stream.Length - i)), _output);
+        }
+
+        relay.Complete(_output);
+        return relay.CompletionTokens + hash.GetHashAndReset()[0];
+    }
 }

@@ -97,6 +97,9 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
     {
         var start = 0;
         var forwardFrom = 0;
+        // The hash takes consecutive hashed events in one call into the crypto library, not one call
+        // per event (a token-streaming seller sends an event per token).
+        var hashFrom = 0;
         while (true)
         {
             var end = FindEventEnd(data, start);
@@ -106,9 +109,14 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
             }
 
             Inspect(data[start..end], out var drop);
-            if (Hasher is not null && !(drop && Receipt is not null && data[start..end].StartsWith("event: entrepot.receipt"u8)))
+            if (Hasher is not null && drop && Receipt is not null && data[start..end].StartsWith("event: entrepot.receipt"u8))
             {
-                Hasher.AppendData(data[start..end]);
+                if (start > hashFrom)
+                {
+                    Hasher.AppendData(data[hashFrom..start]);
+                }
+
+                hashFrom = end;
             }
 
             if (drop)
@@ -122,6 +130,11 @@ public sealed class SseRelay(bool forwardUsageChunk) : IDisposable
             }
 
             start = end;
+        }
+
+        if (Hasher is not null && start > hashFrom)
+        {
+            Hasher.AppendData(data[hashFrom..start]);
         }
 
         if (start > forwardFrom)

@@ -64,4 +64,37 @@ public class SseRelayTests
         Assert.Equal("data: partial", Relay(false, ["data: partial"], out var relay));
         Assert.False(relay.SawDone);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void Hasher_TakesEverySellerByteButTheReceiptEvent_HoweverTheReadsSplitThem(int receiptAt)
+    {
+        const string receipt = "event: entrepot.receipt\ndata: {\"request_id\":\"r1\",\"signature\":\"abc\"}\n\n";
+        var events = new List<string> { Content, Content.Replace("Once", "upon"), Content.Replace("Once", "a"), Content.Replace("Once", "time"), UsageChunk, Done };
+        var expected = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(events)));
+        events.Insert(Math.Min(receiptAt, events.Count), receipt);
+        var stream = Encoding.UTF8.GetBytes(string.Concat(events));
+
+        var random = new Random(receiptAt);
+        foreach (var split in new[] { "whole", "bytes", "random", "random", "random" })
+        {
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var relay = new SseRelay(forwardUsageChunk: false) { Hasher = hash };
+            var output = new ArrayBufferWriter<byte>();
+            for (int at = 0; at < stream.Length;)
+            {
+                var n = split switch { "whole" => stream.Length, "bytes" => 1, _ => random.Next(1, 90) };
+                n = Math.Min(n, stream.Length - at);
+                relay.Process(stream.AsSpan(at, n), output);
+                at += n;
+            }
+
+            relay.Complete(output);
+            Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(hash.GetHashAndReset()));
+            Assert.Contains("r1", relay.Receipt);
+            Assert.DoesNotContain("entrepot.receipt", Encoding.UTF8.GetString(output.WrittenSpan));
+        }
+    }
 }
