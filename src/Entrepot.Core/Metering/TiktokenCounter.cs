@@ -12,13 +12,12 @@ namespace Entrepot.Core.Metering;
 /// </summary>
 public sealed class TiktokenCounter : ITokenCounter
 {
-    /// <summary>The roles a chat message can have: counted once each, not looked up per message.</summary>
-    private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
-
     private readonly Lazy<BytePairCounter> _counter;
     private readonly TokenCountCache _cache = new();
     private readonly Func<string, int> _count;
-    private readonly int[] _roleTokens = new int[Roles.Length];
+    // The tokens of each role the request parser knows (InferenceRequestParser.ChatRoles): counted
+    // once each, not looked up per message.
+    private readonly int[] _roleTokens = new int[InferenceRequestParser.ChatRoles.Count];
 
     public TiktokenCounter(string encoding)
     {
@@ -55,20 +54,23 @@ public sealed class TiktokenCounter : ITokenCounter
 
     private int RoleTokens(string role)
     {
-        var i = Array.IndexOf(Roles, role);
-        if (i < 0)
+        var roles = InferenceRequestParser.ChatRoles;
+        for (var i = 0; i < roles.Count; i++)
         {
-            return Tokens(role);
+            if (string.Equals(roles[i], role, StringComparison.Ordinal))
+            {
+                var n = Volatile.Read(ref _roleTokens[i]);
+                if (n < 0)
+                {
+                    n = _counter.Value.Count(role);
+                    Volatile.Write(ref _roleTokens[i], n);
+                }
+
+                return n;
+            }
         }
 
-        var n = Volatile.Read(ref _roleTokens[i]);
-        if (n < 0)
-        {
-            n = _counter.Value.Count(role);
-            Volatile.Write(ref _roleTokens[i], n);
-        }
-
-        return n;
+        return Tokens(role);
     }
 
     public long CountPrompt(PromptContent prompt)

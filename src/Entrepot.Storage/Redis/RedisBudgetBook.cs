@@ -356,7 +356,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         var covering = For(scopes);
         if (covering.Count == 0)
         {
-            return (new BudgetHold(this, [], amount, (Array.Empty<string>(), "")), null);
+            return (new BudgetHold(this, [], amount, (Array.Empty<RedisKey>(), "")), null);
         }
 
         var keys = new string[covering.Count];
@@ -387,12 +387,13 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         args[^3] = holdId;
         args[^2] = lease;
         args[^1] = _nodes;
+        var redisKeys = Array.ConvertAll(keys, k => (RedisKey)k); // for the script, a lost answer and the settlement
         RedisResult result;
         Interlocked.Increment(ref _granting);
         var connection = Volatile.Read(ref _connectionChanges);
         try
         {
-            result = await _redis.GetDatabase().ScriptEvaluateAsync(HoldScript, Array.ConvertAll(keys, k => (RedisKey)k), args).ConfigureAwait(false);
+            result = await _redis.GetDatabase().ScriptEvaluateAsync(HoldScript, redisKeys, args).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
@@ -410,7 +411,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             // is sure to have been applied or dropped (ReleaseLostHolds; the record says which).
             if (_holdsKey.Length > 0)
             {
-                _lostHolds.Enqueue((Array.ConvertAll(keys, k => (RedisKey)k), units, holdId, Environment.TickCount64));
+                _lostHolds.Enqueue((redisKeys, units, holdId, Environment.TickCount64));
             }
 
             Interlocked.Decrement(ref _granting);
@@ -419,7 +420,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
 
         try
         {
-            return Held(covering, keys, units, amount, holdId, now, (RedisResult[])result!, closed: connection != Volatile.Read(ref _connectionChanges));
+            return Held(covering, keys, redisKeys, units, amount, holdId, now, (RedisResult[])result!, closed: connection != Volatile.Read(ref _connectionChanges));
         }
         finally
         {
@@ -427,7 +428,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
         }
     }
 
-    private (BudgetHold? Hold, string? Refusal) Held(IReadOnlyList<Budget> covering, string[] keys, long units, decimal amount, string holdId, long now, RedisResult[] values,
+    private (BudgetHold? Hold, string? Refusal) Held(IReadOnlyList<Budget> covering, string[] keys, RedisKey[] redisKeys, long units, decimal amount, string holdId, long now, RedisResult[] values,
         bool closed)
     {
         var index = (int)values[0];
@@ -460,7 +461,7 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             return (new BudgetHold(this, Scopes(covering), amount, new LeasedHold(_leases.Add(keys, granted, units, now, closed), units)), null);
         }
 
-        return (new BudgetHold(this, Scopes(covering), amount, (keys, holdId)), null);
+        return (new BudgetHold(this, Scopes(covering), amount, (redisKeys, holdId)), null);
     }
 
     private static string[] Scopes(IReadOnlyList<Budget> covering)
@@ -490,14 +491,14 @@ public sealed class RedisBudgetBook : IBudgetBook, IDisposable
             return;
         }
 
-        var (keys, holdId) = ((string[], string))hold.StoreState!;
+        var (keys, holdId) = ((RedisKey[], string))hold.StoreState!;
         if (keys.Length == 0)
         {
             return;
         }
 
         Interlocked.Increment(ref _settling);
-        _ = SendAsync(SettleScript, Array.ConvertAll(keys, k => (RedisKey)k), [Units(hold.Amount), Units(actual), _holdsKey, holdId]);
+        _ = SendAsync(SettleScript, keys, [Units(hold.Amount), Units(actual), _holdsKey, holdId]);
     }
 
     private int _settling;
