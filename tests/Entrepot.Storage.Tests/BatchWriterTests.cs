@@ -53,7 +53,7 @@ public sealed class BatchWriterTests
         }
 
         sink.Release();
-        await writer.FlushAsync();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // bounded: a writer that never drains fails the test
 
         Assert.Equal(Enumerable.Range(0, 5_001), sink.Written);
         Assert.Equal(5_001, writer.Written);
@@ -76,7 +76,7 @@ public sealed class BatchWriterTests
 
         sink.Release();
         await waiting.WaitAsync(TimeSpan.FromSeconds(10));
-        await writer.FlushAsync();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // bounded: a writer that never drains fails the test
         Assert.Equal(Enumerable.Range(0, 12), sink.Written);
     }
 
@@ -103,7 +103,7 @@ public sealed class BatchWriterTests
         await using var writer = await BlockedWriter(sink);
         Assert.Equal(0, writer.ThreadId);
         sink.Release();
-        await writer.FlushAsync();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // bounded: a writer that never drains fails the test
     }
 
     [SkippableFact]
@@ -128,7 +128,7 @@ public sealed class BatchWriterTests
 
         // Once it has caught up, and nothing raised it for a while, it goes back to the idle class.
         sink.Release();
-        await writer.FlushAsync();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // bounded: a writer that never drains fails the test
         await Eventually(() => PolicyOf(tid) == Idle, within: TimeSpan.FromSeconds(20)); // after five quiet seconds
         Assert.Equal(BatchWriter<int>.RaiseAt + 1, sink.Written.Count);
     }
@@ -145,7 +145,7 @@ public sealed class BatchWriterTests
         await writer.EnqueueAsync(1); // one record, far below the threshold, that the writer does not take
         await Eventually(() => PolicyOf(tid) == Normal, within: TimeSpan.FromSeconds(10));
         sink.Release();
-        await writer.FlushAsync();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // bounded: a writer that never drains fails the test
         Assert.Equal([0, 1], sink.Written);
     }
 
@@ -183,7 +183,7 @@ public sealed class BatchWriterTests
         }
 
         sink.Release();
-        await writer.FlushAsync();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // bounded: a writer that never drains fails the test
         Assert.Equal(BatchWriter<int>.RaiseAt + 1, sink.Written.Count);
     }
 
@@ -252,7 +252,7 @@ public sealed class BatchWriterTests
             await writer.EnqueueAsync(i);
         }
 
-        await writer.FlushAsync();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // bounded: a writer that never drains fails the test
 
         var batches = sink.Batches.ToList();
         Assert.Equal(200, batches.Sum(b => b.Size));
@@ -278,7 +278,7 @@ public sealed class BatchWriterTests
         }
 
         sink.Gate.SetResult();
-        await writer.FlushAsync();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // bounded: a writer that never drains fails the test
 
         var batches = sink.Batches.ToList();
         Assert.Equal(2_001, batches.Sum(b => b.Size));
