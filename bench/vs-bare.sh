@@ -13,6 +13,14 @@
 #   PORTKEY=1                  also Portkey (../shared/bench installs it with npm), for the peer ratio
 #                              (2 rounds at least: each process's first round is a cold start)
 #   BASE_DLL=/path/entrepot.dll  also a second exchange build (say, main before a change)
+#   SLICES=10                  after the rounds, also SLICES alternated slices of 2 s per target and mode at
+#                              the highest connection count (0: none): the host's speed drifts by up to
+#                              2x within minutes, a round's cells are 30 s apart and a slice pair 2 s, so
+#                              the slices' median ratio is the steadier figure (it does not replace the
+#                              rounds' medians, which the goals are judged on)
+#   FIRST_WARMUP=15            seconds of warm-up for each target and mode in round 1 (3 s in later rounds):
+#                              the exchange's tiered compiler is busy for its first 8-10 s under load,
+#                              taking up to a third of its CPU, and round 1 would measure that
 #
 # Per round every target in turn, each after its own warm-up, all in front of the shared harness's mock
 # (../shared/bench). Prints every round, then the medians, the goals of docs/PERFORMANCE.md against
@@ -24,13 +32,15 @@ duration=${2:-8}
 modes=${MODES:-nonstream stream}
 conns=${CONNS:-50 1}
 ttfb_n=${TTFB_N:-200}
+first_warmup=${FIRST_WARMUP:-15}
+slices=${SLICES:-10}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="$here/../shared/bench"
 [ -d "$shared" ] || { echo "vs-bare: needs ../shared/bench beside the repository" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "vs-bare: needs wrk (apt-get install wrk)" >&2; exit 2; }
 if (( ttfb_n > 0 )) && ! command -v hey >/dev/null; then echo "vs-bare: needs hey for TTFB (apt-get install hey), or TTFB_N=0" >&2; exit 2; fi
-(( rounds >= 1 && rounds <= 10 && duration >= 1 && duration <= 60 && ttfb_n >= 0 && ttfb_n <= 2000 )) \
-  || { echo "vs-bare: 1-10 rounds, 1-60 s, TTFB_N 0-2000" >&2; exit 2; }
+(( rounds >= 1 && rounds <= 10 && duration >= 1 && duration <= 60 && ttfb_n >= 0 && ttfb_n <= 2000 && first_warmup >= 0 && first_warmup <= 60 && slices >= 0 && slices <= 100 )) \
+  || { echo "vs-bare: 1-10 rounds, 1-60 s, TTFB_N 0-2000, FIRST_WARMUP 0-60, SLICES 0-100" >&2; exit 2; }
 for c in $conns; do (( c >= 1 && c <= 500 )) || { echo "vs-bare: 1-500 connections" >&2; exit 2; }; done
 if [ -n "${BASE_DLL:-}" ] && [ ! -f "$BASE_DLL" ]; then echo "vs-bare: no such BASE_DLL $BASE_DLL" >&2; exit 2; fi
 
@@ -110,7 +120,7 @@ if [ "${PORTKEY:-}" = 1 ]; then
   portkey_headers=(-H "x-portkey-provider: openai" -H "x-portkey-custom-host: http://127.0.0.1:18080/v1")
   targets+=(portkey)
 fi
-echo "commit $(git -C "$here" rev-parse --short HEAD)$(git -C "$here" diff --quiet || echo '+changes'), $(nproc) cpus, connections '$conns', $rounds rounds of $duration s, modes '$modes', TTFB $ttfb_n" | tee "$out/config.txt"
+echo "commit $(git -C "$here" rev-parse --short HEAD)$(git -C "$here" diff --quiet || echo '+changes'), $(nproc) cpus, connections '$conns', $rounds rounds of $duration s (warm-up $first_warmup s in round 1, then 3 s), modes '$modes', TTFB $ttfb_n" | tee "$out/config.txt"
 
 for r in $(seq 1 "$rounds"); do
   for mode in $modes; do
@@ -118,12 +128,37 @@ for r in $(seq 1 "$rounds"); do
       extra=()
       [ "$t" = portkey ] && extra=("${portkey_headers[@]}")
       n=0; [ "$mode" = stream ] && n=$ttfb_n
+      warm=3; (( r == 1 && first_warmup > warm )) && warm=$first_warmup
       (cd "$work/bench" && ./bench.sh -n "$t-$mode-r$r" -u "http://127.0.0.1:${port[$t]}/v1/chat/completions" \
-        -H "${auth[$t]}" "${extra[@]+"${extra[@]}"}" -p "$(cat "$work/$t.pid")" -m "$mode" -c "$conns" -d "$duration" -r 1 -w 3 -T "$n" \
+        -H "${auth[$t]}" "${extra[@]+"${extra[@]}"}" -p "$(cat "$work/$t.pid")" -m "$mode" -c "$conns" -d "$duration" -r 1 -w "$warm" -T "$n" \
         -o "$out/$t-$mode-r$r" | grep -E 'req/s|ttfb' || true)
     done
   done
 done
+
+# Slices: each target in turn for 2 s at the highest connection count, over and over; each slice's
+# requests/s and the target's CPU per request (its /proc ticks over the slice).
+hi=$(echo $conns | tr ' ' '\n' | sort -n | tail -1)
+slice() { # target mode -> "req/s cpu_us_per_req"
+  local t="$1" body="$work/bench/bench/body.json" a b n hdr="$work/$1.headers"
+  [ "$2" = stream ] && body="$work/bench/bench/body-stream.json"
+  printf '%s\n' "${auth[$t]}" >"$hdr"
+  [ "$t" = portkey ] && printf '%s\n' "${portkey_headers[1]}" "${portkey_headers[3]}" >>"$hdr"
+  a=$(awk '{print $14+$15}' "/proc/$(cat "$work/$t.pid")/stat")
+  n=$(BODY_FILE="$body" HEADERS_FILE="$hdr" timeout -k 5 30 wrk -t 2 -c "$hi" -d 2s --timeout 10s -s "$work/bench/bench/post.lua" \
+    "http://127.0.0.1:${port[$t]}/v1/chat/completions" 2>/dev/null | awk '/requests in/ {print $1}')
+  b=$(awk '{print $14+$15}' "/proc/$(cat "$work/$t.pid")/stat")
+  awk -v n="${n:-0}" -v d="$((b - a))" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f %.1f\n", n/2, d*1e6/hz/n; else print "0 NA" }'
+}
+if (( slices > 0 )); then
+  for mode in $modes; do
+    for i in $(seq 1 "$slices"); do
+      for t in "${targets[@]}"; do
+        echo "$i $(slice "$t" "$mode")" >>"$out/slices-$t-$mode.txt"
+      done
+    done
+  done
+fi
 
 # summary.tsv columns: 3 conns, 6 rps, 8 p50_ms, 10 p99_ms, 17 non2xx, 18 cpu us/req, 19 peak RSS MB;
 # ttfb.tsv: 6 p50 ms, 8 p99 ms.
@@ -165,6 +200,19 @@ lo=$(echo $conns | tr ' ' '\n' | sort -n | head -1)
         printf "\n"
       }'
   done
+  if (( slices > 0 )); then
+    echo
+    echo "slices ($slices alternated slices of 2 s per target at $hi connections; medians, and of the exchange's per-slice ratios to bare):"
+    for mode in $modes; do
+      paste "$out/slices-bare-$mode.txt" "$out/slices-exchange-$mode.txt" | awk -v m="$mode" '
+        function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
+                                       return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+        $2 > 0 && $5 > 0 && $3 != "NA" && $6 != "NA" { n++; br[n] = $2; er[n] = $5; bc[n] = $3; ec[n] = $6; ratio[n] = 100*$5/$2; diff[n] = $6-$3 }
+        END { if (n == 0) { printf "  %-9s no slice measured\n", m; exit }
+              printf "  %-9s bare %.0f req/s, %.0f us/req; exchange %.0f req/s, %.0f us/req; exchange at %.1f %% of bare req/s, cpu/req bare + %.0f us (%d slice pairs)\n",
+                m, med(br, n), med(bc, n), med(er, n), med(ec, n), med(ratio, n), med(diff, n), n }'
+    done
+  fi
   for other in base via-node portkey; do
     [[ " ${targets[*]} " == *" $other "* ]] || continue
     echo
