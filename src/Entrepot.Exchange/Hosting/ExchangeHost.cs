@@ -342,9 +342,11 @@ public sealed class ExchangeHost : IAsyncDisposable
         var shared = _app.Services.GetService<Storage.Postgres.PostgresDatabase>();
         var ledger = _app.Services.GetRequiredService<Storage.ILedgerStore>();
         var limits = _app.Services.GetRequiredService<Relay.RateLimits>();
+        var checkpointer = _app.Services.GetRequiredService<WalCheckpointer>();
         await _app.DisposeAsync().ConfigureAwait(false);
         limits.Dispose(); // a cluster node gives back its unused shared permits while Redis is still connected
         ledger.Dispose(); // its last checkpoint, after the recorder and the poster wrote their last entries
+        checkpointer.Dispose(); // after the writers' last commits (the database's last connection copies what is left)
         if (redis is not null)
         {
             await redis.DisposeAsync().ConfigureAwait(false);

@@ -37,6 +37,8 @@ internal static class ExchangeServices
         s.AddSingleton(p.Settings);
         s.AddSingleton(p.Time);
         s.AddSingleton(p.Db);
+        // Created here, before any writer opens its connection; the host disposes it after the writers.
+        s.AddSingleton(new WalCheckpointer(p.Db));
         s.AddSingleton(accounts);
         s.AddSingleton(providers);
         if (p.Shared is not null)

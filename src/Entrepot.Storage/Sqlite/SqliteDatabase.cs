@@ -303,6 +303,20 @@ public sealed class SqliteDatabase
     public string FilePath { get; }
     public string ConnectionString { get; }
 
+    /// <summary>Set by a <see cref="WalCheckpointer"/>: connections opened from then on leave the
+    /// log's checkpoints to it, up to its fallback size.</summary>
+    public bool CheckpointsInBackground
+    {
+        get => Volatile.Read(ref _checkpointsInBackground);
+        internal set => Volatile.Write(ref _checkpointsInBackground, value);
+    }
+
+    private bool _checkpointsInBackground;
+
+    private const string ConnectionPragmas = "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-512;";
+    private const string OwnCheckpoints = " PRAGMA wal_autocheckpoint=1000;"; // SQLite's default
+    private static readonly string BackgroundCheckpoints = $" PRAGMA wal_autocheckpoint={WalCheckpointer.FallbackPages};";
+
     public SqliteConnection Open()
     {
         var c = new SqliteConnection(ConnectionString);
@@ -312,7 +326,8 @@ public sealed class SqliteDatabase
         // A 512 KB page cache per pooled connection (SQLite's default is 2 MB): the writers append at
         // the tails of a few B-trees and readers are occasional, while every pooled connection's cache
         // stays resident (about 10 MB less peak memory under load, no measurable CPU cost).
-        pragma.CommandText = "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-512;";
+        // Set either way: a pooled connection keeps what it was given when last opened.
+        pragma.CommandText = CheckpointsInBackground ? ConnectionPragmas + BackgroundCheckpoints : ConnectionPragmas + OwnCheckpoints;
         pragma.ExecuteNonQuery();
         return c;
     }
