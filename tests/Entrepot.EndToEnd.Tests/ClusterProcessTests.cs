@@ -138,7 +138,9 @@ public class ClusterProcessTests
                 }));
             }
 
-            Assert.True(a.HasExited);
+            // A kill is asynchronous: under this load the process takes 40-120 ms to end, while the
+            // requests left after it (402s once the budget is spent) can all finish sooner.
+            Assert.True(a.WaitForExit(TimeSpan.FromSeconds(10)), "node a still running 10 s after it was killed");
             Assert.All(statuses, s => Assert.True(s is 200 or 402, $"status {s}"));
             Assert.Contains(402, statuses); // the budget ran out
             Assert.True(answered.Count >= 10, $"{answered.Count} answered");
