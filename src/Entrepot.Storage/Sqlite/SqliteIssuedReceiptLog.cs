@@ -15,10 +15,14 @@ public sealed class SqliteIssuedReceiptLog : IAsyncDisposable
     private readonly SqliteDatabase _db;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
+    // Answers wait for their receipt's commit, so the commit that crossed SQLite's checkpoint mark
+    // held up every answer of its batch by the whole copy (the node's 16-23 ms p99 at one connection).
+    private readonly WalCheckpointer _checkpointer;
 
     public SqliteIssuedReceiptLog(SqliteDatabase db)
     {
         _db = db;
+        _checkpointer = new WalCheckpointer(db);
         _loop = Task.Run(LoopAsync);
     }
 
@@ -119,6 +123,7 @@ public sealed class SqliteIssuedReceiptLog : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        _checkpointer.Dispose();
     }
 
     private sealed record Pending(string RequestId, int Attempt, string IssuedAt, string Document, TaskCompletionSource Done);
