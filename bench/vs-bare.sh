@@ -169,7 +169,6 @@ col() { # target mode conns column
 ttfb() { # target mode column
   for d in "$out/$1-$2-r"*; do [ -f "$d/ttfb.tsv" ] && awk -F'\t' -v c="$3" 'NR>1 {print $c}' "$d/ttfb.tsv"; done | median
 }
-hi=$(echo $conns | tr ' ' '\n' | sort -n | tail -1)
 lo=$(echo $conns | tr ' ' '\n' | sort -n | head -1)
 {
   echo

@@ -79,8 +79,37 @@ internal static partial class BackgroundPriority
         return works;
     }
 
+    /// <summary>
+    /// Gives the calling thread nice 19, the normal policy's lowest weight: a woken thread of normal
+    /// nice preempts it at once, and lowering one's own nice level needs no capability (nor does
+    /// anything have to raise it again). Returns the thread's kernel id, or 0 where that could not be
+    /// done (not Linux, or a libc without <c>gettid</c>).
+    /// </summary>
+    public static int LowestNiceForCurrentThread()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        try
+        {
+            var tid = gettid();
+            return setpriority(PrioProcess, tid, 19) == 0 ? tid : 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return 0;
+        }
+    }
+
+    private const int PrioProcess = 0;
+
     [LibraryImport("libc")]
     private static partial int gettid();
+
+    [LibraryImport("libc")]
+    private static partial int setpriority(int which, int who, int prio);
 
     [LibraryImport("libc")]
     private static partial int sched_setscheduler(int pid, int policy, ref int param);

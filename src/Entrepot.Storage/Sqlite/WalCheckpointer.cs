@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
 namespace Entrepot.Storage.Sqlite;
@@ -17,7 +16,7 @@ namespace Entrepot.Storage.Sqlite;
 /// are PASSIVE: they never wait for, or block, a reader or the writers.
 /// </para>
 /// </summary>
-public sealed partial class WalCheckpointer : IDisposable
+public sealed class WalCheckpointer : IDisposable
 {
     /// <summary>The log's size, in pages, past which a committing connection checkpoints by itself.</summary>
     public const int FallbackPages = 16_000;
@@ -47,24 +46,13 @@ public sealed partial class WalCheckpointer : IDisposable
     /// <summary>Checkpoints so far that copied pages into the database file.</summary>
     public long Checkpoints => Interlocked.Read(ref _checkpoints);
 
-    /// <summary>The thread's kernel id once it runs (Linux), else 0.</summary>
+    /// <summary>The thread's kernel id once it runs at nice 19 (Linux), else 0.</summary>
     internal int ThreadId => Volatile.Read(ref _tid);
 
     private void Loop()
     {
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                var tid = gettid();
-                _ = setpriority(PrioProcess, tid, 19);
-                Volatile.Write(ref _tid, tid);
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                // Not glibc 2.30 or later: the checkpoints run at normal priority, still off the writers.
-            }
-        }
+        // Where the nice level cannot be set, the checkpoints run at normal priority, still off the writers.
+        Volatile.Write(ref _tid, BackgroundPriority.LowestNiceForCurrentThread());
 
         SqliteConnection? c = null;
         try
@@ -116,12 +104,4 @@ public sealed partial class WalCheckpointer : IDisposable
         _thread.Join(TimeSpan.FromSeconds(2));
         _db.CheckpointsInBackground = false;
     }
-
-    private const int PrioProcess = 0;
-
-    [LibraryImport("libc")]
-    private static partial int gettid();
-
-    [LibraryImport("libc")]
-    private static partial int setpriority(int which, int who, int prio);
 }
