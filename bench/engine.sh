@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The embedded engine through an exporter node against LLamaSharp called directly: same model, prompt
-# and settings, alternated. Loopback only; bounded by REQUESTS x ROUNDS.
+# and settings, in alternated pairs of requests. Loopback only; bounded by PAIRS.
 #
-#   bench/engine.sh [MODEL.gguf] [REQUESTS=10] [MAX_TOKENS=256] [ROUNDS=5]
+#   bench/engine.sh [MODEL.gguf] [PAIRS=200] [MAX_TOKENS=256]
 #   default model: $ENTREPOT_MODEL, else ../shared/models/stories260K.gguf beside the repository
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,4 +28,4 @@ dotnet "$here/src/Entrepot.Cli/bin/Release/net10.0/entrepot.dll" exporter --conf
 pid=$!
 for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
 echo "commit $(git -C "$here" rev-parse --short HEAD)$(git -C "$here" diff --quiet || echo '+changes'), $(nproc) cpus, model $(basename "$model")"
-timeout 600 dotnet "$here/bench/EngineThroughput/bin/Release/net10.0/EngineThroughput.dll" "$model" "http://127.0.0.1:$port" "$key" "${2:-10}" "${3:-256}" "${4:-5}"
+timeout 600 dotnet "$here/bench/EngineThroughput/bin/Release/net10.0/EngineThroughput.dll" "$model" "http://127.0.0.1:$port" "$key" "${2:-200}" "${3:-256}"
