@@ -21,6 +21,14 @@ namespace Entrepot.Exchange.Settlement;
 /// The trade is billed at the quote's price and dated by it (the exchange's clock), flagged
 /// <c>reconciled_from_seller_log</c>. Everything refused is reported and counted against the seller.
 /// A cursor per node (the last log sequence number handled) is kept, so each pass reads only what is new.
+/// <para>
+/// A pass reads at most <see cref="MaxPerNode"/> receipts of a node and says when more are waiting
+/// (<see cref="NodeReconciliation.More"/>), and it keeps in memory a whole trade only for a receipt
+/// the exchange has no record of: of one it has billed, the request id and attempt. Holding every
+/// receipt read as a trade put five minutes of a busy node's receipts in memory at once (641 MB in
+/// front of a node at 2,500 requests/s; docs/PERFORMANCE.md), and a node's log after a long outage
+/// had no bound at all.
+/// </para>
 /// </summary>
 public sealed partial class Reconciler(
     Marketplace market,
@@ -38,6 +46,12 @@ public sealed partial class Reconciler(
     private readonly SemaphoreSlim _one = new(1, 1);
     private readonly byte[] _quoteKey = exchangeKey.DeriveSecret(Relay.SellerRequests.QuoteKeyLabel);
     private readonly byte[] _aliasKey = exchangeKey.DeriveSecret(Relay.SellerRequests.AliasKeyLabel);
+
+    /// <summary>Receipts read from one node in one pass, at most, by default.</summary>
+    public const int DefaultMaxPerNode = 10_000;
+
+    /// <summary>Receipts read from one node in one pass, at most; the next pass goes on from there.</summary>
+    internal int MaxPerNode { get; set; } = DefaultMaxPerNode;
 
     /// <summary>Receipts younger than this are left for the next run unless the caller says otherwise:
     /// their trade may still be on its way into the exchange's own log.</summary>
@@ -63,8 +77,8 @@ public sealed partial class Reconciler(
             }
 
             await Task.Yield(); // the stores are asked synchronously: never on a socket thread
-            var last = reads.SelectMany(r => r.Candidates).GroupBy(c => c.Record.RequestId)
-                .ToDictionary(g => g.Key, g => g.MaxBy(c => c.Record.Receipt!.Attempt)!, StringComparer.Ordinal);
+            var last = reads.SelectMany(r => r.Candidates).GroupBy(c => c.RequestId)
+                .ToDictionary(g => g.Key, g => g.MaxBy(c => c.Attempt)!, StringComparer.Ordinal);
             var nodes = new List<NodeReconciliation>();
             foreach (var read in reads)
             {
@@ -73,9 +87,8 @@ public sealed partial class Reconciler(
                 int already = 0;
                 foreach (var candidate in read.Candidates)
                 {
-                    var r = candidate.Record;
-                    var chosen = last[r.RequestId];
-                    if (!ReferenceEquals(chosen, candidate) && chosen.Record.Receipt!.Attempt == r.Receipt!.Attempt)
+                    var chosen = last[candidate.RequestId];
+                    if (!ReferenceEquals(chosen, candidate) && chosen.Attempt == candidate.Attempt)
                     {
                         already++; // the same attempt's receipt twice: it is billed once
                     }
@@ -83,7 +96,7 @@ public sealed partial class Reconciler(
                     {
                         Count(refused, "a later attempt of the same request exists (this one failed)");
                     }
-                    else if (ledger.Contains(r.RequestId) || log.Knows(r.RequestId) || (history?.Knows(r.RequestId) ?? false))
+                    else if (candidate.Record is null || Known(candidate.RequestId))
                     {
                         // Billed already, or recorded by the exchange with another outcome (every other attempt
                         // failed or the buyer left): either way this log entry bills nothing.
@@ -91,7 +104,7 @@ public sealed partial class Reconciler(
                     }
                     else
                     {
-                        records.Add(r);
+                        records.Add(candidate.Record);
                     }
                 }
 
@@ -119,6 +132,7 @@ public sealed partial class Reconciler(
                 nodes.Add(new NodeReconciliation(read.Provider, read.Error is null ? read.Cursor : read.From, read.Fetched, records.Count, already, rejected, read.Error)
                 {
                     Refusals = refused,
+                    More = read.More,
                 });
             }
 
@@ -139,9 +153,14 @@ public sealed partial class Reconciler(
     /// <summary>No single call to a node may hold a pass (and every later one, which waits for it) for longer.</summary>
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
 
-    private sealed record Candidate(UsageRecord Record);
+    /// <summary>A receipt that proves an attempt: the whole trade only while the exchange has no record of
+    /// its request (<see cref="Record"/> is null for one it knows).</summary>
+    private sealed record Candidate(string RequestId, int Attempt, UsageRecord? Record);
 
-    private sealed record NodeRead(string Provider, long From, long Cursor, int Fetched, List<Candidate> Candidates, Dictionary<string, int> Refused, string? Error);
+    private sealed record NodeRead(string Provider, long From, long Cursor, int Fetched, List<Candidate> Candidates, Dictionary<string, int> Refused, string? Error, bool More = false);
+
+    /// <summary>Whether the exchange billed the request or recorded it with another outcome.</summary>
+    private bool Known(string requestId) => ledger.Contains(requestId) || log.Knows(requestId) || (history?.Knows(requestId) ?? false);
 
     private async Task<NodeRead> ReadNodeAsync(Provider p, DateTimeOffset cutoff, CancellationToken outer)
     {
@@ -162,9 +181,15 @@ public sealed partial class Reconciler(
                 // What follows may ask a store synchronously (a cluster's accounts are in PostgreSQL): never
                 // on the socket thread that may have completed the page, which would wait for itself.
                 await Task.Yield();
-                bool young = false;
+                bool young = false, full = false;
                 foreach (var (seq, doc) in page.Items)
                 {
+                    if (fetched == MaxPerNode)
+                    {
+                        full = true;
+                        break;
+                    }
+
                     fetched++;
                     var (record, refusal, issued) = Check(doc, p, keys);
                     if (issued > cutoff)
@@ -180,7 +205,13 @@ public sealed partial class Reconciler(
                         continue;
                     }
 
-                    candidates.Add(new Candidate(record));
+                    var attempt = record.Receipt!.Attempt;
+                    candidates.Add(Known(record.RequestId) ? new Candidate(record.RequestId, attempt, null) : new Candidate(record.RequestId, attempt, record));
+                }
+
+                if (full)
+                {
+                    return new NodeRead(p.Id, from, cursor, fetched, candidates, refused, null, More: true);
                 }
 
                 if (young || !page.HasMore)
@@ -409,6 +440,9 @@ public sealed record ReconcileReport(IReadOnlyList<NodeReconciliation> Nodes)
     public int Posted => Nodes.Sum(n => n.Posted);
     public int AlreadyBilled => Nodes.Sum(n => n.AlreadyBilled);
     public int Rejected => Nodes.Sum(n => n.Rejected);
+
+    /// <summary>Some node's pass stopped at <see cref="Reconciler.MaxPerNode"/> with more receipts waiting.</summary>
+    public bool More => Nodes.Any(n => n.More);
 }
 
 public sealed record NodeReconciliation(
@@ -423,4 +457,8 @@ public sealed record NodeReconciliation(
     /// <summary>Why receipts were refused, with how many each.</summary>
     [System.Text.Json.Serialization.JsonPropertyName("refusals")]
     public IReadOnlyDictionary<string, int> Refusals { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The pass read as many receipts of this node as one pass may; the next goes on from <see cref="Cursor"/>.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("more")]
+    public bool More { get; init; }
 }
