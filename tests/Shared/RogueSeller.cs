@@ -47,6 +47,24 @@ internal sealed class RogueSeller : IAsyncDisposable
     /// <summary>The seller's receipt log as it serves it to the exchange (GET /v1/receipts): whatever a test puts there.</summary>
     public List<JsonObject> Log { get; } = [];
 
+    /// <summary>Receipts a page of the log holds at most (null: all of them in one page).</summary>
+    public int? LogPageSize { get; set; }
+
+    /// <summary>Pages of the log served, from when this is set, before every further request for one fails
+    /// with a 503 (null: never).</summary>
+    public int? LogFailsAfterPages
+    {
+        get => _logFailsAfterPages;
+        set
+        {
+            Volatile.Write(ref _logPages, 0);
+            _logFailsAfterPages = value;
+        }
+    }
+
+    private int? _logFailsAfterPages;
+    private int _logPages;
+
     /// <summary>Signs a receipt body with the seller's key (or another), as its log would hold it.</summary>
     public JsonObject SignReceipt(JsonObject body, SigningKey? key = null) => Receipts.SignAsSeller(body, key ?? Key, Id);
 
@@ -73,8 +91,15 @@ internal sealed class RogueSeller : IAsyncDisposable
                 log = [.. seller.Log];
             }
 
-            var data = new JsonArray(log.Select((r, i) => (JsonNode)new JsonObject { ["seq"] = i + 1, ["receipt"] = r.DeepClone() }).Skip((int)since).ToArray());
-            return Results.Text(new JsonObject { ["object"] = "list", ["data"] = data, ["next_since"] = log.Count, ["has_more"] = false }.ToJsonString(), "application/json");
+            if (Interlocked.Increment(ref seller._logPages) > seller.LogFailsAfterPages)
+            {
+                return Results.StatusCode(503);
+            }
+
+            var take = seller.LogPageSize ?? log.Count;
+            var data = new JsonArray(log.Select((r, i) => (JsonNode)new JsonObject { ["seq"] = i + 1, ["receipt"] = r.DeepClone() }).Skip((int)since).Take(take).ToArray());
+            var next = Math.Min(log.Count, since + take);
+            return Results.Text(new JsonObject { ["object"] = "list", ["data"] = data, ["next_since"] = next, ["has_more"] = next < log.Count }.ToJsonString(), "application/json");
         });
         app.MapGet("/.well-known/entrepot/keys", () => Results.Json(new
         {

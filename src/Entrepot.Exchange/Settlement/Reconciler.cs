@@ -116,7 +116,10 @@ public sealed partial class Reconciler(
                 // Committed before the cursor moves: a crash in between re-reads these, and the
                 // trade recorder skips what the log or the ledger already holds.
                 await trades.FlushAsync(ct).ConfigureAwait(false);
-                if (read.Error is null && read.Cursor != read.From)
+                // Also after a failure part-way: what was read up to the cursor is decided. Left where it
+                // was, a node's log longer than one pass could read before the time bound was read again
+                // from the same place by every pass, for ever (most of a core in vs-bare run 182839).
+                if (read.Cursor != read.From)
                 {
                     SaveCursor(read.Provider, read.Cursor);
                 }
@@ -129,7 +132,7 @@ public sealed partial class Reconciler(
                     LogRefused(logger, read.Provider, rejected, string.Join("; ", refused.Select(kv => $"{kv.Value} {kv.Key}")));
                 }
 
-                nodes.Add(new NodeReconciliation(read.Provider, read.Error is null ? read.Cursor : read.From, read.Fetched, records.Count, already, rejected, read.Error)
+                nodes.Add(new NodeReconciliation(read.Provider, read.Cursor, read.Fetched, records.Count, already, rejected, read.Error)
                 {
                     Refusals = refused,
                     More = read.More,
@@ -225,7 +228,7 @@ public sealed partial class Reconciler(
         catch (Exception e) when (!outer.IsCancellationRequested && (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException
             or InvalidDataException or OperationCanceledException))
         {
-            // What was read before the failure is still decided on (the cursor stays: it is read again).
+            // What was read before the failure is still decided on, and the cursor moves past it.
             return new NodeRead(p.Id, from, cursor, fetched, candidates, refused,
                 e is OperationCanceledException ? $"gave up after {(CallTimeout * 4).TotalSeconds} s (node too slow); the next pass resumes from the cursor"
                 : e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message);

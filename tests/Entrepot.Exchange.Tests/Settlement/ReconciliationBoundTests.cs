@@ -123,4 +123,66 @@ public sealed class ReconciliationBoundTests
 
         Assert.Null(SqliteLedger.Audit(host.Services.GetRequiredService<SqliteDatabase>(), exchangeKey.PublicKey).Problem);
     }
+    [Fact]
+    public async Task AReadThatFailsPartWay_MovesTheCursorPastWhatItDecided()
+    {
+        await using var seller = await RogueSeller.StartAsync("rogue");
+        var dir = Directory.CreateTempSubdirectory("entrepot-recon-fail-").FullName;
+        var config = new ExchangeConfig
+        {
+            Exchange = new ExchangeSection { Port = 0, AdminKey = AdminKey, Jurisdiction = "DE" },
+            Accounts = [new AccountSpec { Id = "buyer", HomeJurisdiction = "DE", Keys = [Key] }],
+            Providers =
+            [
+                new ProviderSpec
+                {
+                    Id = "rogue", Kind = "exporter", BaseUrl = seller.V1.AbsoluteUri, Jurisdiction = "DE", Models = ["m"],
+                    Price = new PriceSpec { Input = 1m, Output = 2m }, ReceiptPublicKey = seller.PublicKey,
+                },
+            ],
+        };
+        await using var host = ExchangeHost.Create(config, dir);
+        await host.StartAsync();
+        using var buyer = new HttpClient { BaseAddress = host.BaseUrl };
+        buyer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        using var admin = new HttpClient { BaseAddress = host.BaseUrl };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        Assert.Equal(200, (int)(await buyer.PostAsync("v1/chat/completions", new StringContent("""{"model":"m","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"))).StatusCode);
+        var alias = seller.Last!.Buyer;
+
+        using var exchangeKey = SigningKey.LoadOrCreate(dir);
+        var quoteKey = exchangeKey.DeriveSecret(Relay.SellerRequests.QuoteKeyLabel);
+        var issued = DateTimeOffset.UtcNow.AddMinutes(-5);
+        lock (seller.Log)
+        {
+            for (var i = 1; i <= 6; i++)
+            {
+                var id = $"req_lost_{i}";
+                var body = Receipts.Body("exporter", id, 1, alias, "rogue", "m", 10, 8, 1m, 2m, "USD", issued, issued, new string('a', 64), new string('b', 64));
+                body["quote"] = new Quote(id, 1, "rogue", alias, 1m, 2m, "USD", 300, 16, issued).Seal(quoteKey);
+                seller.Log.Add(seller.SignReceipt(body));
+            }
+        }
+
+        // Pages of two; the node fails on the third page of the first pass.
+        seller.LogPageSize = 2;
+        seller.LogFailsAfterPages = 2;
+        var first = JsonNode.Parse(await (await admin.PostAsync("admin/reconcile?settle_seconds=0", null)).Content.ReadAsStringAsync())!["nodes"]!.AsArray().Single()!;
+        Assert.NotNull((string?)first["error"]);
+        Assert.Equal((4, 4L, 4), ((int)first["fetched"]!, (long)first["cursor"]!, (int)first["posted"]!));
+
+        // The next pass starts after the four it decided: it reads two receipts, not six.
+        seller.LogFailsAfterPages = null;
+        var second = JsonNode.Parse(await (await admin.PostAsync("admin/reconcile?settle_seconds=0", null)).Content.ReadAsStringAsync())!["nodes"]!.AsArray().Single()!;
+        Assert.Null((string?)second["error"]);
+        Assert.Equal((2, 6L, 2, 0), ((int)second["fetched"]!, (long)second["cursor"]!, (int)second["posted"]!, (int)second["already_billed"]!));
+
+        await host.FlushAsync();
+        using var c = host.Services.GetRequiredService<SqliteDatabase>().Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*), COUNT(DISTINCT receipt_id) FROM ledger WHERE receipt_id LIKE 'req_lost_%'";
+        using var r = cmd.ExecuteReader();
+        Assert.True(r.Read());
+        Assert.Equal((6L, 6L), (r.GetInt64(0), r.GetInt64(1)));
+    }
 }
