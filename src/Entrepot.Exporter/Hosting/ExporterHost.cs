@@ -268,7 +268,7 @@ public sealed class ExporterHost : IAsyncDisposable
 
         try
         {
-            await Issuer.ServeAsync(ctx, body, answer => _engine.ServeAsync(kind, body, answer, ct)).ConfigureAwait(false);
+            await Issuer.ServeAsync(ctx, body, answer => _engine.ServeAsync(kind, body, answer, ct), ExchangeOf(ctx, keyHashes)).ConfigureAwait(false);
             Interlocked.Increment(ref _served);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -284,18 +284,36 @@ public sealed class ExporterHost : IAsyncDisposable
 
     private readonly ReplayCache _replays = new(TimeProvider.System);
 
-    private static bool HasExchangeKey(HttpContext ctx, List<byte[]> keyHashes)
+    private static bool HasExchangeKey(HttpContext ctx, List<byte[]> keyHashes) => MatchedExchangeKey(ctx, keyHashes) is not null;
+
+    /// <summary>The stored hash of the exchange key the request presents, or null (every hash is compared, in constant time each).</summary>
+    private static byte[]? MatchedExchangeKey(HttpContext ctx, List<byte[]> keyHashes)
     {
         var header = ctx.Request.Headers.Authorization.ToString();
         var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : default;
-        var ok = false;
+        byte[]? matched = null;
         foreach (var h in keyHashes)
         {
-            ok |= !token.IsEmpty && ApiKeyHash.Matches(token, h);
+            if (!token.IsEmpty && ApiKeyHash.Matches(token, h))
+            {
+                matched = h;
+            }
         }
 
-        return ok;
+        return matched;
     }
+
+    /// <summary>
+    /// Which of the node's exchanges an authenticated request comes from, as its receipt log records
+    /// it: the key id that signed it where the node trusts exchanges by key, else the exchange key it
+    /// presented (a prefix of its stored hash). A node serves each exchange only the receipts it issued
+    /// for that exchange: another exchange's receipts carry no quote the reader sealed, and it would
+    /// count them against this seller as invented.
+    /// </summary>
+    private string? ExchangeOf(HttpContext ctx, List<byte[]> keyHashes) =>
+        _trusted.Count > 0 ? "kid:" + ctx.Request.Headers[RequestSignature.KeyHeader]
+        : MatchedExchangeKey(ctx, keyHashes) is { } hash ? "key:" + Convert.ToHexStringLower(hash)[..16]
+        : null;
 
     private static Task Untrusted(HttpContext ctx, SignatureFault fault) => Http.ErrorAsync(new HttpAnswer(ctx.Response), 401,
         new RequestError(RequestSignature.Explain(fault, ctx.Request.Headers[RequestSignature.KeyHeader]), null,
@@ -324,15 +342,7 @@ public sealed class ExporterHost : IAsyncDisposable
         }
         else if (keyHashes.Count > 0)
         {
-            var header = h.Authorization.ToString();
-            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : default;
-            var ok = false;
-            foreach (var k in keyHashes)
-            {
-                ok |= !token.IsEmpty && ApiKeyHash.Matches(token, k);
-            }
-
-            refusal = ok ? null : "This node serves its receipt log only to its exchanges: missing or invalid key.";
+            refusal = HasExchangeKey(ctx, keyHashes) ? null : "This node serves its receipt log only to its exchanges: missing or invalid key.";
         }
         else
         {
@@ -361,7 +371,7 @@ public sealed class ExporterHost : IAsyncDisposable
             return;
         }
 
-        var rows = ReceiptLog.Since(since, limit + 1);
+        var rows = ReceiptLog.Since(since, limit + 1, ExchangeOf(ctx, keyHashes));
         bool more = rows.Count > limit;
         ctx.Response.ContentType = "application/json";
         await using var w = new System.Text.Json.Utf8JsonWriter(ctx.Response.Body);

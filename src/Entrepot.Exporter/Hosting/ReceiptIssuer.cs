@@ -24,7 +24,8 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
 
     public SigningKey Key => key;
 
-    public async Task ServeAsync(HttpContext ctx, ReadOnlyMemory<byte> body, Func<Engines.EngineAnswer, Task> engine)
+    /// <param name="exchange">Which of the node's exchanges asked (its log serves each only its own receipts); null for none.</param>
+    public async Task ServeAsync(HttpContext ctx, ReadOnlyMemory<byte> body, Func<Engines.EngineAnswer, Task> engine, string? exchange = null)
     {
         var started = time.GetUtcNow();
         var requestHash = Convert.ToHexStringLower(SHA256.HashData(body.Span));
@@ -48,7 +49,7 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
             {
                 UsageReader.TryRead(bytes.Span, out var input, out var output);
                 var receipt = Sign(ctx, started, requestHash, Convert.ToHexStringLower(SHA256.HashData(bytes.Span)), input, output);
-                await LogAsync(receipt).ConfigureAwait(false);
+                await LogAsync(receipt, exchange).ConfigureAwait(false);
                 response.Headers[Receipts.Header] = Receipts.ToHeader(receipt);
             }
 
@@ -71,7 +72,7 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
         if (answer.Status < 300)
         {
             var receipt = Sign(ctx, started, requestHash, Convert.ToHexStringLower(hash.GetHashAndReset()), usage.PromptTokens, usage.CompletionTokens);
-            await LogAsync(receipt).ConfigureAwait(false);
+            await LogAsync(receipt, exchange).ConfigureAwait(false);
             var evt = Encoding.UTF8.GetBytes($"event: {Receipts.SseEvent}\ndata: {Encoding.UTF8.GetString(CanonicalJson.Serialize(receipt))}\n\n");
             await response.Body.WriteAsync(evt, ctx.RequestAborted).ConfigureAwait(false);
             await response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
@@ -80,7 +81,7 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
 
     /// <summary>Commits the receipt to the node's log. A log that cannot be written (disk full) does
     /// not stop the trade: the receipt still goes out with the response, and the failure is reported.</summary>
-    private async Task LogAsync(System.Text.Json.Nodes.JsonObject receipt)
+    private async Task LogAsync(System.Text.Json.Nodes.JsonObject receipt, string? exchange)
     {
         if (log is null)
         {
@@ -90,7 +91,7 @@ public sealed class ReceiptIssuer(SigningKey key, ExporterConfig config, TimePro
         var body = receipt["receipt"]!;
         try
         {
-            await log.LogAsync((string)body["request_id"]!, (int)body["attempt"]!, time.GetUtcNow(), Encoding.UTF8.GetString(CanonicalJson.Serialize(receipt))).ConfigureAwait(false);
+            await log.LogAsync((string)body["request_id"]!, (int)body["attempt"]!, time.GetUtcNow(), Encoding.UTF8.GetString(CanonicalJson.Serialize(receipt)), exchange).ConfigureAwait(false);
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or ObjectDisposedException)
         {

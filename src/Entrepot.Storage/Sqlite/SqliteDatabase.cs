@@ -259,6 +259,13 @@ public sealed class SqliteDatabase
         // keys put one more page in the log for each receipt of a commit: 5 KB of log a receipt at
         // 5,000 a second, filling the 64 MB fallback in two seconds (docs/PERFORMANCE.md).
         "DROP INDEX IF EXISTS issued_receipts_request",
+        // Which exchange each receipt was issued for (the key id that signed the request, or the exchange
+        // key presented): each exchange reads only its own. Receipts logged before have none and are
+        // served to every exchange, as they were.
+        """
+        ALTER TABLE issued_receipts ADD COLUMN issued_for TEXT;
+        CREATE INDEX issued_receipts_for ON issued_receipts(issued_for, seq);
+        """,
     ];
 
     /// <summary>The exchange's database (accounts, trades, receipts, ledger).</summary>

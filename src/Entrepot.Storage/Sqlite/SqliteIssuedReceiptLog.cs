@@ -29,20 +29,30 @@ public sealed class SqliteIssuedReceiptLog : IAsyncDisposable
     /// <summary>Opens (or creates) the log in a node's data directory.</summary>
     public static SqliteIssuedReceiptLog Open(string dataDir) => new(SqliteDatabase.ForExporter(Path.Combine(dataDir, "receipts.db")));
 
-    /// <summary>Appends a signed receipt (canonical JSON); completes when it is committed.</summary>
-    public Task LogAsync(string requestId, int attempt, DateTimeOffset issued, string document)
+    /// <summary>Appends a signed receipt (canonical JSON), issued for <paramref name="exchange"/> (null: for
+    /// no exchange in particular); completes when it is committed.</summary>
+    public Task LogAsync(string requestId, int attempt, DateTimeOffset issued, string document, string? exchange = null)
     {
-        var p = new Pending(requestId, attempt, issued.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), document,
+        var p = new Pending(requestId, attempt, issued.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), document, exchange,
             new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         return _queue.Writer.TryWrite(p) ? p.Done.Task : Task.FromException(new ObjectDisposedException(nameof(SqliteIssuedReceiptLog)));
     }
 
-    /// <summary>Receipts after sequence number <paramref name="since"/>, oldest first, at most <paramref name="limit"/>.</summary>
-    public IReadOnlyList<IssuedReceipt> Since(long since, int limit)
+    /// <summary>Receipts after sequence number <paramref name="since"/>, oldest first, at most <paramref name="limit"/>:
+    /// those issued for <paramref name="exchange"/> and those logged before receipts named their exchange
+    /// (every receipt when it is null).</summary>
+    public IReadOnlyList<IssuedReceipt> Since(long since, int limit, string? exchange = null)
     {
         using var c = _db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT seq, request_id, attempt, issued_at, document FROM issued_receipts WHERE seq > $since ORDER BY seq LIMIT $limit";
+        cmd.CommandText = exchange is null
+            ? "SELECT seq, request_id, attempt, issued_at, document FROM issued_receipts WHERE seq > $since ORDER BY seq LIMIT $limit"
+            : "SELECT seq, request_id, attempt, issued_at, document FROM issued_receipts WHERE seq > $since AND (issued_for = $for OR issued_for IS NULL) ORDER BY seq LIMIT $limit";
+        if (exchange is not null)
+        {
+            cmd.Parameters.AddWithValue("$for", exchange);
+        }
+
         cmd.Parameters.AddWithValue("$since", since);
         cmd.Parameters.AddWithValue("$limit", limit);
         using var r = cmd.ExecuteReader();
@@ -101,11 +111,12 @@ public sealed class SqliteIssuedReceiptLog : IAsyncDisposable
         using var tx = c.BeginTransaction();
         using var cmd = c.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "INSERT INTO issued_receipts(request_id, attempt, issued_at, document) VALUES ($rid, $att, $ts, $doc)";
+        cmd.CommandText = "INSERT INTO issued_receipts(request_id, attempt, issued_at, document, issued_for) VALUES ($rid, $att, $ts, $doc, $for)";
         var rid = cmd.Parameters.Add("$rid", SqliteType.Text);
         var att = cmd.Parameters.Add("$att", SqliteType.Integer);
         var ts = cmd.Parameters.Add("$ts", SqliteType.Text);
         var doc = cmd.Parameters.Add("$doc", SqliteType.Text);
+        var forExchange = cmd.Parameters.Add("$for", SqliteType.Text);
         cmd.Prepare();
         foreach (var p in batch)
         {
@@ -113,6 +124,7 @@ public sealed class SqliteIssuedReceiptLog : IAsyncDisposable
             att.Value = p.Attempt;
             ts.Value = p.IssuedAt;
             doc.Value = p.Document;
+            forExchange.Value = (object?)p.Exchange ?? DBNull.Value;
             cmd.ExecuteNonQuery();
         }
 
@@ -126,7 +138,7 @@ public sealed class SqliteIssuedReceiptLog : IAsyncDisposable
         _checkpointer.Dispose();
     }
 
-    private sealed record Pending(string RequestId, int Attempt, string IssuedAt, string Document, TaskCompletionSource Done);
+    private sealed record Pending(string RequestId, int Attempt, string IssuedAt, string Document, string? Exchange, TaskCompletionSource Done);
 }
 
 /// <summary>One entry of an exporter node's receipt log.</summary>
