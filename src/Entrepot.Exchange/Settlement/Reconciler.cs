@@ -208,8 +208,7 @@ public sealed partial class Reconciler(
                         continue;
                     }
 
-                    var attempt = record.Receipt!.Attempt;
-                    candidates.Add(Known(record.RequestId) ? new Candidate(record.RequestId, attempt, null) : new Candidate(record.RequestId, attempt, record));
+                    candidates.Add(new Candidate(record.RequestId, record.Receipt!.Attempt, Known(record.RequestId) ? null : record));
                 }
 
                 if (full)

@@ -179,7 +179,8 @@ public sealed class ExporterHost : IAsyncDisposable
     /// </summary>
     private async Task ServeAsync(HttpContext ctx, EndpointKind kind, List<byte[]> keyHashes)
     {
-        if (keyHashes.Count > 0 && !HasExchangeKey(ctx, keyHashes))
+        var presented = MatchedExchangeKey(ctx, keyHashes);
+        if (keyHashes.Count > 0 && presented is null)
         {
             await Http.ErrorAsync(new HttpAnswer(ctx.Response), 401, new RequestError("This node serves only its configured exchanges: missing or invalid key.", null, "invalid_api_key", "authentication_error")).ConfigureAwait(false);
             return;
@@ -268,7 +269,7 @@ public sealed class ExporterHost : IAsyncDisposable
 
         try
         {
-            await Issuer.ServeAsync(ctx, body, answer => _engine.ServeAsync(kind, body, answer, ct), ExchangeOf(ctx, keyHashes)).ConfigureAwait(false);
+            await Issuer.ServeAsync(ctx, body, answer => _engine.ServeAsync(kind, body, answer, ct), ExchangeOf(ctx, presented)).ConfigureAwait(false);
             Interlocked.Increment(ref _served);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -283,8 +284,6 @@ public sealed class ExporterHost : IAsyncDisposable
     }
 
     private readonly ReplayCache _replays = new(TimeProvider.System);
-
-    private static bool HasExchangeKey(HttpContext ctx, List<byte[]> keyHashes) => MatchedExchangeKey(ctx, keyHashes) is not null;
 
     /// <summary>The stored hash of the exchange key the request presents, or null (every hash is compared, in constant time each).</summary>
     private static byte[]? MatchedExchangeKey(HttpContext ctx, List<byte[]> keyHashes)
@@ -310,9 +309,10 @@ public sealed class ExporterHost : IAsyncDisposable
     /// for that exchange: another exchange's receipts carry no quote the reader sealed, and it would
     /// count them against this seller as invented.
     /// </summary>
-    private string? ExchangeOf(HttpContext ctx, List<byte[]> keyHashes) =>
+    /// <param name="presented">The stored hash of the exchange key the request presented (<see cref="MatchedExchangeKey"/>), if any.</param>
+    private string? ExchangeOf(HttpContext ctx, byte[]? presented) =>
         _trusted.Count > 0 ? "kid:" + ctx.Request.Headers[RequestSignature.KeyHeader]
-        : MatchedExchangeKey(ctx, keyHashes) is { } hash ? "key:" + Convert.ToHexStringLower(hash)[..16]
+        : presented is not null ? "key:" + Convert.ToHexStringLower(presented)[..16]
         : null;
 
     private static Task Untrusted(HttpContext ctx, SignatureFault fault) => Http.ErrorAsync(new HttpAnswer(ctx.Response), 401,
@@ -330,6 +330,7 @@ public sealed class ExporterHost : IAsyncDisposable
         var h = ctx.Request.Headers;
         var target = ctx.Request.Path + ctx.Request.QueryString;
         string? refusal;
+        byte[]? presented = null;
         if (_trusted.Count > 0)
         {
             var fault = RequestSignature.Verify(_trusted, h.Select(x => KeyValuePair.Create(x.Key, x.Value.ToString())), "GET", target, Config.Node.Id, [], TimeProvider.System.GetUtcNow());
@@ -342,7 +343,8 @@ public sealed class ExporterHost : IAsyncDisposable
         }
         else if (keyHashes.Count > 0)
         {
-            refusal = HasExchangeKey(ctx, keyHashes) ? null : "This node serves its receipt log only to its exchanges: missing or invalid key.";
+            presented = MatchedExchangeKey(ctx, keyHashes);
+            refusal = presented is not null ? null : "This node serves its receipt log only to its exchanges: missing or invalid key.";
         }
         else
         {
@@ -371,7 +373,7 @@ public sealed class ExporterHost : IAsyncDisposable
             return;
         }
 
-        var rows = ReceiptLog.Since(since, limit + 1, ExchangeOf(ctx, keyHashes));
+        var rows = ReceiptLog.Since(since, limit + 1, ExchangeOf(ctx, presented));
         bool more = rows.Count > limit;
         ctx.Response.ContentType = "application/json";
         await using var w = new System.Text.Json.Utf8JsonWriter(ctx.Response.Body);

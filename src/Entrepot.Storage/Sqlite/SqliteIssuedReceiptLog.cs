@@ -45,14 +45,11 @@ public sealed class SqliteIssuedReceiptLog : IAsyncDisposable
     {
         using var c = _db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = exchange is null
-            ? "SELECT seq, request_id, attempt, issued_at, document FROM issued_receipts WHERE seq > $since ORDER BY seq LIMIT $limit"
-            : "SELECT seq, request_id, attempt, issued_at, document FROM issued_receipts WHERE seq > $since AND (issued_for = $for OR issued_for IS NULL) ORDER BY seq LIMIT $limit";
-        if (exchange is not null)
-        {
-            cmd.Parameters.AddWithValue("$for", exchange);
-        }
-
+        cmd.CommandText = """
+            SELECT seq, request_id, attempt, issued_at, document FROM issued_receipts
+            WHERE seq > $since AND ($for IS NULL OR issued_for IS NULL OR issued_for = $for) ORDER BY seq LIMIT $limit
+            """;
+        cmd.Parameters.AddWithValue("$for", (object?)exchange ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$since", since);
         cmd.Parameters.AddWithValue("$limit", limit);
         using var r = cmd.ExecuteReader();
