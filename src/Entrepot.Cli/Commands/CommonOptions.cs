@@ -74,27 +74,6 @@ internal static class CommonOptions
         }
     }
 
-    /// <summary>Runs until Ctrl-C, SIGINT or SIGTERM, then returns so the caller can stop cleanly.</summary>
-    public static async Task WaitForShutdownAsync(CancellationToken ct)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true; // we shut down ourselves, in order
-            stop.Cancel();
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     /// <summary>Why a key given on the command line cannot be used (keys are at least 16 characters), or null.</summary>
     public static string? KeyProblem(string option, string? key) =>
         key is { Length: < 16 } ? $"--{option} must be at least 16 characters (a key anyone could guess is no key)." : null;

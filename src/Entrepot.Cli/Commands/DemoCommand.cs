@@ -27,6 +27,7 @@ internal static class DemoCommand
             }
 
             var dir = pr.GetValue(dataDir) ?? Path.Combine(Path.GetTempPath(), "entrepot-demo-" + Environment.ProcessId);
+            using var shutdown = new ShutdownSignal(); // before any host starts
             Console.WriteLine("Starting the Entrepot demo market ...");
             DemoMarket market;
             try
@@ -84,7 +85,7 @@ internal static class DemoCommand
                     Ctrl-C stops everything.
                     """);
                 Console.WriteLine($"ready: exchange on {url}");
-                await CommonOptions.WaitForShutdownAsync(ct).ConfigureAwait(false);
+                await shutdown.WaitAsync(ct).ConfigureAwait(false);
                 Console.WriteLine("stopping the demo market ...");
             }
 

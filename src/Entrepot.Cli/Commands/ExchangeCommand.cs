@@ -73,6 +73,7 @@ internal static class ExchangeCommand
                     cfg = cfg with { Exchange = cfg.Exchange with { AdminKey = ak, AdminKeyHash = null } };
                 }
 
+                using var shutdown = new ShutdownSignal(); // before any host starts
                 await using var exchange = ExchangeHost.Create(cfg, pr.GetValue(dataDir)!, pr.GetValue(port), pr.GetValue(host), tokenizerKinds: TokenizerKinds);
                 await exchange.StartAsync(ct).ConfigureAwait(false);
                 Console.WriteLine($"Entrepot exchange listening on {exchange.BaseUrl} ({exchange.Market.Routes.All.Count} providers, models: {string.Join(", ", exchange.Market.Routes.Models)})");
@@ -82,7 +83,7 @@ internal static class ExchangeCommand
                 }
 
                 Console.WriteLine("ready");
-                await CommonOptions.WaitForShutdownAsync(ct).ConfigureAwait(false);
+                await shutdown.WaitAsync(ct).ConfigureAwait(false);
                 Console.WriteLine("stopping");
                 return 0;
             }

@@ -21,13 +21,14 @@ internal static class ExporterCommand
 
             try
             {
+                using var shutdown = new ShutdownSignal(); // before any host starts
                 var cfg = ExporterConfigLoader.Load(path);
                 var engine = await ExporterHost.CreateEngineAsync(cfg, pr.GetValue(dataDir)!, Console.WriteLine, ct).ConfigureAwait(false);
                 await using var node = ExporterHost.Create(cfg, engine, ownsEngine: true, pr.GetValue(port), dataDir: pr.GetValue(dataDir));
                 await node.StartAsync(ct).ConfigureAwait(false);
                 Console.WriteLine($"Entrepot exporter {cfg.Node.Id} ({cfg.Node.Jurisdiction}) listening on {node.BaseUrl}: {engine.Description}");
                 Console.WriteLine("ready");
-                await CommonOptions.WaitForShutdownAsync(ct).ConfigureAwait(false);
+                await shutdown.WaitAsync(ct).ConfigureAwait(false);
                 Console.WriteLine("stopping");
                 return 0;
             }
