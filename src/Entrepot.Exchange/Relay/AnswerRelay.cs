@@ -197,7 +197,9 @@ internal sealed class AnswerRelay(ExchangeSettings settings)
                 writer.Write("\n\n"u8);
             }
 
-            await pipe.FlushAsync(aborted).ConfigureAwait(false);
+            // The buyer's stream ends here, with its last bytes: the chunked ending goes now rather
+            // than after the trade's bookkeeping below and in the relay, which the buyer need not wait for.
+            await response.CompleteAsync().ConfigureAwait(false);
         }
         finally
         {
