@@ -28,6 +28,70 @@ public class EngineTests
     }
 
     [Fact]
+    public async Task RandomGguf_AnswersReadBackAsTheTokensGenerated()
+    {
+        // The placeholder's answers are noise, but an exchange counts them again with the model's own
+        // vocabulary (the demo's does): read back, they must be as many tokens as the engine generated,
+        // or every trade of a placeholder seller is flagged and billed at the exchange's count.
+        var path = Path.Combine(Path.GetTempPath(), "entrepot-tests", "random-" + Guid.NewGuid().ToString("N")[..8] + ".gguf");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        RandomGguf.Write(path);
+        using var model = EmbeddedModel.Load(new ModelFile(path, ModelOrigin.RandomWeights));
+        var counter = new GgufTokenCounter(model);
+        string[] questions = ["Once upon a time", "the dog saw a big tree", "Ünïcode, digits 42 and <tags>?", "hi"];
+        var generated = 0;
+        for (uint seed = 1; seed <= 24; seed++)
+        {
+            var question = questions[seed % questions.Length];
+            var request = new GenerationRequest
+            {
+                Model = model.Name, Messages = [("user", question)], MaxTokens = 48, Seed = seed, Stream = seed % 2 == 0,
+                Temperature = seed % 3 == 0 ? 2.0f : 1.0f,
+            };
+            var text = new System.Text.StringBuilder();
+            GenerationResult? result = null;
+            await foreach (var item in model.GenerateAsync(request, CancellationToken.None))
+            {
+                if (item is string piece)
+                {
+                    text.Append(piece);
+                }
+
+                result = item as GenerationResult ?? result;
+            }
+
+            Assert.NotNull(result);
+            var prompt = new Core.Protocol.PromptContent([question], [new Core.Protocol.PromptMessage("user", 0, 1)], isChat: true);
+            Assert.Equal(result.PromptTokens, counter.CountPrompt(prompt));
+            Assert.True(result.CompletionTokens == counter.CountCompletion(prompt, text.ToString()),
+                $"seed {seed}: {result.CompletionTokens} tokens generated, {counter.CountCompletion(prompt, text.ToString())} read back from \"{text}\"");
+            generated += result.CompletionTokens;
+        }
+
+        // And they are answers: the placeholder does not stop at once.
+        Assert.True(generated > 24 * 40, $"{generated} tokens in 24 answers of up to 48");
+    }
+
+    [Fact]
+    public async Task ModelLocator_ReplacesAPlaceholderAnOlderReleaseWrote()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "entrepot-tests", "models-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var stale = Path.Combine(dir, RandomGguf.FileName);
+        await File.WriteAllBytesAsync(stale, RandomGguf.Bytes()[..^4096]);
+
+        Assert.Equal(stale, await ModelLocator.PlaceholderAsync(dir, CancellationToken.None));
+        Assert.Equal(RandomGguf.Bytes(), await File.ReadAllBytesAsync(stale));
+        var written = File.GetLastWriteTimeUtc(stale);
+
+        // Today's is left as it is.
+        await Task.Delay(20);
+        await ModelLocator.PlaceholderAsync(dir, CancellationToken.None);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(stale));
+        Assert.Single(Directory.GetFiles(dir));
+    }
+
+    [Fact]
     public async Task ModelLocator_ConfiguredPathMissing_IsAnErrorNotASilentFallback()
     {
         var dir = Path.Combine(Path.GetTempPath(), "entrepot-tests", "missing-" + Guid.NewGuid().ToString("N")[..8]);

@@ -59,14 +59,25 @@ public static class ModelLocator
             }
         }
 
+        return new ModelFile(await PlaceholderAsync(modelsDir, ct).ConfigureAwait(false), ModelOrigin.RandomWeights);
+    }
+
+    /// <summary>The random-weight placeholder's path in <paramref name="modelsDir"/>, written there unless
+    /// this release's is already. One an older release wrote is replaced (by rename: a node still
+    /// running keeps the file it loaded), so a data directory kept across upgrades serves today's.</summary>
+    internal static async Task<string> PlaceholderAsync(string modelsDir, CancellationToken ct)
+    {
         var random = Path.Combine(modelsDir, RandomGguf.FileName);
-        if (!File.Exists(random))
+        var placeholder = RandomGguf.Bytes();
+        if (!File.Exists(random) || !File.ReadAllBytes(random).AsSpan().SequenceEqual(placeholder))
         {
             Directory.CreateDirectory(modelsDir);
-            RandomGguf.Write(random);
+            var written = $"{random}.{Environment.ProcessId}.tmp";
+            await File.WriteAllBytesAsync(written, placeholder, ct).ConfigureAwait(false);
+            File.Move(written, random, overwrite: true);
         }
 
-        return new ModelFile(random, ModelOrigin.RandomWeights);
+        return random;
     }
 
     internal static string? FindShared()

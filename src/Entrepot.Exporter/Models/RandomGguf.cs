@@ -6,6 +6,15 @@ namespace Entrepot.Exporter.Models;
 /// Writes a tiny Llama-architecture GGUF (v3) with random weights and a small SentencePiece-style
 /// vocabulary with byte fallback, so the embedded engine runs on a machine that has no real model
 /// and no network. Its output is noise and it is labelled as a placeholder wherever it is shown.
+/// <para>
+/// The noise is still honest to count. An exchange counts a seller's answer again with the model's own
+/// vocabulary, and a token sequence the tokenizer would not produce counts differently: bytes that are
+/// no whole character, pieces the SentencePiece merges cannot reach (a word after its letters), a space
+/// token that merges with the next letter. Only pieces the tokenizer gives back one for one (letters,
+/// a space before a letter, two punctuation marks) get weights in the output layer; every other token's
+/// logit is zero against theirs of about twenty, so it is never sampled in practice, and a placeholder
+/// seller's counts agree with the exchange's instead of being flagged on every trade.
+/// </para>
 /// </summary>
 public static class RandomGguf
 {
@@ -15,6 +24,10 @@ public static class RandomGguf
     private const int Heads = 4;
     private const int Alignment = 32;
 
+    // Output-layer weights of the pieces the model speaks: logits of about ±3.3 × this (32 dimensions
+    // of unit RMS), far above the zero of every other token.
+    private const float SpokenScale = 3f;
+
     private const uint TypeUInt32 = 4, TypeInt32 = 5, TypeFloat32 = 6, TypeString = 8, TypeArray = 9;
 
     private static readonly string[] Words =
@@ -23,9 +36,13 @@ public static class RandomGguf
         "girl", "boy", "tree", "sun", "play", "saw", "said", "with", "in", "on", "of", "is", "had", "friend", "time",
     ];
 
-    public static void Write(string path)
+    public static void Write(string path) => File.WriteAllBytes(path, Bytes());
+
+    /// <summary>The whole file: the same bytes on every call (the weights come from a fixed seed).</summary>
+    public static byte[] Bytes()
     {
         var tokens = new List<(string Text, float Score, int Type)> { ("<unk>", 0, 2), ("<s>", 0, 3), ("</s>", 0, 3) };
+        var spoken = new HashSet<string>(StringComparer.Ordinal) { ".", "," };
         for (var b = 0; b < 256; b++)
         {
             tokens.Add(($"<0x{b:X2}>", 0, 6));
@@ -36,6 +53,8 @@ public static class RandomGguf
         {
             tokens.Add((c.ToString(), -2, 1));
             tokens.Add(("\u2581" + c, -2, 1));
+            spoken.Add(c.ToString());
+            spoken.Add("\u2581" + c);
         }
 
         foreach (var word in Words)
@@ -65,7 +84,7 @@ public static class RandomGguf
             ("blk.0.ffn_up.weight", [Embedding, FeedForward], false),
         };
 
-        using var file = File.Create(path);
+        using var file = new MemoryStream();
         using var w = new BinaryWriter(file, Encoding.UTF8);
         w.Write(0x46554747u); // "GGUF"
         w.Write(3u);
@@ -132,16 +151,26 @@ public static class RandomGguf
 
         Pad(w);
         var random = new Random(260);
-        foreach (var (_, dims, isNorm) in tensors)
+        foreach (var (name, dims, isNorm) in tensors)
         {
             var count = dims.Aggregate(1L, (a, b) => a * b);
             for (long i = 0; i < count; i++)
             {
-                w.Write(isNorm ? 1f : (float)((random.NextDouble() * 2 - 1) * 0.08));
+                var weight = isNorm ? 1f : (float)((random.NextDouble() * 2 - 1) * 0.08);
+                if (name == "output.weight")
+                {
+                    // One row of Embedding values per token.
+                    weight = spoken.Contains(tokens[(int)(i / Embedding)].Text) ? weight / 0.08f * SpokenScale : 0f;
+                }
+
+                w.Write(weight);
             }
 
             Pad(w);
         }
+
+        w.Flush();
+        return file.ToArray();
     }
 
     private static long Align(long n) => (n + Alignment - 1) / Alignment * Alignment;
