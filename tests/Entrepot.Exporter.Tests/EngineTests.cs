@@ -6,13 +6,19 @@ namespace Entrepot.Exporter.Tests;
 
 public class EngineTests
 {
-    [Fact]
-    public async Task RandomGguf_LoadsAndGeneratesTokens()
+    /// <summary>A fresh random-weight placeholder, written to a file of its own and loaded.</summary>
+    private static EmbeddedModel LoadPlaceholder()
     {
         var path = Path.Combine(Path.GetTempPath(), "entrepot-tests", "random-" + Guid.NewGuid().ToString("N")[..8] + ".gguf");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         RandomGguf.Write(path);
-        using var model = EmbeddedModel.Load(new ModelFile(path, ModelOrigin.RandomWeights));
+        return EmbeddedModel.Load(new ModelFile(path, ModelOrigin.RandomWeights));
+    }
+
+    [Fact]
+    public async Task RandomGguf_LoadsAndGeneratesTokens()
+    {
+        using var model = LoadPlaceholder();
         Assert.Contains("RANDOM WEIGHTS", model.File.Label);
 
         var request = new GenerationRequest { Model = model.Name, Messages = [("user", "the dog")], MaxTokens = 12, Seed = 1 };
@@ -33,10 +39,7 @@ public class EngineTests
         // The placeholder's answers are noise, but an exchange counts them again with the model's own
         // vocabulary (the demo's does): read back, they must be as many tokens as the engine generated,
         // or every trade of a placeholder seller is flagged and billed at the exchange's count.
-        var path = Path.Combine(Path.GetTempPath(), "entrepot-tests", "random-" + Guid.NewGuid().ToString("N")[..8] + ".gguf");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        RandomGguf.Write(path);
-        using var model = EmbeddedModel.Load(new ModelFile(path, ModelOrigin.RandomWeights));
+        using var model = LoadPlaceholder();
         var counter = new GgufTokenCounter(model);
         string[] questions = ["Once upon a time", "the dog saw a big tree", "Ünïcode, digits 42 and <tags>?", "hi"];
         var generated = 0;
