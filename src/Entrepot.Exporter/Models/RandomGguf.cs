@@ -24,9 +24,9 @@ public static class RandomGguf
     private const int Heads = 4;
     private const int Alignment = 32;
 
-    // Output-layer weights of the pieces the model speaks: logits of about ±3.3 × this (32 dimensions
-    // of unit RMS), far above the zero of every other token.
-    private const float SpokenScale = 3f;
+    // Weights are uniform in ±this; the output layer's rows of the pieces the model speaks use the
+    // larger scale (logits of about ±3.3 × it: 32 dimensions of unit RMS), every other row is zero.
+    private const double WeightScale = 0.08, SpokenScale = 3;
 
     private const uint TypeUInt32 = 4, TypeInt32 = 5, TypeFloat32 = 6, TypeString = 8, TypeArray = 9;
 
@@ -156,14 +156,9 @@ public static class RandomGguf
             var count = dims.Aggregate(1L, (a, b) => a * b);
             for (long i = 0; i < count; i++)
             {
-                var weight = isNorm ? 1f : (float)((random.NextDouble() * 2 - 1) * 0.08);
-                if (name == "output.weight")
-                {
-                    // One row of Embedding values per token.
-                    weight = spoken.Contains(tokens[(int)(i / Embedding)].Text) ? weight / 0.08f * SpokenScale : 0f;
-                }
-
-                w.Write(weight);
+                // The output layer holds one row of Embedding values per token.
+                var scale = name != "output.weight" ? WeightScale : spoken.Contains(tokens[(int)(i / Embedding)].Text) ? SpokenScale : 0;
+                w.Write(isNorm ? 1f : (float)((random.NextDouble() * 2 - 1) * scale));
             }
 
             Pad(w);
