@@ -1,10 +1,6 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Entrepot.Core.Market;
 using Entrepot.Core.Trust;
-using Entrepot.Exchange.Configuration;
-using Entrepot.Exchange.Hosting;
 using Entrepot.Storage.Sqlite;
 using Entrepot.Tests;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,27 +22,8 @@ public sealed class ReconciliationAttackTests
     [Fact]
     public async Task OnlyAttemptsTheExchangeSealed_AreBilledFromALog_OnceAtTheQuote()
     {
-        await using var seller = await RogueSeller.StartAsync("rogue");
-        var dir = Directory.CreateTempSubdirectory("entrepot-recon-attack-").FullName;
-        var config = new ExchangeConfig
-        {
-            Exchange = new ExchangeSection { Port = 0, FeePercent = 2, AdminKey = AdminKey, Jurisdiction = "DE" },
-            Accounts = [new AccountSpec { Id = "buyer", HomeJurisdiction = "DE", Keys = [Key] }],
-            Providers =
-            [
-                new ProviderSpec
-                {
-                    Id = "rogue", Kind = "exporter", BaseUrl = seller.V1.AbsoluteUri, Jurisdiction = "DE", Models = ["m"],
-                    Price = new PriceSpec { Input = 1m, Output = 2m }, ReceiptPublicKey = seller.PublicKey,
-                },
-            ],
-        };
-        await using var host = ExchangeHost.Create(config, dir);
-        await host.StartAsync();
-        using var buyer = new HttpClient { BaseAddress = host.BaseUrl };
-        buyer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
-        using var admin = new HttpClient { BaseAddress = host.BaseUrl };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        await using var m = await RogueMarket.StartAsync(Key, AdminKey, feePercent: 2);
+        var (seller, host, buyer, admin, exchangeKey) = (m.Seller, m.Host, m.Buyer, m.Admin, m.ExchangeKey);
 
         // A real trade first: what a genuine quote and pseudonym look like to the seller.
         var real = await buyer.PostAsync("v1/chat/completions", new StringContent("""{"model":"m","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"));
@@ -67,7 +44,6 @@ public sealed class ReconciliationAttackTests
 
         // What the exchange would have sealed for attempts it forwarded and then lost (killed before it
         // recorded them): made here with the exchange's own key, as the exchange makes them.
-        using var exchangeKey = SigningKey.LoadOrCreate(dir);
         var quoteKey = exchangeKey.DeriveSecret(Relay.SellerRequests.QuoteKeyLabel);
         var alias = seen.Buyer;
         string Sealed(string requestId, int attempt, long maxIn = 300, long maxOut = 16) =>
